@@ -1,0 +1,325 @@
+// Network attach probes (xdp, xdp.native, tc, tcx).
+//
+// The host's interfaces are never touched: each probe runs on its own thread,
+// which first moves itself into a brand-new network namespace with
+// unshare(CLONE_NEWNET). Only that thread lives there; the namespace (its lo,
+// the veth pair we create, any qdisc or program still attached) disappears
+// when the thread ends, even if something below fails half-way.
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "probes.h"
+
+namespace ebp {
+
+namespace {
+
+constexpr const char* kVeth0 = "ebp-pr0";
+constexpr const char* kVeth1 = "ebp-pr1";
+const std::string kLoWhere = "lo in a private netns";
+
+// ---------------------------------------------------------------------------
+// Minimal rtnetlink message builder (enough for RTM_NEWLINK of a veth pair).
+
+class NlMessage {
+ public:
+  NlMessage(uint16_t type, uint16_t flags) {
+    std::memset(buf_, 0, sizeof(buf_));
+    nlmsghdr* h = hdr();
+    h->nlmsg_len = NLMSG_LENGTH(0);
+    h->nlmsg_type = type;
+    h->nlmsg_flags = flags;
+    h->nlmsg_seq = 1;
+  }
+  nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(buf_); }
+  bool overflow() const { return overflow_; }
+
+  // Appends `len` zero bytes (4-byte aligned) and returns them.
+  char* Reserve(size_t len) {
+    size_t off = NLMSG_ALIGN(hdr()->nlmsg_len);
+    size_t next = off + NLMSG_ALIGN(len);
+    if (overflow_ || next > sizeof(buf_)) {
+      overflow_ = true;
+      return nullptr;
+    }
+    hdr()->nlmsg_len = static_cast<uint32_t>(next);
+    return buf_ + off;
+  }
+  void AddAttr(uint16_t type, const void* data, size_t len) {
+    char* p = Reserve(RTA_LENGTH(len));
+    if (!p) return;
+    rtattr* rta = reinterpret_cast<rtattr*>(p);
+    rta->rta_type = type;
+    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
+    std::memcpy(RTA_DATA(rta), data, len);
+  }
+  void AddString(uint16_t type, const char* s) { AddAttr(type, s, std::strlen(s) + 1); }
+  size_t BeginNest(uint16_t type) {
+    char* p = Reserve(RTA_LENGTH(0));
+    if (!p) return 0;
+    reinterpret_cast<rtattr*>(p)->rta_type = type;
+    return static_cast<size_t>(p - buf_);
+  }
+  void EndNest(size_t off) {
+    if (overflow_) return;
+    rtattr* rta = reinterpret_cast<rtattr*>(buf_ + off);
+    rta->rta_len = static_cast<unsigned short>(hdr()->nlmsg_len - off);
+  }
+
+ private:
+  alignas(nlmsghdr) char buf_[512];
+  bool overflow_ = false;
+};
+
+// Sends one request on a NETLINK_ROUTE socket and waits for its ack.
+// Returns 0 or errno.
+int NlTransact(NlMessage* msg) {
+  if (msg->overflow()) return EMSGSIZE;
+  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
+  if (!sock.valid()) return errno;
+  sockaddr_nl kernel;
+  std::memset(&kernel, 0, sizeof(kernel));
+  kernel.nl_family = AF_NETLINK;
+  nlmsghdr* h = msg->hdr();
+  if (sendto(sock.get(), h, h->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
+             sizeof(kernel)) < 0)
+    return errno;
+  alignas(nlmsghdr) char reply[8192];
+  for (;;) {
+    ssize_t n = recv(sock.get(), reply, sizeof(reply), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    int len = static_cast<int>(n);
+    for (nlmsghdr* r = reinterpret_cast<nlmsghdr*>(reply); NLMSG_OK(r, len);
+         r = NLMSG_NEXT(r, len)) {
+      if (r->nlmsg_seq != h->nlmsg_seq) continue;
+      if (r->nlmsg_type == NLMSG_ERROR) {
+        const nlmsgerr* e = static_cast<const nlmsgerr*>(NLMSG_DATA(r));
+        return e->error < 0 ? -e->error : 0;
+      }
+      if (r->nlmsg_type == NLMSG_DONE) return 0;
+    }
+  }
+}
+
+// ip link add ebp-pr0 type veth peer name ebp-pr1
+int CreateVethPair(const char* name, const char* peer) {
+  NlMessage msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  if (char* p = msg.Reserve(sizeof(ifinfomsg))) reinterpret_cast<ifinfomsg*>(p)->ifi_family = AF_UNSPEC;
+  msg.AddString(IFLA_IFNAME, name);
+  size_t linkinfo = msg.BeginNest(IFLA_LINKINFO);
+  msg.AddAttr(IFLA_INFO_KIND, "veth", 4);
+  size_t data = msg.BeginNest(IFLA_INFO_DATA);
+  size_t peer_info = msg.BeginNest(VETH_INFO_PEER);
+  if (char* p = msg.Reserve(sizeof(ifinfomsg))) reinterpret_cast<ifinfomsg*>(p)->ifi_family = AF_UNSPEC;
+  msg.AddString(IFLA_IFNAME, peer);
+  msg.EndNest(peer_info);
+  msg.EndNest(data);
+  msg.EndNest(linkinfo);
+  return NlTransact(&msg);
+}
+
+// ip link set <name> up
+int SetLinkUp(const char* name) {
+  Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return errno;
+  ifreq ifr;
+  std::memset(&ifr, 0, sizeof(ifr));
+  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  if (ioctl(sock.get(), SIOCGIFFLAGS, &ifr) < 0) return errno;
+  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+  if (ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) return errno;
+  return 0;
+}
+
+// Interface index inside the private netns, bringing the device up.
+bool PrepareDevice(const char* name, const std::string& where, int* ifindex, ProbeResult* fail) {
+  if (int err = SetLinkUp(name)) {
+    *fail = FailOp(Stage::Setup, err, std::string("bringing ") + name + " up", where);
+    return false;
+  }
+  *ifindex = static_cast<int>(if_nametoindex(name));
+  if (*ifindex == 0) {
+    *fail = FailOp(Stage::Setup, errno, std::string("if_nametoindex(") + name + ")", where);
+    return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// The probes (already inside the private netns)
+
+ProbeResult AttachXdp(int prog, int ifindex, uint32_t flags, const std::string& mode,
+                      const std::string& where) {
+  auto opts = MakeOpts<bpf_link_create_opts>();
+  opts.flags = flags;
+  Fd link(bpf_link_create(prog, ifindex, BPF_XDP, &opts));
+  if (link.valid()) return Ok("attached via bpf_link_create(BPF_XDP, " + mode + ")", where);
+  int err = errno;
+  if (err != EINVAL) return FailOp(Stage::Attach, err, "bpf_link_create(BPF_XDP, " + mode + ")", where);
+  // Kernels before 5.9 have no XDP links: netlink attach, then detach.
+  auto xopts = MakeOpts<bpf_xdp_attach_opts>();
+  if (bpf_xdp_attach(ifindex, prog, flags, &xopts) < 0) {
+    ProbeResult r = FailOp(Stage::Attach, errno, "bpf_xdp_attach(" + mode + ")", where);
+    AddDetail(&r, "bpf_link_create(BPF_XDP): EINVAL");
+    return r;
+  }
+  bpf_xdp_detach(ifindex, flags, nullptr);
+  return Ok("attached via bpf_xdp_attach(" + mode + ") (bpf_link_create: EINVAL)", where);
+}
+
+ProbeResult ProbeXdp(bool native) {
+  ProgSpec spec;
+  spec.prog_type = BPF_PROG_TYPE_XDP;
+  spec.expected_attach_type = BPF_XDP;
+  ProbeResult fail;
+  std::string where = kLoWhere;
+  const char* dev = "lo";
+  if (native) {
+    where = std::string(kVeth0) + " (veth, peer " + kVeth1 + ") in a private netns";
+    dev = kVeth0;
+    if (int err = CreateVethPair(kVeth0, kVeth1))
+      return FailOp(Stage::Setup, err, "creating veth pair (RTM_NEWLINK)", where);
+    if (int err = SetLinkUp(kVeth1))
+      return FailOp(Stage::Setup, err, std::string("bringing ") + kVeth1 + " up", where);
+  }
+  int ifindex = 0;
+  if (!PrepareDevice(dev, where, &ifindex, &fail)) return fail;
+
+  spec.target = dev;
+  Fd prog;
+  if (!LoadOrFail(spec, &prog, &fail)) return fail;
+  return native ? AttachXdp(prog.get(), ifindex, XDP_FLAGS_DRV_MODE, "XDP_FLAGS_DRV_MODE", where)
+                : AttachXdp(prog.get(), ifindex, XDP_FLAGS_SKB_MODE, "XDP_FLAGS_SKB_MODE", where);
+}
+
+// Removes the clsact qdisc we created (ingress + egress hooks).
+class TcHookGuard {
+ public:
+  explicit TcHookGuard(const bpf_tc_hook& hook) : hook_(hook) {}
+  ~TcHookGuard() {
+    hook_.attach_point = static_cast<enum bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+    bpf_tc_hook_destroy(&hook_);
+  }
+  TcHookGuard(const TcHookGuard&) = delete;
+  TcHookGuard& operator=(const TcHookGuard&) = delete;
+
+ private:
+  bpf_tc_hook hook_;
+};
+
+ProbeResult ProbeTc(bool egress) {
+  ProbeResult fail;
+  int ifindex = 0;
+  if (!PrepareDevice("lo", kLoWhere, &ifindex, &fail)) return fail;
+  const std::string dir = egress ? "egress" : "ingress";
+
+  ProgSpec spec;
+  spec.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  spec.target = "lo " + dir;
+  Fd prog;
+  if (!LoadOrFail(spec, &prog, &fail)) return fail;
+
+  auto hook = MakeOpts<bpf_tc_hook>();
+  hook.ifindex = ifindex;
+  hook.attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+  int err = bpf_tc_hook_create(&hook);
+  if (err < 0 && err != -EEXIST)
+    return FailOp(Stage::Attach, -err, "bpf_tc_hook_create (clsact qdisc on lo)", kLoWhere);
+  TcHookGuard hook_guard(hook);
+
+  auto opts = MakeOpts<bpf_tc_opts>();
+  opts.prog_fd = prog.get();
+  err = bpf_tc_attach(&hook, &opts);
+  if (err < 0) return FailOp(Stage::Attach, -err, "bpf_tc_attach(" + dir + ")", kLoWhere);
+
+  auto detach = MakeOpts<bpf_tc_opts>();
+  detach.handle = opts.handle;
+  detach.priority = opts.priority;
+  bpf_tc_detach(&hook, &detach);
+  return Ok("attached via bpf_tc_attach (clsact " + dir + ", cls_bpf direct-action)", kLoWhere);
+}
+
+ProbeResult ProbeTcx(bool egress) {
+  ProbeResult fail;
+  int ifindex = 0;
+  if (!PrepareDevice("lo", kLoWhere, &ifindex, &fail)) return fail;
+  const uint32_t type = egress ? kAttachTcxEgress : kAttachTcxIngress;
+  const std::string type_name = AttachTypeName(type);
+
+  ProgSpec spec;
+  spec.prog_type = BPF_PROG_TYPE_SCHED_CLS;
+  spec.expected_attach_type = type;
+  spec.has_expected = true;
+  spec.target = "lo";
+  Fd prog;
+  if (!LoadOrFail(spec, &prog, &fail)) return fail;
+
+  Fd link(bpf_link_create(prog.get(), ifindex, static_cast<enum bpf_attach_type>(type), nullptr));
+  if (!link.valid()) return FailOp(Stage::Attach, errno, "bpf_link_create(" + type_name + ")", kLoWhere);
+  return Ok("attached via bpf_link_create(" + type_name + ")", kLoWhere);
+}
+
+ProbeResult RunNetProbe(const std::string& kind, const std::string& target) {
+  if (kind == "tc" || kind == "tcx") {
+    if (!target.empty() && target != "ingress" && target != "egress")
+      return FailMsg(Stage::Setup, EINVAL,
+                     kind + " target must be 'ingress' or 'egress' (the probe always uses lo in a private netns)");
+    bool egress = target == "egress";
+    return kind == "tc" ? ProbeTc(egress) : ProbeTcx(egress);
+  }
+  if (!target.empty())
+    return FailMsg(Stage::Setup, EINVAL,
+                   kind + " takes no target: it always runs on lo / a veth pair in a private netns");
+  return ProbeXdp(kind == "xdp.native");
+}
+
+struct NetnsJob {
+  std::string kind;
+  std::string target;
+  ProbeResult result;
+};
+
+void* NetnsThreadMain(void* arg) {
+  NetnsJob* job = static_cast<NetnsJob*>(arg);
+  if (unshare(CLONE_NEWNET) != 0) {
+    job->result = FailOp(Stage::Setup, errno, "unshare(CLONE_NEWNET) for the probe thread");
+    return nullptr;
+  }
+  job->result = RunNetProbe(job->kind, job->target);
+  return nullptr;
+}
+
+}  // namespace
+
+ProbeResult ProbeNetAttach(const std::string& kind, const std::string& target) {
+  NetnsJob job{kind, target, ProbeResult()};
+  // The probe thread starts with every signal blocked so that none of the
+  // process's signals is ever delivered to it.
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pthread_t thread;
+  int rc = pthread_create(&thread, nullptr, NetnsThreadMain, &job);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) return FailOp(Stage::Setup, rc, "starting the private-netns probe thread");
+  pthread_join(thread, nullptr);
+  return job.result;
+}
+
+}  // namespace ebp

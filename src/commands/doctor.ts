@@ -1,0 +1,48 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../util/cli.js'
+import {applyFixes, PrivilegeError, runDoctor, safeFixes, type DoctorReport} from '../doctor/index.js'
+import {renderReport} from '../doctor/render.js'
+import {isBadInput} from '../util/errors.js'
+
+export default class Doctor extends BaseCommand {
+  static summary = 'Check whether this kernel (or another one, offline) can run eBPF and each ebpfperf suite.'
+  static description = `Reads the kernel config (--kconfig, $EBPFPERF_KCONFIG, /proc/config.gz, /boot/config-$r, /lib/modules/$r/config, /usr/lib/modules/$r/config, /boot/config), the vmlinux BTF, sysctls, mounts, capabilities and lockdown, and runs live bpf() probes that load and attach tiny programs. A live probe outranks the config file; disagreements are reported. Ends with a verdict per suite.
+Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege to probe.`
+
+  static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile tracing --json', '<%= config.bin %> doctor --no-live --kconfig ./config-6.1 --btf ./vmlinux', '<%= config.bin %> doctor --fix --dry-run']
+  static enableJsonFlag = true
+
+  static flags = {
+    profile: Flags.string({char: 'p', multiple: true, description: 'profile name (kernel-config, accelerator, tracing, micro) or path to a *.profile.yml; default: all shipped profiles'}),
+    kconfig: Flags.string({description: 'kernel config file (plain or .gz) instead of discovering the running kernel\'s'}),
+    btf: Flags.file({description: 'vmlinux BTF (raw BTF or an ELF with .BTF) instead of /sys/kernel/btf/vmlinux'}),
+    live: Flags.boolean({default: true, allowNo: true, description: 'run live probes on this machine (--no-live: judge another kernel offline from --kconfig/--btf, no root needed)'}),
+    fix: Flags.boolean({description: 'apply safe runtime fixes (mount bpffs/tracefs/securityfs, set sysctls), printing each command first'}),
+    'dry-run': Flags.boolean({description: 'with --fix: print the commands only', dependsOn: ['fix']}),
+    verbose: Flags.boolean({char: 'v', description: 'show the evidence of passing checks too'}),
+  }
+
+  async run(): Promise<DoctorReport> {
+    const {flags} = await this.parse(Doctor)
+    if (flags.fix && !flags.live) this.fail('--fix changes this machine and cannot be combined with --no-live', 2)
+    const opts = {profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live}
+    let report: DoctorReport
+    try {
+      report = await runDoctor(opts)
+      if (flags.fix) {
+        const fixes = safeFixes(report)
+        if (fixes.length === 0) this.note('doctor --fix: nothing safe to fix at run time')
+        const applied = await applyFixes(fixes, flags['dry-run'], (cmd) => this.note(`${flags['dry-run'] ? '(dry run) ' : '+ '}${cmd}`))
+        for (const a of applied.filter((x) => !x.ok)) this.note(`  failed: ${a.command}: ${a.error}`)
+        if (!flags['dry-run'] && applied.length > 0) report = await runDoctor(opts)
+      }
+    } catch (error) {
+      if (error instanceof PrivilegeError) this.fail(error.message, 3)
+      if (isBadInput(error)) this.fail((error as Error).message, 2)
+      throw error
+    }
+    if (!this.jsonEnabled()) this.log(renderReport(report, {verbose: flags.verbose}))
+    process.exitCode = report.exitCode
+    return report
+  }
+}

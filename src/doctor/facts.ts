@@ -1,0 +1,123 @@
+// Everything doctor knows about the kernel under test, gathered once per run.
+import {release as osRelease, machine as osMachine} from 'node:os'
+import {Kconfig, discoverKconfig, type KconfigDiscovery} from '../kernel/kconfig.js'
+import {Btf, findVmlinuxBtf} from '../kernel/btf.js'
+import {SYSCTLS, activeLsms, effectiveCaps, listMounts, lockdownMode, memlockLimit, readSysctl, readText, type MountEntry} from '../kernel/runtime.js'
+import {KNOWN_TOOLS, probeTool, type ToolInfo} from '../kernel/tools.js'
+import {HELPERS, MAP_TYPES, PROG_TYPES} from '../kernel/uapi.js'
+import {loadNative, type AttachKind, type Native, type ProbeResult} from '../native.js'
+import type {Profile} from './profile.js'
+
+export interface FactsOptions {
+  kconfig?: string // --kconfig
+  btf?: string // --btf
+  live: boolean
+  env?: NodeJS.ProcessEnv
+}
+
+export interface Facts {
+  release: string
+  machine: string
+  live: boolean
+  kconfig?: Kconfig
+  kconfigDiscovery: KconfigDiscovery
+  btf?: Btf
+  btfPath?: string
+  btfTried: string[]
+  libbpf?: string
+  nativeError?: string
+  /** Memoized live probe; undefined when the native addon is not available. */
+  probe(spec: string): ProbeResult | undefined
+  sysctls: Map<string, string | undefined>
+  mounts: MountEntry[]
+  capEff: bigint
+  lockdown?: string
+  lockdownSource: string
+  lsms?: string[]
+  lsmSource: string
+  memlock?: number
+  cmdline?: string
+  tools: Map<string, ToolInfo>
+}
+
+/** Reads config and BTF (bad input throws KconfigError/BtfError) and, when live, the running system. */
+export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Promise<Facts> {
+  const env = opts.env ?? process.env
+  const discovery = discoverKconfig(osRelease(), opts.kconfig, env.EBPFPERF_KCONFIG)
+  const kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
+  // Offline, the kernel under test is the one the config describes, not this machine's.
+  const release = opts.live ? osRelease() : (kconfig?.kernelVersion ?? 'unknown')
+
+  const btfFound = opts.live || opts.btf ? findVmlinuxBtf(opts.btf, release) : {path: undefined, tried: []}
+  const btf = btfFound.path ? Btf.fromFile(btfFound.path) : undefined
+
+  let native: Native | undefined
+  let nativeError: string | undefined
+  if (opts.live) {
+    try {
+      native = loadNative()
+    } catch (error) {
+      nativeError = (error as Error).message
+    }
+  }
+  const memo = new Map<string, ProbeResult>()
+  const probe = (spec: string): ProbeResult | undefined => {
+    if (!native) return undefined
+    let r = memo.get(spec)
+    if (!r) {
+      r = runProbe(native, spec)
+      memo.set(spec, r)
+    }
+    return r
+  }
+
+  const toolNames = [...new Set([...KNOWN_TOOLS, ...profiles.flatMap((p) => p.checks.flatMap((c) => c.tool))])]
+  const tools = new Map<string, ToolInfo>()
+  if (opts.live) for (const t of await Promise.all(toolNames.map((n) => probeTool(n)))) tools.set(t.name, t)
+
+  const mounts = opts.live ? listMounts() : []
+  const lockdown = lockdownMode(mounts)
+  const lsm = activeLsms(mounts)
+  return {
+    release,
+    machine: opts.live ? osMachine() : 'unknown',
+    live: opts.live,
+    kconfig,
+    kconfigDiscovery: discovery,
+    btf,
+    btfPath: btfFound.path,
+    btfTried: btfFound.tried,
+    libbpf: native?.libbpfVersion(),
+    nativeError,
+    probe,
+    sysctls: new Map(opts.live ? Object.keys(SYSCTLS).map((n) => [n, readSysctl(n).value] as [string, string | undefined]) : []),
+    mounts,
+    capEff: opts.live ? effectiveCaps() : 0n,
+    lockdown: opts.live ? lockdown.mode : undefined,
+    lockdownSource: lockdown.source,
+    lsms: opts.live ? lsm.list : undefined,
+    lsmSource: lsm.source,
+    memlock: opts.live ? memlockLimit() : undefined,
+    cmdline: opts.live ? readText('/proc/cmdline') : undefined,
+    tools,
+  }
+}
+
+export function runProbe(native: Native, spec: string): ProbeResult {
+  const [kind, ...rest] = spec.split(':')
+  const arg = rest.join(':')
+  switch (kind) {
+    case 'prog':
+      return native.probeProgType(PROG_TYPES[arg])
+    case 'map':
+      return native.probeMapType(MAP_TYPES[arg])
+    case 'helper': {
+      const [prog, helper] = arg.split(':')
+      return native.probeHelper(PROG_TYPES[prog], HELPERS[helper])
+    }
+    case 'attach':
+      return native.probeAttach(arg as AttachKind)
+    default:
+      throw new Error(`unknown probe "${spec}"`)
+  }
+}

@@ -1,0 +1,182 @@
+// The only module that touches the native addon (native/ → ebpfperf_native.node).
+//
+// Every probe returns a ProbeResult instead of throwing for kernel errors, so
+// callers can tell "loads but cannot attach" from "the kernel says EPERM",
+// always with the errno. Bad argument types throw TypeError (from the addon).
+import {existsSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+export type ProbeStage = 'ok' | 'setup' | 'load' | 'attach'
+
+export interface ProbeResult {
+  /** Loaded (and for attach probes: attached) successfully. */
+  ok: boolean
+  /** Where it failed ('ok' when ok). */
+  stage: ProbeStage
+  /** Positive errno, 0 when ok. */
+  errno: number
+  /** 'EPERM', 'ENOENT', 'EINVAL', 'EOPNOTSUPP', ... ('' when ok). */
+  code: string
+  /** One human line: what was done, or what failed and why. */
+  message: string
+  /** Target used, verifier/libbpf log lines, hints. */
+  detail?: string
+}
+
+export type AttachKind =
+  | 'fentry'
+  | 'fexit'
+  | 'kprobe'
+  | 'kretprobe'
+  | 'kprobe.multi'
+  | 'uprobe'
+  | 'uretprobe'
+  | 'uprobe.multi'
+  | 'tracepoint'
+  | 'raw_tracepoint'
+  | 'xdp'
+  | 'xdp.native'
+  | 'tc'
+  | 'tcx'
+  | 'cgroup'
+  | 'lsm'
+
+/** Every AttachKind, in a stable order. */
+export const ATTACH_KINDS: readonly AttachKind[] = Object.freeze([
+  'fentry',
+  'fexit',
+  'kprobe',
+  'kretprobe',
+  'kprobe.multi',
+  'uprobe',
+  'uretprobe',
+  'uprobe.multi',
+  'tracepoint',
+  'raw_tracepoint',
+  'xdp',
+  'xdp.native',
+  'tc',
+  'tcx',
+  'cgroup',
+  'lsm',
+] as const satisfies readonly AttachKind[])
+
+export interface Native {
+  /** libbpf major.minor, e.g. "1.1". */
+  libbpfVersion(): string
+  /** libbpf_probe_bpf_prog_type. */
+  probeProgType(progType: number): ProbeResult
+  /** libbpf_probe_bpf_map_type. */
+  probeMapType(mapType: number): ProbeResult
+  /** libbpf_probe_bpf_helper, cross-checked against the verifier log. */
+  probeHelper(progType: number, helperId: number): ProbeResult
+  /**
+   * Loads a tiny program and attaches it, then detaches and closes everything.
+   * Targets: kernel function (fentry/fexit/lsm/kprobe*), "<path>:<file offset>"
+   * (uprobe*), "category/name" (tracepoint), raw tracepoint name, cgroup
+   * directory (cgroup), 'ingress' | 'egress' (tc, tcx). xdp kinds take none.
+   */
+  probeAttach(kind: AttachKind, target?: string): ProbeResult
+}
+
+const BUILD_HINT = 'run: npm run build:native (needs g++, python3, pkg-config, libbpf-dev, libelf-dev, zlib1g-dev)'
+
+export class NativeLoadError extends Error {
+  /** Every path tried, in order. */
+  readonly tried: string[]
+  /** Why each path failed (same order as tried). */
+  readonly reasons: string[]
+
+  constructor(failures: Array<{path: string; reason: string}>) {
+    const lines = failures.map((f) => `  - ${f.path}: ${f.reason}`)
+    const body = failures.length > 0 ? `Tried:\n${lines.join('\n')}` : 'No candidate path to try.'
+    super(`ebpfperf native addon (ebpfperf_native.node) could not be loaded. ${body}\nFix: ${BUILD_HINT}`)
+    this.name = 'NativeLoadError'
+    this.tried = failures.map((f) => f.path)
+    this.reasons = failures.map((f) => f.reason)
+  }
+}
+
+const ADDON_FILE = 'ebpfperf_native.node'
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach'] as const
+
+/** Repository (package) root: the first directory above this module with a package.json. */
+function repoRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url)) // <root>/src (tsx) or <root>/dist (built)
+  for (let dir = here; ; ) {
+    if (existsSync(join(dir, 'package.json'))) return dir
+    const up = dirname(dir)
+    if (up === dir) return resolve(here, '..')
+    dir = up
+  }
+}
+
+/** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
+export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
+  const root = repoRoot()
+  const paths: string[] = []
+  if (env.EBPFPERF_NATIVE) paths.push(resolve(env.EBPFPERF_NATIVE))
+  paths.push(join(root, 'native', 'build', 'Release', ADDON_FILE), join(root, 'native', 'build', 'Debug', ADDON_FILE))
+  return [...new Set(paths)]
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.split('\n')[0]?.trim() || 'unknown error'
+}
+
+/** Loads the first addon that works out of `paths`; throws NativeLoadError listing every path and reason. Exported for tests. */
+export function _loadNativeFrom(paths: string[]): Native {
+  const require = createRequire(import.meta.url)
+  const failures: Array<{path: string; reason: string}> = []
+  for (const path of paths) {
+    if (!existsSync(path)) {
+      failures.push({path, reason: 'not found'})
+      continue
+    }
+    let binding: Record<string, unknown>
+    try {
+      binding = require(path) as Record<string, unknown>
+    } catch (error) {
+      failures.push({path, reason: `cannot load: ${firstLine(error)}`})
+      continue
+    }
+    const missing = EXPORTS.filter((name) => typeof binding?.[name] !== 'function')
+    if (missing.length > 0) {
+      failures.push({path, reason: `loaded, but it is not the ebpfperf addon (missing ${missing.join(', ')})`})
+      continue
+    }
+    return wrap(binding as unknown as Native)
+  }
+  throw new NativeLoadError(failures)
+}
+
+function wrap(binding: Native): Native {
+  return Object.freeze({
+    libbpfVersion: () => binding.libbpfVersion(),
+    probeProgType: (progType: number) => binding.probeProgType(progType),
+    probeMapType: (mapType: number) => binding.probeMapType(mapType),
+    probeHelper: (progType: number, helperId: number) => binding.probeHelper(progType, helperId),
+    probeAttach: (kind: AttachKind, target?: string) => binding.probeAttach(kind, target),
+  })
+}
+
+let cached: Native | undefined
+
+/** The addon, loaded once (successful loads are cached; failures are retried on the next call). */
+export function loadNative(): Native {
+  if (!cached) cached = _loadNativeFrom(_nativeCandidatePaths())
+  return cached
+}
+
+export function nativeAvailable(): {ok: true} | {ok: false; error: NativeLoadError} {
+  try {
+    loadNative()
+    return {ok: true}
+  } catch (error) {
+    if (error instanceof NativeLoadError) return {ok: false, error}
+    throw error
+  }
+}

@@ -1,0 +1,15 @@
+// How every command reports: stderr lines that are never wrapped or swallowed by --json.
+import {Command} from '@oclif/core'
+
+export abstract class BaseCommand extends Command {
+  /** Progress and notes for humans: always stderr, also under --json (stdout stays one document). */
+  protected note(line: string): void {
+    process.stderr.write(`${line}\n`)
+  }
+
+  /** One unwrapped line `ebpfperf: …` on stderr, then exit with `code` (2 bad input, 3 privilege, …). */
+  protected fail(message: string, code: number): never {
+    process.stderr.write(`ebpfperf: ${message}\n`)
+    return this.exit(code)
+  }
+}

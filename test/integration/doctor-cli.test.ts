@@ -1,0 +1,189 @@
+// The built binary, run as a user would: exit codes, --json, bad input, privilege, colour, --fix.
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync, copyFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {gunzipSync} from 'node:zlib'
+import {loadNative} from '../../src/native.js'
+import {runProbe} from '../../src/doctor/facts.js'
+import type {DoctorReport} from '../../src/doctor/index.js'
+
+const root = new URL('../..', import.meta.url).pathname
+const bin = join(root, 'bin/run.js')
+const fx = (f: string) => join(root, 'test/fixtures', f)
+
+const home = mkdtempSync(join(tmpdir(), 'ebp-home-'))
+spawnSync('chmod', ['777', home])
+
+function cli(args: string[], opts: {env?: NodeJS.ProcessEnv; asUser?: number} = {}) {
+  const env = {...process.env, NO_COLOR: '1', ...(opts.asUser === undefined ? {} : {HOME: home}), ...opts.env}
+  const argv = opts.asUser === undefined ? [process.execPath, bin, ...args] : ['setpriv', `--reuid=${opts.asUser}`, `--regid=${opts.asUser}`, '--clear-groups', '--inh-caps=-all', process.execPath, bin, ...args]
+  const r = spawnSync(argv[0], argv.slice(1), {env, encoding: 'utf8', timeout: 120_000})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+
+const isRoot = process.getuid?.() === 0
+const mounted = (fstype: string) => readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === fstype)
+
+describe('ebpfperf doctor (built CLI)', function () {
+  let report: DoctorReport
+  let live: {code: number | null; stdout: string; stderr: string}
+
+  before(function () {
+    if (!isRoot) {
+      console.log('      skipped: live doctor tests need root')
+      this.skip()
+    }
+    live = cli(['doctor', '--json'])
+    report = JSON.parse(live.stdout) as DoctorReport
+  })
+
+  it('--json prints exactly one versioned JSON document and exits 0 when nothing required fails', () => {
+    expect(report.schema).to.equal('ebpfperf/doctor/v1')
+    expect(live.code).to.equal(report.exitCode)
+    expect(report.findings.every((f) => ['pass', 'fail', 'warn', 'unknown', 'skip'].includes(f.status) && f.evidence.length > 0)).to.equal(true)
+    expect(report.profiles.map((p) => p.name)).to.include.members(['kernel-config', 'accelerator', 'tracing', 'micro'])
+  })
+
+  it('reports every seed option with the value the running kernel\'s config really has', function () {
+    if (report.config.path !== '/proc/config.gz') this.skip()
+    const text = gunzipSync(readFileSync('/proc/config.gz')).toString()
+    const seed = report.findings.filter((f) => f.profile === 'kernel-config')
+    expect(seed).to.have.length(24)
+    for (const f of seed) {
+      for (const e of f.evidence.filter((x) => x.kind === 'kconfig')) {
+        const name = e.what.replace(/ \(any of \d+\)$/, '')
+        const line = text.split('\n').find((l) => l.startsWith(`${name}=`) || l === `# ${name} is not set`)
+        if (line) expect(e.value, name).to.equal(line)
+        else expect(e.value, name).to.match(/absent from the config/)
+      }
+    }
+  })
+
+  it('every probe in the report agrees with the same probe run directly through the addon', () => {
+    const native = loadNative()
+    for (const f of report.findings) {
+      for (const e of f.evidence.filter((x) => x.kind === 'probe')) {
+        const direct = runProbe(native, e.what)
+        expect(e.status, `${f.id} ${e.what}`).to.equal(direct.ok ? 'pass' : 'fail')
+        if (!direct.ok) expect(e.code, e.what).to.equal(direct.code)
+      }
+    }
+  })
+
+  it('flags a config/probe disagreement for fentry exactly when the config allows it and the kernel refuses', () => {
+    const fentry = report.findings.find((f) => f.id === 'tr-fentry')!
+    const probe = fentry.evidence.find((e) => e.what === 'attach:fentry')!
+    const configOk = fentry.evidence.filter((e) => e.kind === 'kconfig').every((e) => e.status === 'pass')
+    if (configOk && probe.status === 'fail') {
+      expect(fentry.disagreement).to.match(/config allows it .* but the kernel refused/)
+      expect(fentry.status).to.equal('warn')
+    } else {
+      expect(fentry.disagreement).to.equal(undefined)
+    }
+  })
+
+  it('reports kprobes as missing with a fix when the kernel has none, and the tracing verdict skips them', function () {
+    const kp = report.findings.find((f) => f.id === 'KPROBES')!
+    const probe = kp.evidence.find((e) => e.what === 'attach:kprobe')!
+    const tracing = report.verdicts.find((v) => v.suite === 'tracing')!
+    if (probe.status === 'pass') {
+      expect(tracing.skipped.map((s) => s.case)).to.not.include('kprobe')
+      return
+    }
+    expect(kp.status).to.equal('warn')
+    expect(kp.fixes.map((x) => x.text).join('\n')).to.match(/CONFIG_KPROBES=y|does not exist|refused/)
+    expect(tracing.verdict).to.equal('runs-with-skips')
+    expect(tracing.skipped.map((s) => s.case)).to.include.members(['kprobe', 'kretprobe'])
+  })
+
+  it('the human output is grouped, ends with the verdicts, and honours NO_COLOR', () => {
+    const plain = cli(['doctor'])
+    expect(plain.code).to.equal(report.exitCode)
+    expect(plain.stdout).to.not.match(/\u001b\[/)
+    for (const g of ['Basic', 'BTF', 'Cgroup', 'Network', 'kprobes', 'kprobe multi', 'kprobe override', 'Tracepoints', 'LSM', 'Verdicts', 'System']) expect(plain.stdout).to.include(g)
+    expect(plain.stdout).to.match(/suite tracing (runs|cannot run)/)
+    const coloured = cli(['doctor', '--profile', 'micro'], {env: {NO_COLOR: '', FORCE_COLOR: '1'}})
+    expect(coloured.stdout).to.match(/\u001b\[/)
+  })
+
+  it('--profile takes a user file and limits the report to it', () => {
+    const r = cli(['doctor', '--json', '--profile', fx('profiles/user.profile.yml')])
+    const doc = JSON.parse(r.stdout) as DoctorReport
+    expect(doc.profiles.map((p) => p.name)).to.deep.equal(['my-xdp-lb'])
+    expect(doc.verdicts[0].suite).to.equal('my-xdp-lb')
+  })
+
+  it('--fix --dry-run prints the safe commands and changes nothing', () => {
+    const before = readFileSync('/proc/self/mounts', 'utf8')
+    const r = cli(['doctor', '--fix', '--dry-run', '--profile', 'tracing'])
+    expect(readFileSync('/proc/self/mounts', 'utf8')).to.equal(before)
+    if (!mounted('tracefs')) expect(r.stderr).to.include('(dry run) mount -t tracefs nodev /sys/kernel/tracing')
+  })
+
+  it('--fix mounts tracefs when it is missing, and the tracepoint probe then passes', function () {
+    if (mounted('tracefs')) {
+      console.log('      skipped: tracefs is already mounted here, nothing to fix')
+      this.skip()
+    }
+    try {
+      const r = cli(['doctor', '--fix', '--json', '--profile', 'tracing'])
+      expect(r.stderr).to.include('+ mount -t tracefs nodev /sys/kernel/tracing')
+      expect(mounted('tracefs')).to.equal(true)
+      const doc = JSON.parse(r.stdout) as DoctorReport
+      const tp = doc.findings.find((f) => f.id === 'tr-tracepoint')!
+      expect(tp.evidence.find((e) => e.kind === 'mount')!.status).to.equal('pass')
+    } finally {
+      spawnSync('umount', ['/sys/kernel/tracing'])
+    }
+  })
+})
+
+describe('ebpfperf doctor: bad input, privilege, offline', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'ebp-cli-'))
+  const notBtf = join(tmp, 'random.btf')
+  writeFileSync(notBtf, Buffer.alloc(4096, 7))
+  const cases: [string, string[], RegExp][] = [
+    ['a truncated config.gz', ['--kconfig', fx('kconfig/truncated.config.gz')], /truncated\.config\.gz: corrupt or truncated gzip/],
+    ['a file that is not a kernel config', ['--kconfig', fx('kconfig/not-a-config.txt')], /not-a-config\.txt: not a kernel config/],
+    ['a directory as config', ['--kconfig', tmp], /is a directory/],
+    ['a missing config', ['--kconfig', join(tmp, 'nope')], /nope: no such file/],
+    ['a non-BTF --btf', ['--btf', notBtf], /random\.btf: not BTF/],
+    ['an unknown profile', ['--profile', 'nosuch'], /nosuch: no such profile/],
+    ['a malformed profile', ['--profile', fx('profiles/malformed.profile.yml')], /malformed YAML/],
+  ]
+  for (const [what, args, re] of cases) {
+    it(`${what}: one line naming the input, exit 2, nothing changed`, () => {
+      const before = readFileSync('/proc/self/mounts', 'utf8')
+      const r = cli(['doctor', '--no-live', ...args])
+      expect(r.code).to.equal(2)
+      expect(r.stderr).to.match(re)
+      expect(r.stderr).to.match(/^ebpfperf: [^\n]+\n$/) // exactly one line
+      expect(r.stdout).to.equal('')
+      expect(readFileSync('/proc/self/mounts', 'utf8')).to.equal(before)
+    })
+  }
+
+  it('--no-live judges another kernel offline from --kconfig without root', function () {
+    if (!isRoot) this.skip()
+    const cfg = join(mkdtempSync(join(tmpdir(), 'ebp-cfg-')), 'config-6.1.gz')
+    copyFileSync(fx('kconfig/config-6.1-sample.gz'), cfg)
+    spawnSync('chmod', ['-R', 'a+rX', join(cfg, '..')])
+    const r = cli(['doctor', '--no-live', '--json', '--kconfig', cfg], {asUser: 65534})
+    expect(r.stderr).to.equal('')
+    const doc = JSON.parse(r.stdout) as DoctorReport
+    expect(doc.kernel).to.include({live: false, release: '6.1.0'})
+    expect(doc.system).to.equal(undefined)
+    const lsm = doc.findings.find((f) => f.id === 'BPF_LSM')!
+    expect(lsm.evidence[0].value).to.equal('# CONFIG_BPF_LSM is not set')
+    expect(doc.findings.filter((f) => f.evidence.some((e) => e.kind === 'probe')).every((f) => f.evidence.filter((e) => e.kind === 'probe').every((e) => e.status === 'skip'))).to.equal(true)
+  })
+
+  it('without privilege, live probes refuse with exit 3 and say how to proceed', function () {
+    if (!isRoot) this.skip()
+    const r = cli(['doctor'], {asUser: 65534})
+    expect(r.code).to.equal(3)
+    expect(r.stderr).to.match(/live probes need root.*--no-live/)
+  })
+})
