@@ -255,22 +255,22 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
 // ---------------------------------------------------------------------------
 // kprobe / kretprobe / kprobe.multi
 
-ProbeResult ProbeKprobe(bool retprobe, const std::string& target) {
-  std::string func;
-  ProbeResult fail;
-  if (!PickKernelFunction(target, &func, &fail)) return fail;
-
+// A kprobe or uprobe through its dynamic PMU: load a KPROBE program, open the
+// perf event (config1/config2 as the PMU defines them), attach the program.
+ProbeResult ProbeDynamicPmu(const char* pmu, bool retprobe, uint64_t config1, uint64_t config2,
+                            const std::string& what) {
   ProgSpec spec;
   spec.prog_type = BPF_PROG_TYPE_KPROBE;
   spec.kern_version = RunningKernelVersionCode();
-  spec.target = func;
+  spec.target = what;
   Fd prog;
+  ProbeResult fail;
   if (!LoadOrFail(spec, &prog, &fail)) return fail;
 
   uint32_t type = 0;
   int ret_bit = -1;
-  if (!ReadDynamicPmu("kprobe", retprobe, &type, &ret_bit, &fail)) {
-    AddDetail(&fail, "target " + func);
+  if (!ReadDynamicPmu(pmu, retprobe, &type, &ret_bit, &fail)) {
+    AddDetail(&fail, "target " + what);
     return fail;
   }
   perf_event_attr attr;
@@ -278,11 +278,18 @@ ProbeResult ProbeKprobe(bool retprobe, const std::string& target) {
   attr.size = sizeof(attr);
   attr.type = type;
   attr.config = retprobe ? (1ULL << ret_bit) : 0;
-  attr.config1 = reinterpret_cast<uintptr_t>(func.c_str());  // kprobe_func
-  attr.config2 = 0;                                          // probe_offset
+  attr.config1 = config1;  // kprobe_func or uprobe_path
+  attr.config2 = config2;  // probe_offset
   Fd pfd, link;
-  return OpenAndAttachPerf(&attr, prog.get(), retprobe ? "kretprobe PMU" : "kprobe PMU", func,
-                           &pfd, &link);
+  const std::string name = std::string(pmu).insert(1, retprobe ? "ret" : "") + " PMU";  // kretprobe, uretprobe
+  return OpenAndAttachPerf(&attr, prog.get(), name, what, &pfd, &link);
+}
+
+ProbeResult ProbeKprobe(bool retprobe, const std::string& target) {
+  std::string func;
+  ProbeResult fail;
+  if (!PickKernelFunction(target, &func, &fail)) return fail;
+  return ProbeDynamicPmu("kprobe", retprobe, reinterpret_cast<uintptr_t>(func.c_str()), 0, func);
 }
 
 ProbeResult ProbeKprobeMulti(const std::string& target) {
@@ -403,30 +410,8 @@ ProbeResult ProbeUprobe(bool retprobe, const std::string& target) {
   UprobeTarget where;
   ProbeResult fail;
   if (!PickUprobeTarget(target, &where, &fail)) return fail;
-
-  ProgSpec spec;
-  spec.prog_type = BPF_PROG_TYPE_KPROBE;
-  spec.kern_version = RunningKernelVersionCode();
-  spec.target = where.Describe();
-  Fd prog;
-  if (!LoadOrFail(spec, &prog, &fail)) return fail;
-
-  uint32_t type = 0;
-  int ret_bit = -1;
-  if (!ReadDynamicPmu("uprobe", retprobe, &type, &ret_bit, &fail)) {
-    AddDetail(&fail, where.Describe());
-    return fail;
-  }
-  perf_event_attr attr;
-  std::memset(&attr, 0, sizeof(attr));
-  attr.size = sizeof(attr);
-  attr.type = type;
-  attr.config = retprobe ? (1ULL << ret_bit) : 0;
-  attr.config1 = reinterpret_cast<uintptr_t>(where.path.c_str());  // uprobe_path
-  attr.config2 = where.offset;                                     // probe_offset
-  Fd pfd, link;
-  return OpenAndAttachPerf(&attr, prog.get(), retprobe ? "uretprobe PMU" : "uprobe PMU",
-                           where.Describe(), &pfd, &link);
+  return ProbeDynamicPmu("uprobe", retprobe, reinterpret_cast<uintptr_t>(where.path.c_str()), where.offset,
+                         where.Describe());
 }
 
 // BPF_LINK_CREATE attr for uprobe_multi, laid out like the kernel's
