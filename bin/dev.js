@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --import tsx
-import {execute} from '@oclif/core'
+process.env.UV_THREADPOOL_SIZE ??= '16'
+const {execute} = await import('@oclif/core')
 
 await execute({development: true, dir: import.meta.url})

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import {execute} from '@oclif/core'
+// Probes run on libuv's worker pool and mostly wait for the kernel: let them all run at once.
+process.env.UV_THREADPOOL_SIZE ??= '16'
+const {execute} = await import('@oclif/core')
 
 await execute({dir: import.meta.url})

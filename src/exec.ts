@@ -1,5 +1,4 @@
 // The only caller of execa: every external command ebpfperf runs goes through here.
-import {execa} from 'execa'
 import {accessSync, constants} from 'node:fs'
 import {delimiter, join} from 'node:path'
 
@@ -12,6 +11,7 @@ export interface RunResult {
 
 /** Runs a command without a shell; never throws for a non-zero exit (the caller decides). */
 export async function run(file: string, args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
+  const {execa} = await import('execa') // loaded on first use: it costs ~100 ms of start-up
   const r = await execa(file, args, {reject: false, timeout: opts.timeoutMs ?? 30_000, input: opts.input, stripFinalNewline: true})
   return {exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), failed: r.failed}
 }

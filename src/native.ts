@@ -5,8 +5,8 @@
 // always with the errno. Bad argument types throw TypeError (from the addon).
 import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
-import {dirname, join, resolve} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {projectRoot} from './util/paths.js'
+import {join, resolve} from 'node:path'
 
 export type ProbeStage = 'ok' | 'setup' | 'load' | 'attach'
 
@@ -79,6 +79,18 @@ export interface Native {
    * directory (cgroup), 'ingress' | 'egress' (tc, tcx). xdp kinds take none.
    */
   probeAttach(kind: AttachKind, target?: string): ProbeResult
+  /** Any of the probes above on libuv's worker pool, so that independent probes overlap their kernel waits. */
+  probeAsync(spec: ProbeSpec): Promise<ProbeResult>
+}
+
+export type ProbeSpec =
+  | {op: 'prog'; type: number}
+  | {op: 'map'; type: number}
+  | {op: 'helper'; progType: number; helperId: number}
+  | {op: 'attach'; kind: AttachKind; target?: string}
+
+interface Binding extends Omit<Native, 'probeAsync'> {
+  probeAsync(op: string, a: number | string, b?: number | string): Promise<ProbeResult>
 }
 
 const BUILD_HINT = 'run: npm run build:native (needs g++, python3, pkg-config, libbpf-dev, libelf-dev, zlib1g-dev)'
@@ -100,22 +112,11 @@ export class NativeLoadError extends Error {
 }
 
 const ADDON_FILE = 'ebpfperf_native.node'
-const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach'] as const
-
-/** Repository (package) root: the first directory above this module with a package.json. */
-function repoRoot(): string {
-  const here = dirname(fileURLToPath(import.meta.url)) // <root>/src (tsx) or <root>/dist (built)
-  for (let dir = here; ; ) {
-    if (existsSync(join(dir, 'package.json'))) return dir
-    const up = dirname(dir)
-    if (up === dir) return resolve(here, '..')
-    dir = up
-  }
-}
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync'] as const
 
 /** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
 export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
-  const root = repoRoot()
+  const root = projectRoot()
   const paths: string[] = []
   if (env.EBPFPERF_NATIVE) paths.push(resolve(env.EBPFPERF_NATIVE))
   paths.push(join(root, 'native', 'build', 'Release', ADDON_FILE), join(root, 'native', 'build', 'Debug', ADDON_FILE))
@@ -148,18 +149,29 @@ export function _loadNativeFrom(paths: string[]): Native {
       failures.push({path, reason: `loaded, but it is not the ebpfperf addon (missing ${missing.join(', ')})`})
       continue
     }
-    return wrap(binding as unknown as Native)
+    return wrap(binding as unknown as Binding)
   }
   throw new NativeLoadError(failures)
 }
 
-function wrap(binding: Native): Native {
+function wrap(binding: Binding): Native {
   return Object.freeze({
     libbpfVersion: () => binding.libbpfVersion(),
     probeProgType: (progType: number) => binding.probeProgType(progType),
     probeMapType: (mapType: number) => binding.probeMapType(mapType),
     probeHelper: (progType: number, helperId: number) => binding.probeHelper(progType, helperId),
     probeAttach: (kind: AttachKind, target?: string) => binding.probeAttach(kind, target),
+    probeAsync(spec: ProbeSpec) {
+      switch (spec.op) {
+        case 'prog':
+        case 'map':
+          return binding.probeAsync(spec.op, spec.type)
+        case 'helper':
+          return binding.probeAsync('helper', spec.progType, spec.helperId)
+        case 'attach':
+          return binding.probeAsync('attach', spec.kind, spec.target)
+      }
+    },
   })
 }
 

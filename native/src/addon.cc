@@ -8,7 +8,7 @@
 #include <napi.h>
 
 #include <cmath>
-#include <mutex>
+#include <functional>
 #include <string>
 
 #include "common.h"
@@ -17,10 +17,6 @@
 namespace {
 
 using ebp::ProbeResult;
-
-// Probes use process-global state (libbpf print callback, the log buffer) and
-// must not overlap if the addon is used from several worker threads.
-std::mutex g_probe_mutex;
 
 Napi::Value ThrowType(Napi::Env env, const std::string& message) {
   Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
@@ -53,16 +49,30 @@ Napi::Object ToJs(Napi::Env env, const ProbeResult& r) {
   return o;
 }
 
+// The libbpf log is per thread, so probes may run concurrently: synchronously
+// on the JS thread, or on libuv's worker pool through probeAsync.
 template <typename F>
 Napi::Value RunProbe(Napi::Env env, F&& probe) {
-  ProbeResult r;
-  {
-    std::lock_guard<std::mutex> lock(g_probe_mutex);
-    ebp::ClearLibbpfLog();
-    r = probe();
-  }
-  return ToJs(env, r);
+  ebp::ClearLibbpfLog();
+  return ToJs(env, probe());
 }
+
+class ProbeWorker : public Napi::AsyncWorker {
+ public:
+  ProbeWorker(Napi::Env env, std::function<ProbeResult()> probe)
+      : Napi::AsyncWorker(env), probe_(std::move(probe)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    ebp::ClearLibbpfLog();
+    result_ = probe_();
+  }
+  void OnOK() override { deferred_.Resolve(ToJs(Env(), result_)); }
+
+ private:
+  std::function<ProbeResult()> probe_;
+  Napi::Promise::Deferred deferred_;
+  ProbeResult result_;
+};
 
 Napi::Value LibbpfVersion(const Napi::CallbackInfo& info) {
   std::string v = std::to_string(libbpf_major_version()) + "." + std::to_string(libbpf_minor_version());
@@ -88,20 +98,65 @@ Napi::Value ProbeHelper(const Napi::CallbackInfo& info) {
   return RunProbe(info.Env(), [&] { return ebp::ProbeHelper(prog_type, helper_id); });
 }
 
-Napi::Value ProbeAttach(const Napi::CallbackInfo& info) {
+// kind (and optional target) at info[i], info[i + 1]; false after throwing a TypeError.
+bool AttachArgs(const Napi::CallbackInfo& info, size_t i, std::string* kind, std::string* target) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString())
-    return ThrowType(env, std::string("kind must be one of ") + ebp::AttachKindList());
-  std::string kind = info[0].As<Napi::String>().Utf8Value();
-  if (!ebp::IsAttachKind(kind))
-    return ThrowType(env, "unknown attach kind '" + kind + "'; expected one of " + ebp::AttachKindList());
-  std::string target;
-  if (info.Length() >= 2 && !info[1].IsUndefined() && !info[1].IsNull()) {
-    if (!info[1].IsString()) return ThrowType(env, "target must be a string when given");
-    target = info[1].As<Napi::String>().Utf8Value();
-    if (target.find('\0') != std::string::npos) return ThrowType(env, "target must not contain NUL");
+  if (info.Length() <= i || !info[i].IsString()) {
+    ThrowType(env, std::string("kind must be one of ") + ebp::AttachKindList());
+    return false;
   }
-  return RunProbe(env, [&] { return ebp::ProbeAttach(kind, target); });
+  *kind = info[i].As<Napi::String>().Utf8Value();
+  if (!ebp::IsAttachKind(*kind)) {
+    ThrowType(env, "unknown attach kind '" + *kind + "'; expected one of " + ebp::AttachKindList());
+    return false;
+  }
+  if (info.Length() > i + 1 && !info[i + 1].IsUndefined() && !info[i + 1].IsNull()) {
+    if (!info[i + 1].IsString()) {
+      ThrowType(env, "target must be a string when given");
+      return false;
+    }
+    *target = info[i + 1].As<Napi::String>().Utf8Value();
+    if (target->find('\0') != std::string::npos) {
+      ThrowType(env, "target must not contain NUL");
+      return false;
+    }
+  }
+  return true;
+}
+
+Napi::Value ProbeAttach(const Napi::CallbackInfo& info) {
+  std::string kind, target;
+  if (!AttachArgs(info, 0, &kind, &target)) return info.Env().Undefined();
+  return RunProbe(info.Env(), [&] { return ebp::ProbeAttach(kind, target); });
+}
+
+// probeAsync(op, a, b): op is "prog" (a = type), "map" (a = type), "helper"
+// (a = prog type, b = helper id) or "attach" (a = kind, b = target or
+// undefined). Resolves with the same object the synchronous probes return.
+Napi::Value ProbeAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return ThrowType(env, "op must be prog, map, helper or attach");
+  const std::string op = info[0].As<Napi::String>().Utf8Value();
+  std::function<ProbeResult()> probe;
+  uint32_t a = 0, b = 0;
+  if (op == "prog" || op == "map") {
+    if (!GetU32(info, 1, "type", &a)) return env.Undefined();
+    probe = op == "prog" ? std::function<ProbeResult()>([a] { return ebp::ProbeProgType(a); })
+                         : std::function<ProbeResult()>([a] { return ebp::ProbeMapType(a); });
+  } else if (op == "helper") {
+    if (!GetU32(info, 1, "progType", &a) || !GetU32(info, 2, "helperId", &b)) return env.Undefined();
+    probe = [a, b] { return ebp::ProbeHelper(a, b); };
+  } else if (op == "attach") {
+    std::string kind, target;
+    if (!AttachArgs(info, 1, &kind, &target)) return env.Undefined();
+    probe = [kind, target] { return ebp::ProbeAttach(kind, target); };
+  } else {
+    return ThrowType(env, "op must be prog, map, helper or attach, not '" + op + "'");
+  }
+  auto* worker = new ProbeWorker(env, std::move(probe));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -111,6 +166,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeMapType", Napi::Function::New(env, ProbeMapType, "probeMapType"));
   exports.Set("probeHelper", Napi::Function::New(env, ProbeHelper, "probeHelper"));
   exports.Set("probeAttach", Napi::Function::New(env, ProbeAttach, "probeAttach"));
+  exports.Set("probeAsync", Napi::Function::New(env, ProbeAsync, "probeAsync"));
   return exports;
 }
 

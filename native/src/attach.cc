@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common.h"
@@ -191,9 +192,6 @@ ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string
 // ---------------------------------------------------------------------------
 // fentry / fexit / lsm
 
-struct BtfDeleter {
-  void operator()(btf* b) const { btf__free(b); }
-};
 
 ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   const bool lsm = kind == "lsm";
@@ -203,10 +201,19 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
       lsm ? BPF_LSM_MAC : (kind == "fexit" ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
   spec.has_expected = true;
 
-  errno = 0;
-  std::unique_ptr<btf, BtfDeleter> vmlinux(btf__load_vmlinux_btf());
+  // Parsed once per process (several MB); libbpf only reads it afterwards, so
+  // concurrent probes may share it. It lives until the process exits.
+  static std::once_flag once;
+  static btf* shared_vmlinux = nullptr;
+  static int load_err = 0;
+  std::call_once(once, [] {
+    errno = 0;
+    shared_vmlinux = btf__load_vmlinux_btf();
+    if (!shared_vmlinux) load_err = errno ? errno : ENOENT;
+  });
+  const btf* vmlinux = shared_vmlinux;
   if (!vmlinux) {
-    int err = errno ? errno : ENOENT;
+    int err = load_err;
     return FailOp(Stage::Setup, err, "loading vmlinux BTF (btf__load_vmlinux_btf)",
                   "needs CONFIG_DEBUG_INFO_BTF (/sys/kernel/btf/vmlinux)");
   }
@@ -222,7 +229,7 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   }
   int btf_id = -1;
   for (const auto& name : candidates) {
-    btf_id = btf__find_by_name_kind(vmlinux.get(), name.c_str(), BTF_KIND_FUNC);
+    btf_id = btf__find_by_name_kind(vmlinux, name.c_str(), BTF_KIND_FUNC);
     if (btf_id > 0) {
       spec.target = name;
       break;
@@ -235,7 +242,6 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
                    names);
   }
   spec.attach_btf_id = static_cast<uint32_t>(btf_id);
-  vmlinux.reset();
 
   Fd prog;
   ProbeResult fail;

@@ -150,8 +150,9 @@ void Fd::reset(int fd) {
 
 namespace {
 
-std::mutex g_log_mutex;
-std::string g_log;
+// Per thread: probes may run concurrently on libuv's worker threads, and
+// libbpf calls the print callback on the thread that made the failing call.
+thread_local std::string t_log;
 constexpr size_t kMaxLog = 64 * 1024;
 
 int CapturePrint(enum libbpf_print_level level, const char* fmt, va_list args) {
@@ -159,8 +160,7 @@ int CapturePrint(enum libbpf_print_level level, const char* fmt, va_list args) {
   char buf[1024];
   int n = vsnprintf(buf, sizeof(buf), fmt, args);
   if (n <= 0) return 0;
-  std::lock_guard<std::mutex> lock(g_log_mutex);
-  if (g_log.size() < kMaxLog) g_log.append(buf);
+  if (t_log.size() < kMaxLog) t_log.append(buf);
   return 0;
 }
 
@@ -168,15 +168,9 @@ int CapturePrint(enum libbpf_print_level level, const char* fmt, va_list args) {
 
 void InstallLibbpfPrint() { libbpf_set_print(CapturePrint); }
 
-void ClearLibbpfLog() {
-  std::lock_guard<std::mutex> lock(g_log_mutex);
-  g_log.clear();
-}
+void ClearLibbpfLog() { t_log.clear(); }
 
-std::string LibbpfLog() {
-  std::lock_guard<std::mutex> lock(g_log_mutex);
-  return g_log;
-}
+std::string LibbpfLog() { return t_log; }
 
 std::string FirstLines(const std::string& text, size_t max_lines) {
   std::string out;

@@ -1,5 +1,6 @@
 // Turns facts about a kernel into findings (status, evidence, fix) and findings into per-suite verdicts.
-import semver from 'semver'
+import coerce from 'semver/functions/coerce.js'
+import gte from 'semver/functions/gte.js'
 import type {Check, Profile} from './profile.js'
 import type {Facts} from './facts.js'
 import {MOUNTS, SYSCTLS, hasCap} from '../kernel/runtime.js'
@@ -174,7 +175,7 @@ function runtimeEvidence(check: Check, f: Facts, fixes: Fix[]): Evidence[] {
     if (!f.live) out.push(offline('memlock', 'RLIMIT_MEMLOCK'))
     else {
       const limit = f.memlock
-      const memcg = semver.gte(semver.coerce(f.release) ?? '0.0.0', '5.11.0')
+      const memcg = gte(coerce(f.release) ?? '0.0.0', '5.11.0')
       const ok = memcg || (limit !== undefined && limit >= check.memlock)
       const shown = limit === undefined ? 'unknown' : limit === Number.POSITIVE_INFINITY ? 'unlimited' : `${Math.round(limit / 1024)} KiB`
       out.push({kind: 'memlock', what: 'RLIMIT_MEMLOCK', status: ok ? 'pass' : 'warn', value: `${shown}${memcg ? ' (kernel ≥ 5.11 charges BPF memory to the cgroup, not memlock)' : ''}`, source: '/proc/self/limits'})

@@ -5,7 +5,7 @@ import {Btf, findVmlinuxBtf} from '../kernel/btf.js'
 import {SYSCTLS, activeLsms, effectiveCaps, listMounts, lockdownMode, memlockLimit, readSysctl, readText, type MountEntry} from '../kernel/runtime.js'
 import {KNOWN_TOOLS, probeTool, type ToolInfo} from '../kernel/tools.js'
 import {HELPERS, MAP_TYPES, PROG_TYPES} from '../kernel/uapi.js'
-import {loadNative, type AttachKind, type Native, type ProbeResult} from '../native.js'
+import {loadNative, type AttachKind, type Native, type ProbeResult, type ProbeSpec} from '../native.js'
 import type {Profile} from './profile.js'
 
 export interface FactsOptions {
@@ -42,15 +42,6 @@ export interface Facts {
 
 /** Reads config and BTF (bad input throws KconfigError/BtfError) and, when live, the running system. */
 export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Promise<Facts> {
-  const env = opts.env ?? process.env
-  const discovery = discoverKconfig(osRelease(), opts.kconfig, env.EBPFPERF_KCONFIG)
-  const kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
-  // Offline, the kernel under test is the one the config describes, not this machine's.
-  const release = opts.live ? osRelease() : (kconfig?.kernelVersion ?? 'unknown')
-
-  const btfFound = opts.live || opts.btf ? findVmlinuxBtf(opts.btf, release) : {path: undefined, tried: []}
-  const btf = btfFound.path ? Btf.fromFile(btfFound.path) : undefined
-
   let native: Native | undefined
   let nativeError: string | undefined
   if (opts.live) {
@@ -60,7 +51,11 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
       nativeError = (error as Error).message
     }
   }
+  // Every probe the profiles name runs now, concurrently on the addon's worker pool (most of a probe's
+  // time is the kernel tearing an attachment down); evaluation then reads the results.
   const memo = new Map<string, ProbeResult>()
+  const specs = [...new Set(profiles.flatMap((p) => p.checks.flatMap((c) => c.probe)))]
+  const probing = native ? Promise.all(specs.map(async (s) => memo.set(s, await native!.probeAsync(parseProbeSpec(s))))) : undefined
   const probe = (spec: string): ProbeResult | undefined => {
     if (!native) return undefined
     let r = memo.get(spec)
@@ -71,10 +66,27 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
     return r
   }
 
+  const env = opts.env ?? process.env
+  const discovery = discoverKconfig(osRelease(), opts.kconfig, env.EBPFPERF_KCONFIG)
+  let kconfig: Kconfig | undefined
+  let btf: Btf | undefined
+  let btfFound: {path?: string; tried: string[]} = {tried: []}
+  try {
+    kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
+    if (opts.live || opts.btf) btfFound = findVmlinuxBtf(opts.btf, opts.live ? osRelease() : kconfig?.kernelVersion)
+    btf = btfFound.path ? Btf.fromFile(btfFound.path) : undefined
+  } catch (error) {
+    await probing // bad input: let the probes finish their own clean-up before the process exits
+    throw error
+  }
+  // Offline, the kernel under test is the one the config describes, not this machine's.
+  const release = opts.live ? osRelease() : (kconfig?.kernelVersion ?? 'unknown')
+
   const toolNames = [...new Set([...KNOWN_TOOLS, ...profiles.flatMap((p) => p.checks.flatMap((c) => c.tool))])]
   const tools = new Map<string, ToolInfo>()
   if (opts.live) for (const t of await Promise.all(toolNames.map((n) => probeTool(n)))) tools.set(t.name, t)
 
+  await probing
   const mounts = opts.live ? listMounts() : []
   const lockdown = lockdownMode(mounts)
   const lsm = activeLsms(mounts)
@@ -103,21 +115,37 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   }
 }
 
-export function runProbe(native: Native, spec: string): ProbeResult {
-  const [kind, ...rest] = spec.split(':')
+/** "prog:xdp", "map:ringbuf", "helper:xdp:bpf_fib_lookup", "attach:fentry" → the addon's probe. */
+export function parseProbeSpec(spec: string): ProbeSpec {
+  const [op, ...rest] = spec.split(':')
   const arg = rest.join(':')
-  switch (kind) {
+  switch (op) {
     case 'prog':
-      return native.probeProgType(PROG_TYPES[arg])
+      return {op, type: PROG_TYPES[arg]}
     case 'map':
-      return native.probeMapType(MAP_TYPES[arg])
+      return {op, type: MAP_TYPES[arg]}
     case 'helper': {
       const [prog, helper] = arg.split(':')
-      return native.probeHelper(PROG_TYPES[prog], HELPERS[helper])
+      return {op, progType: PROG_TYPES[prog], helperId: HELPERS[helper]}
     }
     case 'attach':
-      return native.probeAttach(arg as AttachKind)
+      return {op, kind: arg as AttachKind}
     default:
       throw new Error(`unknown probe "${spec}"`)
+  }
+}
+
+/** One probe, synchronously. */
+export function runProbe(native: Native, spec: string): ProbeResult {
+  const p = parseProbeSpec(spec)
+  switch (p.op) {
+    case 'prog':
+      return native.probeProgType(p.type)
+    case 'map':
+      return native.probeMapType(p.type)
+    case 'helper':
+      return native.probeHelper(p.progType, p.helperId)
+    case 'attach':
+      return native.probeAttach(p.kind, p.target)
   }
 }

@@ -127,6 +127,7 @@ describe('ebpfperf doctor (built CLI)', function () {
       console.log('      skipped: tracefs is already mounted here, nothing to fix')
       this.skip()
     }
+    const before = new Set(['tracefs', 'securityfs', 'bpf', 'debugfs'].filter(mounted))
     try {
       const r = cli(['doctor', '--fix', '--json', '--profile', 'tracing'])
       expect(r.stderr).to.include('+ mount -t tracefs nodev /sys/kernel/tracing')
@@ -135,7 +136,10 @@ describe('ebpfperf doctor (built CLI)', function () {
       const tp = doc.findings.find((f) => f.id === 'tr-tracepoint')!
       expect(tp.evidence.find((e) => e.kind === 'mount')!.status).to.equal('pass')
     } finally {
-      spawnSync('umount', ['/sys/kernel/tracing'])
+      // put back what --fix mounted (tracefs, and securityfs for the lockdown mode behind fentry's EPERM)
+      for (const [fs, where] of [['tracefs', '/sys/kernel/tracing'], ['securityfs', '/sys/kernel/security']]) {
+        if (!before.has(fs) && mounted(fs)) spawnSync('umount', [where])
+      }
     }
   })
 })
