@@ -1,8 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
-import {applyFixes, PrivilegeError, runDoctor, safeFixes, type DoctorReport} from '../doctor/index.js'
+import {applyFixes, runDoctor, safeFixes, type DoctorReport} from '../doctor/index.js'
 import {renderReport} from '../doctor/render.js'
-import {isBadInput} from '../util/errors.js'
 
 export default class Doctor extends BaseCommand {
   static summary = 'Check whether this kernel (or another one, offline) can run eBPF and each ebpfperf suite.'
@@ -37,9 +36,7 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
         if (!flags['dry-run'] && applied.length > 0) report = await runDoctor(opts)
       }
     } catch (error) {
-      if (error instanceof PrivilegeError) this.fail(error.message, 3)
-      if (isBadInput(error)) this.fail((error as Error).message, 2)
-      throw error
+      return this.failWith(error)
     }
     if (!this.jsonEnabled()) this.log(renderReport(report, {verbose: flags.verbose}))
     process.exitCode = report.exitCode

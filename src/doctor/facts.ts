@@ -13,6 +13,8 @@ export interface FactsOptions {
   btf?: string // --btf
   live: boolean
   env?: NodeJS.ProcessEnv
+  /** The whole picture (every known tool, BTF even if no check names it), as doctor shows; off for preflights. */
+  system?: boolean
 }
 
 export interface Facts {
@@ -73,7 +75,8 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   let btfFound: {path?: string; tried: string[]} = {tried: []}
   try {
     kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
-    if (opts.live || opts.btf) btfFound = findVmlinuxBtf(opts.btf, opts.live ? osRelease() : kconfig?.kernelVersion)
+    const needBtf = opts.btf !== undefined || opts.system !== false || profiles.some((p) => p.checks.some((c) => c.btf.length > 0))
+    if ((opts.live || opts.btf) && needBtf) btfFound = findVmlinuxBtf(opts.btf, opts.live ? osRelease() : kconfig?.kernelVersion)
     btf = btfFound.path ? Btf.fromFile(btfFound.path) : undefined
   } catch (error) {
     await probing // bad input: let the probes finish their own clean-up before the process exits
@@ -82,9 +85,9 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   // Offline, the kernel under test is the one the config describes, not this machine's.
   const release = opts.live ? osRelease() : (kconfig?.kernelVersion ?? 'unknown')
 
-  const toolNames = [...new Set([...KNOWN_TOOLS, ...profiles.flatMap((p) => p.checks.flatMap((c) => c.tool))])]
+  const toolNames = [...new Set([...(opts.system === false ? [] : KNOWN_TOOLS), ...profiles.flatMap((p) => p.checks.flatMap((c) => c.tool))])]
   const tools = new Map<string, ToolInfo>()
-  if (opts.live) for (const t of await Promise.all(toolNames.map((n) => probeTool(n)))) tools.set(t.name, t)
+  if (opts.live) for (const t of await Promise.all(toolNames.map((n) => probeTool(n, opts.system !== false)))) tools.set(t.name, t)
 
   await probing
   const mounts = opts.live ? listMounts() : []

@@ -6,6 +6,9 @@ import {listBuiltinProfiles, loadProfile, type Profile} from './profile.js'
 import {CAPS, MOUNTS, SYSCTLS, effectiveCaps, hasCap, type CapName} from '../kernel/runtime.js'
 import {run} from '../exec.js'
 import {toolVersion} from '../util/version.js'
+import {PrivilegeError} from '../util/errors.js'
+
+export {PrivilegeError}
 
 export const DOCTOR_SCHEMA = 'ebpfperf/doctor/v1'
 
@@ -58,8 +61,6 @@ function systemState(f: Facts): SystemState | undefined {
   }
 }
 
-/** Thrown when live probes cannot run for lack of privilege (exit code 3). */
-export class PrivilegeError extends Error {}
 
 export function loadProfiles(names?: string[]): Profile[] {
   return (names && names.length > 0 ? names : listBuiltinProfiles()).map((n) => loadProfile(n))

@@ -1,16 +1,16 @@
 // Requirement profiles: YAML files naming what a suite (or a user's program) needs and which evidence proves it.
 import {existsSync, readdirSync} from 'node:fs'
 import {basename, join} from 'node:path'
-import yaml from 'js-yaml'
-import {readInput} from '../util/input.js'
+import {readYaml} from '../util/input.js'
 import {HELPERS, MAP_TYPES, PROG_TYPES} from '../kernel/uapi.js'
 import {CAPS, MOUNTS, SYSCTLS, type CapName, type MountKind} from '../kernel/runtime.js'
 import {ATTACH_KINDS} from '../native.js'
 import {projectRoot} from '../util/paths.js'
+import {BadInputError} from '../util/errors.js'
 
 export const PROFILE_SCHEMA = 'ebpfperf/profile/v1'
 
-export class ProfileError extends Error {
+export class ProfileError extends BadInputError {
   constructor(readonly file: string, readonly reason: string) {
     super(`${file}: ${reason}`)
     this.name = 'ProfileError'
@@ -76,14 +76,7 @@ export function resolveProfile(nameOrFile: string): string {
 
 export function loadProfile(nameOrFile: string): Profile {
   const file = resolveProfile(nameOrFile)
-  const text = readInput(file, (reason) => new ProfileError(file, reason)).toString('utf8')
-  let doc: unknown
-  try {
-    doc = yaml.load(text, {filename: file})
-  } catch (error) {
-    const e = error as {reason?: string; mark?: {line: number}}
-    throw new ProfileError(file, `malformed YAML: ${e.reason ?? (error as Error).message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`)
-  }
+  const doc = readYaml(file, (reason) => new ProfileError(file, reason))
   return parseProfile(doc, file)
 }
 

@@ -22,8 +22,10 @@
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { BadInputError } from '../util/errors.js';
+import { describeFsError } from '../util/input.js';
 
-export class BtfError extends Error {
+export class BtfError extends BadInputError {
   constructor(public file: string, public reason: string) {
     super(`${file}: ${reason}`);
     this.name = 'BtfError';
@@ -235,22 +237,6 @@ function extractElfBtf(src: Source, label: string): { data: Buffer; fileOffset: 
     return { data: src.read(s.offset, s.size), fileOffset: s.offset };
   }
   throw new BtfError(label, `no .BTF section in this ELF file (${shnum} sections)`);
-}
-
-function describeFsError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  switch (e?.code) {
-    case 'ENOENT': return 'no such file or directory (ENOENT)';
-    case 'EISDIR': return 'is a directory (EISDIR)';
-    case 'EACCES': return 'permission denied (EACCES); reading kernel BTF may need root';
-    case 'EPERM': return 'operation not permitted (EPERM)';
-    case 'ENOTDIR': return 'a component of the path is not a directory (ENOTDIR)';
-    case 'ELOOP': return 'too many levels of symbolic links (ELOOP)';
-    default: {
-      const msg = String(e?.message ?? err).split('\n')[0];
-      return e?.code ? `cannot read (${e.code}): ${msg}` : `cannot read: ${msg}`;
-    }
-  }
 }
 
 const hex = (n: number): string => '0x' + n.toString(16).padStart(4, '0');

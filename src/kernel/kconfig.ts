@@ -2,6 +2,7 @@
 import {gunzipSync} from 'node:zlib'
 import {existsSync, readFileSync} from 'node:fs'
 import {readInput} from '../util/input.js'
+import {BadInputError} from '../util/errors.js'
 
 /** y, m, a string/number value, "is not set", not in the file at all, or no config to ask. */
 export type KconfigState = 'y' | 'm' | 'value' | 'not-set' | 'absent' | 'unknown'
@@ -13,7 +14,7 @@ export interface KconfigOption {
   line?: number // 1-based line in the (decompressed) file
 }
 
-export class KconfigError extends Error {
+export class KconfigError extends BadInputError {
   constructor(readonly file: string, readonly reason: string) {
     super(`${file}: ${reason}`)
     this.name = 'KconfigError'

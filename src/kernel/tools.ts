@@ -20,10 +20,11 @@ const TOOLS: Record<string, {package: string; args: string[]; pattern: RegExp}> 
 
 export const KNOWN_TOOLS = Object.keys(TOOLS)
 
-export async function probeTool(name: string): Promise<ToolInfo> {
+/** Where a tool is and (unless `version` is false, which runs nothing) its version. */
+export async function probeTool(name: string, version = true): Promise<ToolInfo> {
   const t = TOOLS[name] ?? {package: name, args: ['--version'], pattern: /(\d+\.\d+(?:\.\d+)?)/}
   const path = which(name)
-  if (!path) return {name, package: t.package}
+  if (!path || !version) return {name, package: t.package, path}
   const r = await run(path, t.args, {timeoutMs: 5000})
   const m = t.pattern.exec(`${r.stdout}\n${r.stderr}`)
   return {name, package: t.package, path, version: m?.[1]}

@@ -1,5 +1,6 @@
 // How every command reports: stderr lines that are never wrapped or swallowed by --json.
 import {Command} from '@oclif/core'
+import {exitCodeFor} from './errors.js'
 
 export abstract class BaseCommand extends Command {
   /** Progress and notes for humans: always stderr, also under --json (stdout stays one document). */
@@ -11,5 +12,11 @@ export abstract class BaseCommand extends Command {
   protected fail(message: string, code: number): never {
     process.stderr.write(`ebpfperf: ${message}\n`)
     return this.exit(code)
+  }
+
+  /** The catch-all of a command: an oclif exit passes through, anything else is one line and its exit code. */
+  protected failWith(error: unknown): never {
+    if ((error as {oclif?: unknown}).oclif) throw error
+    return this.fail((error as Error).message, exitCodeFor(error))
   }
 }

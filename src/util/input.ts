@@ -1,5 +1,6 @@
 // Reading a user-named file with one clear reason per failure (the caller wraps it in its own error type).
 import {readFileSync} from 'node:fs'
+import yaml from 'js-yaml'
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file (check the path)',
@@ -10,11 +11,27 @@ const REASONS: Record<string, string> = {
   ENOTDIR: 'a part of the path is not a directory',
 }
 
+/** One line for a failed open/read/stat: what it means and what to do. */
+export function describeFsError(error: unknown): string {
+  const e = error as NodeJS.ErrnoException
+  return REASONS[e?.code ?? ''] ?? `cannot read: ${String(e?.message ?? error).split('\n')[0]}`
+}
+
 export function readInput<E extends Error>(path: string, fail: (reason: string) => E): Buffer {
   try {
     return readFileSync(path)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? ''
-    throw fail(REASONS[code] ?? `cannot read: ${(error as Error).message}`)
+    throw fail(describeFsError(error))
+  }
+}
+
+/** Reads and parses a YAML file; unreadable or malformed input becomes `fail(reason)` (one line). */
+export function readYaml<E extends Error>(path: string, fail: (reason: string) => E): unknown {
+  const text = readInput(path, fail).toString('utf8')
+  try {
+    return yaml.load(text, {filename: path})
+  } catch (error) {
+    const e = error as {reason?: string; mark?: {line: number}}
+    throw fail(`malformed YAML: ${e.reason ?? (error as Error).message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`)
   }
 }

@@ -1,0 +1,432 @@
+// Bring a topology up (idempotent, verified, undone newest-first on failure), find it again by asking
+// the kernel, and tear it down whatever state it is in.
+import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync} from 'node:fs'
+import {join} from 'node:path'
+import {MARK, type Offload, type Plan, type PlanEnd, type PlanNode, type Reachability} from './model.js'
+import {
+  ETHTOOL_K,
+  FORWARDING,
+  hostLinks,
+  inNetns,
+  ipBatch,
+  killAll,
+  netnsPids,
+  ourNetns,
+  readLinks,
+  readRoutes,
+  readSysctls,
+  writeSysctls,
+  type IpLink,
+  type IpRoute,
+} from './kernel.js'
+import {run, start, type RunResult, type Started} from '../exec.js'
+import {withSignals} from '../util/signals.js'
+import {projectRoot} from '../util/paths.js'
+import {BadInputError} from '../util/errors.js'
+
+export const STATE_DIR = '/run/ebpfperf/topology'
+export const PIN_DIR = '/sys/fs/bpf/ebpfperf'
+const stateFile = (topo: string) => join(STATE_DIR, `${topo}.json`)
+const mark = (topo: string, node: string) => `${MARK}:${topo}:${node}`
+const NO_DAD = {'net/ipv6/conf/all/accept_dad': '0', 'net/ipv6/conf/default/accept_dad': '0'}
+export const XDP_PASS_OBJECT = () => join(projectRoot(), 'bpf', '.output', 'baseline.bpf.o')
+
+/** Bad input that is only visible in the kernel: a name someone else owns (exit code 2). */
+export class CollisionError extends BadInputError {}
+
+interface State {
+  topology: string
+  file: string
+  dut: 'netns' | 'host'
+  created: string
+  hostSysctls?: Record<string, string> // values before --dut host changed them
+}
+
+function writeState(s: State): void {
+  mkdirSync(STATE_DIR, {recursive: true})
+  const tmp = `${stateFile(s.topology)}.tmp`
+  writeFileSync(tmp, JSON.stringify(s, null, 2))
+  renameSync(tmp, stateFile(s.topology))
+}
+
+function readState(topo: string): State | undefined {
+  try {
+    return JSON.parse(readFileSync(stateFile(topo), 'utf8')) as State
+  } catch {
+    return undefined
+  }
+}
+
+// ------------------------------------------------------------------ reading what exists
+export interface NodeState {
+  node: string
+  netns: string | null
+  exists: boolean
+  mark?: string
+  links: IpLink[]
+  routes: IpRoute[]
+  forwarding: {v4?: string; v6?: string}
+}
+
+export interface Observed {
+  nodes: NodeState[]
+  drift: string[] // empty: the kernel matches the plan
+  absent: boolean // nothing of this topology exists
+}
+
+export async function observe(plan: Plan): Promise<Observed> {
+  const present = new Map((await ourNetns(plan.name)).map((n) => [n.name, n]))
+  const nodes = await Promise.all(
+    plan.nodes.map(async (n): Promise<NodeState> => {
+      const info = n.netns === null ? undefined : present.get(n.netns)
+      const exists = n.netns === null || info !== undefined
+      if (!exists) return {node: n.name, netns: n.netns, exists, links: [], routes: [], forwarding: {}}
+      const [links, routes, fwd] = await Promise.all([readLinks(n.netns), readRoutes(n.netns), readSysctls(n.netns, [FORWARDING.v4, FORWARDING.v6])])
+      const mine = n.netns === null ? links.filter((l) => l.ifalias === mark(plan.name, n.name)) : links
+      return {node: n.name, netns: n.netns, exists, mark: info?.mark, links: mine, routes, forwarding: {v4: fwd[FORWARDING.v4], v6: fwd[FORWARDING.v6]}}
+    }),
+  )
+  return {nodes, drift: drift(plan, nodes), absent: nodes.every((s) => (s.netns === null ? s.links.length === 0 : !s.exists))}
+}
+
+function drift(plan: Plan, nodes: NodeState[]): string[] {
+  const out: string[] = []
+  const byNode = new Map(nodes.map((s) => [s.node, s]))
+  for (const n of plan.nodes) {
+    const s = byNode.get(n.name)!
+    if (!s.exists) {
+      out.push(`namespace ${n.netns} is missing`)
+      continue
+    }
+    if (n.netns !== null && s.mark !== mark(plan.name, n.name)) out.push(`namespace ${n.netns} is not marked as ${mark(plan.name, n.name)}`)
+    if (n.forwarding && (s.forwarding.v4 !== '1' || s.forwarding.v6 !== '1')) out.push(`${n.name}: forwarding is off (ipv4 ${s.forwarding.v4}, ipv6 ${s.forwarding.v6})`)
+  }
+  for (const l of plan.links) {
+    for (const e of l.ends) {
+      const s = byNode.get(e.node)!
+      if (!s.exists) continue
+      const link = s.links.find((x) => x.ifname === e.ifname)
+      if (!link) {
+        out.push(`${e.node}: link ${e.ifname} is missing`)
+        continue
+      }
+      if (!link.flags.includes('UP')) out.push(`${e.node}: ${e.ifname} is down`)
+      if (l.mtu !== undefined && link.mtu !== l.mtu) out.push(`${e.node}: ${e.ifname} mtu ${link.mtu}, want ${l.mtu}`)
+      for (const a of e.addresses) {
+        if (!link.addr_info.some((x) => x.local === a.address && x.prefixlen === a.prefix)) out.push(`${e.node}: ${e.ifname} lacks ${a.cidr}`)
+      }
+      if (e.xdpPeer && !link.xdp) out.push(`${e.node}: ${e.ifname} has no XDP peer program`)
+    }
+  }
+  for (const r of plan.routes) {
+    const s = byNode.get(r.node)!
+    if (s.exists && !s.routes.some((x) => x.dst === r.to && x.gateway === r.via)) out.push(`${r.node}: route ${r.to} via ${r.via} is missing`)
+  }
+  return out
+}
+
+// ------------------------------------------------------------------ bringing it up
+export interface UpOptions {
+  verify?: boolean // default true
+  onStep?: (what: string) => void // progress for humans (stderr)
+  signal?: AbortSignal // aborted (SIGINT/SIGTERM): undo and stop
+}
+
+export interface UpResult {
+  plan: Plan
+  changed: boolean
+  rebuilt: string[] // drift that made `up` rebuild
+  verified: VerifyResult[]
+}
+
+export interface VerifyResult extends Reachability {
+  ok: boolean
+  gotTtl?: number
+  error?: string
+}
+
+type Undo = {what: string; run: () => Promise<void>}
+
+/** Creates the topology, or leaves a healthy one alone; on failure undoes its own work newest first. */
+export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
+  const step = opts.onStep ?? (() => {})
+  await checkCollisions(plan)
+  const seen = await observe(plan)
+  let rebuilt: string[] = []
+  if (!seen.absent) {
+    if (seen.drift.length === 0) {
+      const verified = opts.verify === false ? [] : await verify(plan)
+      if (verified.every((v) => v.ok)) return {plan, changed: false, rebuilt, verified}
+      rebuilt = verified.filter((v) => !v.ok).map((v) => `${v.from} → ${v.to}: ${v.error}`)
+    } else {
+      rebuilt = seen.drift
+    }
+    step(`rebuilding: ${rebuilt.join('; ')}`)
+    const d = await down({topology: plan.name})
+    if (d.errors.length > 0) throw new Error(`could not clear the old topology: ${d.errors.join('; ')}`)
+  }
+
+  const undo: Undo[] = []
+  const checkAbort = () => {
+    if (opts.signal?.aborted) throw new Error('interrupted')
+  }
+  try {
+    await create(plan, undo, step, checkAbort)
+    const verified = opts.verify === false ? [] : await verify(plan)
+    checkAbort()
+    const bad = verified.filter((v) => !v.ok)
+    if (bad.length > 0) throw new Error(`verification failed: ${bad.map((v) => `${v.from} → ${v.to} (${v.error})`).join('; ')}`)
+    return {plan, changed: true, rebuilt, verified}
+  } catch (error) {
+    const errors: string[] = []
+    for (const u of undo.reverse()) {
+      try {
+        await u.run()
+      } catch (e) {
+        errors.push(`${u.what}: ${(e as Error).message}`)
+      }
+    }
+    if (errors.length > 0) (error as Error).message += ` (and undoing failed: ${errors.join('; ')}; run: ebpfperf topology down)`
+    throw error
+  }
+}
+
+/** A namespace or host link with one of our names that the kernel says we did not make. */
+async function checkCollisions(plan: Plan): Promise<void> {
+  const mine = new Map((await ourNetns(plan.name)).map((n) => [n.name, n]))
+  for (const n of plan.nodes) {
+    if (n.netns === null) continue
+    const ns = mine.get(n.netns)
+    if (ns && !ns.mark && !ns.empty) throw new CollisionError(`namespace ${n.netns} exists and was not created by ebpfperf (no ${MARK} mark, has links): rename the topology or remove it yourself`)
+    if (ns?.mark && ns.mark !== mark(plan.name, n.name)) throw new CollisionError(`namespace ${n.netns} belongs to ${ns.mark}, not ${mark(plan.name, n.name)}`)
+  }
+  const hostEnds = plan.links.flatMap((l) => l.ends.filter((e) => e.netns === null))
+  if (hostEnds.length === 0) return
+  const links = await hostLinks()
+  for (const e of hostEnds) {
+    const l = links.find((x) => x.ifname === e.ifname)
+    if (l && l.ifalias !== mark(plan.name, e.node)) throw new CollisionError(`host link ${e.ifname} exists and was not created by this topology (alias ${JSON.stringify(l.ifalias ?? '')}): choose another ifname`)
+  }
+}
+
+async function create(plan: Plan, undo: Undo[], step: (s: string) => void, checkAbort: () => void): Promise<void> {
+  const namespaces = plan.nodes.filter((n) => n.netns !== null).map((n) => n.netns!)
+  step(`namespaces ${namespaces.join(', ')}`)
+  await ipBatch(null, namespaces.map((ns) => `netns add ${ns}`))
+  for (const ns of namespaces) undo.push({what: `ip netns del ${ns}`, run: () => deleteNetns(ns)})
+  checkAbort()
+  // Before any link exists: no IPv6 duplicate address detection (links inherit "default"; tentative
+  // link-local addresses would hold neighbour discovery back for a second), forwarding where asked.
+  await Promise.all(
+    plan.nodes
+      .filter((n) => n.netns !== null)
+      .map((n) => writeSysctls(n.netns, {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})})),
+  )
+
+  // veth pairs, created directly in their namespaces (never visible in the host's unless --dut host)
+  // Each end in a namespace gets an ifindex of its own (100, 101, …): two fresh namespaces would give
+  // both ends ifindex 2, and a veth whose ifindex equals its peer's gets its carrier change queued by
+  // the kernel's linkwatch for up to a second instead of at once.
+  const end = (e: PlanEnd, index: number, queues?: number) =>
+    `${e.ifname}${e.netns === null ? '' : ` netns ${e.netns} index ${index}`}${queues ? ` numtxqueues ${queues} numrxqueues ${queues}` : ''}`
+  step(`links ${plan.links.map((l) => `${l.ends[0].ifname}↔${l.ends[1].ifname}`).join(', ')}`)
+  await ipBatch(null, plan.links.map((l, i) => `link add ${end(l.ends[0], 100 + 2 * i, l.queues)} type veth peer ${end(l.ends[1], 101 + 2 * i, l.queues)}`))
+  for (const e of plan.links.flatMap((l) => l.ends).filter((x) => x.netns === null)) undo.push({what: `ip link del ${e.ifname}`, run: () => deleteHostLink(e.ifname)})
+  checkAbort()
+
+  // per node: mark, addresses, mtu, up, routes — one `ip -batch` each, all nodes at once
+  await Promise.all(plan.nodes.map((n) => ipBatch(n.netns, nodeCommands(plan, n))))
+  checkAbort()
+
+  const forwarding = plan.nodes.filter((n) => n.forwarding)
+  for (const n of forwarding.filter((x) => x.netns === null)) {
+    const before = await readSysctls(null, [FORWARDING.v4, FORWARDING.v6])
+    const saved = Object.fromEntries(Object.entries(before).filter(([, v]) => v !== undefined)) as Record<string, string>
+    writeState({topology: plan.name, file: plan.file, dut: plan.dut, created: new Date().toISOString(), hostSysctls: saved})
+    undo.push({what: `restore host ${Object.keys(saved).join(', ')}`, run: () => writeSysctls(null, saved)})
+    step(`host forwarding on (was ipv4 ${saved[FORWARDING.v4]}, ipv6 ${saved[FORWARDING.v6]})`)
+  }
+  await Promise.all(forwarding.filter((n) => n.netns === null).map((n) => writeSysctls(n.netns, {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'})))
+  if (!forwarding.some((n) => n.netns === null)) writeState({topology: plan.name, file: plan.file, dut: plan.dut, created: new Date().toISOString()})
+  undo.push({what: 'remove the state file', run: async () => rmSync(stateFile(plan.name), {force: true})})
+
+  const ends = plan.links.flatMap((l) => l.ends.map((e) => ({e, offload: l.offload})))
+  await Promise.all(ends.filter(({offload}) => Object.keys(offload).length > 0).map(({e, offload}) => setOffloads(e, offload)))
+  const peers = ends.filter(({e}) => e.xdpPeer).map(({e}) => e)
+  if (peers.length > 0) step(`XDP peer programs on ${peers.map((e) => e.ifname).join(', ')}`)
+  await Promise.all(peers.map((e) => attachXdp(e.netns, e.ifname, XDP_PASS_OBJECT(), 'xdp', 'native')))
+}
+
+function nodeCommands(plan: Plan, n: PlanNode): string[] {
+  const lines: string[] = []
+  if (n.netns !== null) lines.push(`link set lo alias ${mark(plan.name, n.name)}`, 'link set lo up')
+  for (const l of plan.links) {
+    for (const e of l.ends.filter((x) => x.node === n.name)) {
+      lines.push(`link set ${e.ifname} alias ${mark(plan.name, n.name)}`)
+      if (l.mtu) lines.push(`link set ${e.ifname} mtu ${l.mtu}`)
+      for (const a of e.addresses) lines.push(`addr add ${a.cidr} dev ${e.ifname}${a.family === 6 ? ' nodad' : ''}`)
+      lines.push(`link set ${e.ifname} up`)
+    }
+  }
+  for (const r of plan.routes.filter((x) => x.node === n.name)) lines.push(`route add ${r.to} via ${r.via}`)
+  return lines
+}
+
+async function setOffloads(e: PlanEnd, o: Offload): Promise<void> {
+  const args = Object.entries(o).flatMap(([k, v]) => (v === undefined ? [] : [ETHTOOL_K[k].set, v ? 'on' : 'off']))
+  const r = await inNetns(e.netns, ['ethtool', '-K', e.ifname, ...args])
+  if (r.failed) throw new Error(`ethtool -K ${e.ifname} ${args.join(' ')}: ${r.stderr || `exit ${r.exitCode}`}`)
+}
+
+/** Attaches an XDP program from an object file to a node's interface (iproute2's loader). */
+export async function attachXdp(netns: string | null, ifname: string, object: string, section: string, mode: 'native' | 'generic'): Promise<void> {
+  if (!existsSync(object)) throw new Error(`${object} is missing: run npm run build:bpf`)
+  const r = await run('ip', [...(netns ? ['-n', netns] : []), 'link', 'set', 'dev', ifname, mode === 'native' ? 'xdpdrv' : 'xdpgeneric', 'obj', object, 'sec', section])
+  if (r.failed) throw new Error(`attaching ${object} (${section}) to ${ifname}: ${r.stderr.split('\n')[0] || `exit ${r.exitCode}`}`)
+}
+
+export async function detachXdp(netns: string | null, ifname: string): Promise<void> {
+  await run('ip', [...(netns ? ['-n', netns] : []), 'link', 'set', 'dev', ifname, 'xdp', 'off'])
+}
+
+/** Pings each way, both families, and checks the reply's TTL proves the DUT routed it. */
+export async function verify(plan: Plan): Promise<VerifyResult[]> {
+  return Promise.all(
+    plan.reachability.map(async (r): Promise<VerifyResult> => {
+      const res = await inNetns(r.fromNetns, ['ping', `-${r.family}`, '-c', '1', '-W', '2', '-n', r.to], {timeoutMs: 5000})
+      const ttl = /(?:ttl|hlim)=(\d+)/.exec(res.stdout)?.[1]
+      if (res.failed || ttl === undefined) return {...r, ok: false, error: 'no reply'}
+      const got = Number(ttl)
+      return got === r.ttl ? {...r, ok: true, gotTtl: got} : {...r, ok: false, gotTtl: got, error: `reply TTL ${got}, expected ${r.ttl}: the path is not what the file describes`}
+    }),
+  )
+}
+
+// ------------------------------------------------------------------ tearing down
+export interface DownOptions {
+  topology?: string // a topology's name; undefined with all
+  all?: boolean
+}
+
+export interface DownResult {
+  removed: string[]
+  leftAlone: string[] // looked like ours by name but the kernel says otherwise
+  errors: string[]
+}
+
+async function deleteNetns(ns: string): Promise<void> {
+  const r = await run('ip', ['netns', 'del', ns])
+  if (r.failed && !/No such file|not found|Invalid argument/.test(r.stderr)) throw new Error(r.stderr.trim())
+}
+
+async function deleteHostLink(ifname: string): Promise<void> {
+  const r = await run('ip', ['link', 'del', ifname])
+  if (r.failed && !/Cannot find device|does not exist/.test(r.stderr)) throw new Error(r.stderr.trim())
+}
+
+/**
+ * Removes what ebpfperf made, found by asking the kernel: processes in our namespaces, the namespaces
+ * (their links go with them), marked host links, pins, and the host sysctls --dut host changed.
+ * "Already gone" is success; errors are collected and the rest still runs.
+ */
+export async function down(opts: DownOptions): Promise<DownResult> {
+  const res: DownResult = {removed: [], leftAlone: [], errors: []}
+  const topo = opts.all ? undefined : opts.topology
+  const want = topo ? `${MARK}:${topo}:` : `${MARK}:`
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn()
+      res.removed.push(what)
+    } catch (error) {
+      res.errors.push(`${what}: ${(error as Error).message}`)
+    }
+  }
+
+  const spaces = await ourNetns(topo)
+  await Promise.all(
+    spaces.map(async (ns) => {
+      // ours: marked by us, or still empty (a crash between `netns add` and marking it)
+      if (ns.mark ? !ns.mark.startsWith(want) : !ns.empty) {
+        res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
+        return
+      }
+      const pids = await netnsPids(ns.name)
+      if (pids.length > 0) await attempt(`processes ${pids.join(' ')} in ${ns.name}`, () => killAll(pids))
+      await attempt(`namespace ${ns.name}`, () => deleteNetns(ns.name))
+    }),
+  )
+  for (const l of await hostLinks().catch(() => [] as IpLink[])) {
+    if (l.ifalias?.startsWith(want)) await attempt(`host link ${l.ifname}`, () => deleteHostLink(l.ifname))
+    else if (!topo) res.leftAlone.push(`host link ${l.ifname} (${l.ifalias ? `alias ${l.ifalias}` : 'not marked by ebpfperf'})`)
+  }
+  const pins = topo ? join(PIN_DIR, topo) : PIN_DIR
+  if (existsSync(pins)) await attempt(`pins under ${pins}`, async () => rmSync(pins, {recursive: true, force: true}))
+
+  const states = topo ? [topo] : listStates()
+  for (const t of states) {
+    const s = readState(t)
+    if (s?.hostSysctls && Object.keys(s.hostSysctls).length > 0) {
+      await attempt(`host sysctls restored (${Object.entries(s.hostSysctls).map(([k, v]) => `${k}=${v}`).join(', ')})`, () => writeSysctls(null, s.hostSysctls!))
+    }
+    if (s) rmSync(stateFile(t), {force: true})
+  }
+  return res
+}
+
+function listStates(): string[] {
+  if (!existsSync(STATE_DIR)) return []
+  return readdirSync(STATE_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+}
+
+// ------------------------------------------------------------------ the API suites use
+export interface TopologyHandle {
+  plan: Plan
+  netns(node: string): string | null
+  /** Runs a command inside a node's namespace and waits for it. */
+  exec(node: string, argv: string[], opts?: {timeoutMs?: number; input?: string}): Promise<RunResult>
+  /** Starts a long-running command inside a node (an iperf3 server); stopped at teardown at the latest. */
+  spawn(node: string, argv: string[]): Promise<Started>
+  attachXdp(node: string, ifname: string, object: string, section: string, mode?: 'native' | 'generic'): Promise<void>
+  detachXdp(node: string, ifname: string): Promise<void>
+}
+
+/**
+ * Brings the topology up, runs fn, and tears everything down on every way out: return, throw, SIGINT,
+ * SIGTERM (a signal aborts `signal` for fn, then teardown runs and the error says which signal).
+ */
+export async function withTopology<T>(plan: Plan, fn: (t: TopologyHandle, signal: AbortSignal) => Promise<T>, opts: UpOptions = {}): Promise<T> {
+  const {result, signal} = await withSignals(async (abort) => {
+    const started: Started[] = []
+    const nodeNs = (node: string) => {
+      const n = plan.nodes.find((x) => x.name === node)
+      if (!n) throw new Error(`no node ${node} in topology ${plan.name}`)
+      return n.netns
+    }
+    const handle: TopologyHandle = {
+      plan,
+      netns: nodeNs,
+      exec: (node, argv, o) => inNetns(nodeNs(node), argv, o),
+      async spawn(node, argv) {
+        const ns = nodeNs(node)
+        const p = await start(ns === null ? argv[0] : 'ip', ns === null ? argv.slice(1) : ['netns', 'exec', ns, ...argv])
+        started.push(p)
+        return p
+      },
+      attachXdp: (node, ifname, object, section, mode = 'native') => attachXdp(nodeNs(node), ifname, object, section, mode),
+      detachXdp: (node, ifname) => detachXdp(nodeNs(node), ifname),
+    }
+    try {
+      await up(plan, {...opts, signal: abort})
+      return await fn(handle, abort)
+    } finally {
+      for (const p of started) p.kill('SIGTERM')
+      await Promise.all(started.map((p) => Promise.race([p.done, new Promise((r) => setTimeout(r, 2000))])))
+      const d = await down({topology: plan.name})
+      if (d.errors.length > 0) process.stderr.write(`ebpfperf: teardown of ${plan.name}: ${d.errors.join('; ')}\n`)
+    }
+  })
+  if (signal) throw new Error(`interrupted by ${signal}; topology ${plan.name} was torn down`)
+  return result
+}

@@ -1,0 +1,170 @@
+// Talking to the kernel about namespaces and links: iproute2 (JSON out, batches in), ethtool, sysctls.
+// Everything here asks the kernel; nothing trusts a state file.
+import {readFileSync} from 'node:fs'
+import {run, runChecked, type RunResult} from '../exec.js'
+import {MARK, PREFIX} from './model.js'
+
+/** Runs argv inside a namespace (null: the host's). */
+export function inNetns(netns: string | null, argv: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
+  return netns === null ? run(argv[0], argv.slice(1), opts) : run('ip', ['netns', 'exec', netns, ...argv], opts)
+}
+
+export const nsArgs = (netns: string | null) => (netns === null ? [] : ['-n', netns])
+
+/** `ip [-n NS] -batch -`: one process for many commands; a failing line names itself. */
+export async function ipBatch(netns: string | null, lines: string[]): Promise<void> {
+  if (lines.length === 0) return
+  const r = await run('ip', [...nsArgs(netns), '-batch', '-'], {input: `${lines.join('\n')}\n`})
+  if (r.failed) {
+    const where = /Command failed -:(\d+)/.exec(r.stderr)
+    const line = where ? lines[Number(where[1]) - 1] : undefined
+    const why = r.stderr.split('\n').find((l) => l && !l.startsWith('Command failed')) ?? `exit ${r.exitCode}`
+    throw new Error(`ip${netns ? ` -n ${netns}` : ''}${line ? ` ${line}` : ' -batch'}: ${why}`)
+  }
+}
+
+export async function ipJson<T>(netns: string | null, args: string[]): Promise<T> {
+  const r = await runChecked('ip', [...nsArgs(netns), '-j', ...args])
+  return (r.stdout.trim() === '' ? [] : JSON.parse(r.stdout)) as T
+}
+
+export interface IpLink {
+  ifindex: number
+  ifname: string
+  ifalias?: string
+  operstate: string
+  flags: string[]
+  mtu: number
+  address?: string
+  link_netnsid?: number
+  num_tx_queues?: number
+  num_rx_queues?: number
+  linkinfo?: {info_kind?: string}
+  xdp?: {mode: number; prog?: {id: number; name?: string}; attached?: {mode: number; prog: {id: number; name?: string}}[]}
+  addr_info: {family: 'inet' | 'inet6'; local: string; prefixlen: number; scope?: string}[]
+}
+
+export interface IpRoute {
+  dst: string
+  gateway?: string
+  dev?: string
+  protocol?: string
+  flags?: string[]
+}
+
+export const XDP_MODES: Record<number, string> = {1: 'native', 2: 'generic', 3: 'offload', 4: 'multi'}
+
+export async function readLinks(netns: string | null): Promise<IpLink[]> {
+  return ipJson<IpLink[]>(netns, ['-d', 'addr', 'show'])
+}
+
+export async function readRoutes(netns: string | null): Promise<IpRoute[]> {
+  const [v4, v6] = await Promise.all([ipJson<IpRoute[]>(netns, ['route', 'show']), ipJson<IpRoute[]>(netns, ['-6', 'route', 'show'])])
+  return [...v4, ...v6]
+}
+
+export const FORWARDING = {v4: 'net/ipv4/ip_forward', v6: 'net/ipv6/conf/all/forwarding'} as const
+
+/** Reads sysctls (paths under /proc/sys) as seen from inside a namespace. */
+export async function readSysctls(netns: string | null, paths: string[]): Promise<Record<string, string | undefined>> {
+  if (netns === null) return Object.fromEntries(paths.map((p) => [p, readProcSys(p)]))
+  const r = await inNetns(netns, ['sh', '-c', paths.map((p) => `cat /proc/sys/${p} 2>/dev/null || echo -`).join('; ')])
+  const values = r.stdout.split('\n')
+  return Object.fromEntries(paths.map((p, i) => [p, values[i] === '-' || values[i] === undefined ? undefined : values[i].trim()]))
+}
+
+function readProcSys(p: string): string | undefined {
+  try {
+    return readFileSync(`/proc/sys/${p}`, 'utf8').trim()
+  } catch {
+    return undefined
+  }
+}
+
+export async function writeSysctls(netns: string | null, values: Record<string, string>): Promise<void> {
+  const script = Object.entries(values)
+    .map(([p, v]) => `echo ${v} > /proc/sys/${p}`)
+    .join(' && ')
+  const r = await inNetns(netns, ['sh', '-c', script])
+  if (r.failed) throw new Error(`setting ${Object.keys(values).join(', ')}${netns ? ` in ${netns}` : ''}: ${r.stderr || `exit ${r.exitCode}`}`)
+}
+
+export async function listNetns(): Promise<string[]> {
+  const r = await run('ip', ['-j', 'netns', 'list'])
+  if (r.failed || r.stdout.trim() === '') return []
+  return (JSON.parse(r.stdout) as {name: string}[]).map((n) => n.name)
+}
+
+/** What the kernel says about a namespace with our prefix: its mark and whether anything lives in it. */
+export interface NetnsInfo {
+  name: string
+  mark?: string // "ebpfperf:<topo>:<node>"
+  empty: boolean // nothing but lo
+}
+
+export async function inspectNetns(name: string): Promise<NetnsInfo> {
+  const links = await ipJson<IpLink[]>(name, ['link', 'show']).catch(() => [] as IpLink[])
+  const lo = links.find((l) => l.ifname === 'lo')
+  return {name, mark: lo?.ifalias?.startsWith(`${MARK}:`) ? lo.ifalias : undefined, empty: links.every((l) => l.ifname === 'lo')}
+}
+
+export async function ourNetns(topo?: string): Promise<NetnsInfo[]> {
+  const names = (await listNetns()).filter((n) => n.startsWith(topo ? `${PREFIX}${topo}-` : PREFIX))
+  return Promise.all(names.map((n) => inspectNetns(n)))
+}
+
+export async function hostLinks(): Promise<IpLink[]> {
+  return (await ipJson<IpLink[]>(null, ['link', 'show'])).filter((l) => l.ifname.startsWith(PREFIX))
+}
+
+export async function netnsPids(netns: string): Promise<number[]> {
+  const r = await run('ip', ['netns', 'pids', netns])
+  return r.stdout
+    .split('\n')
+    .map((l) => Number(l.trim()))
+    .filter((n) => Number.isInteger(n) && n > 0)
+}
+
+/** SIGTERM, a short grace period, then SIGKILL; processes already gone are fine. */
+export async function killAll(pids: number[], graceMs = 1000): Promise<void> {
+  // a zombie (exited, not yet reaped by its parent) counts as gone
+  const alive = (pid: number) => {
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    } catch {
+      return false
+    }
+  }
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGTERM')
+  const deadline = Date.now() + graceMs
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
+  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL')
+}
+
+export interface EthtoolFeatures {
+  [feature: string]: {active: boolean; fixed: boolean | null; requested: boolean | null} | string
+}
+
+export async function readOffloads(netns: string | null, ifname: string): Promise<EthtoolFeatures | undefined> {
+  const r = await inNetns(netns, ['ethtool', '--json', '-k', ifname])
+  if (r.failed) return undefined
+  return (JSON.parse(r.stdout) as EthtoolFeatures[])[0]
+}
+
+/** ethtool -K names for our offload keys. */
+export const ETHTOOL_K: Record<string, {set: string; feature: string}> = {
+  tx: {set: 'tx', feature: 'tx-checksumming'},
+  rx: {set: 'rx', feature: 'rx-checksumming'},
+  gro: {set: 'gro', feature: 'generic-receive-offload'},
+  gso: {set: 'gso', feature: 'generic-segmentation-offload'},
+  tso: {set: 'tso', feature: 'tcp-segmentation-offload'},
+}
+
+export async function tcFilters(netns: string | null, ifname: string): Promise<{ingress: unknown[]; egress: unknown[]}> {
+  const get = async (dir: string) => {
+    const r = await run('tc', [...nsArgs(netns), '-j', 'filter', 'show', 'dev', ifname, dir])
+    return r.failed || r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as unknown[])
+  }
+  const [ingress, egress] = await Promise.all([get('ingress'), get('egress')])
+  return {ingress, egress}
+}

@@ -1,0 +1,185 @@
+// The real kernel: namespaces, veths, routes, pings; the built CLI as a user runs it.
+import {expect} from 'chai'
+import {spawn, spawnSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {loadTopology} from '../../src/topology/model.js'
+import {down, withTopology} from '../../src/topology/index.js'
+import type {TopologyStatus} from '../../src/topology/status.js'
+
+const root = new URL('../..', import.meta.url).pathname
+const bin = join(root, 'bin/run.js')
+const fx = (f: string) => join(root, 'test/fixtures/topology', f)
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}, timeout: 60_000})
+  return {code: r.status, stdout: r.stdout, stderr: r.stderr}
+}
+const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], {encoding: 'utf8'})
+const netns = () => sh('ip -j netns list').stdout.trim() ? (JSON.parse(sh('ip -j netns list').stdout) as {name: string}[]).map((n) => n.name) : []
+const ours = () => netns().filter((n) => n.startsWith('ebp-'))
+const hostEbpLinks = () => (JSON.parse(sh('ip -j link show').stdout) as {ifname: string}[]).map((l) => l.ifname).filter((n) => n.startsWith('ebp-'))
+const sysctl = (p: string) => readFileSync(`/proc/sys/${p}`, 'utf8').trim()
+const waitFor = async (cond: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting')
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+describe('ebpfperf topology (real namespaces and veths)', function () {
+  before(function () {
+    if (process.getuid?.() !== 0) {
+      console.log('      skipped: topology tests need root')
+      this.skip()
+    }
+  })
+  // whatever a test does, nothing of ours survives it
+  afterEach(async () => {
+    await down({all: true})
+    sh('ip netns del ebp-dut-client 2>/dev/null')
+  })
+  after(() => {
+    expect(ours(), 'namespaces left behind').to.deep.equal([])
+    expect(hostEbpLinks(), 'host links left behind').to.deep.equal([])
+  })
+
+  it('up, ping through the DUT, status, down: nothing left behind', () => {
+    const up = cli(['topology', 'up', '--json'])
+    expect(up.code, up.stderr).to.equal(0)
+    const st = JSON.parse(up.stdout) as TopologyStatus
+    expect(st).to.include({state: 'up', changed: true})
+    expect(st.verified!.map((v) => [v.ok, v.gotTtl])).to.deep.equal([[true, 63], [true, 63], [true, 63], [true, 63]])
+    const ping = sh('ip netns exec ebp-dut-client ping -c 1 -W 2 198.18.1.1')
+    expect(ping.stdout).to.match(/ttl=63/)
+    const ping6 = sh('ip netns exec ebp-dut-server ping -6 -c 1 -W 2 2001:2:0:1::1')
+    expect(ping6.status).to.equal(0)
+    const status = cli(['topology', 'status', '--json'])
+    const s2 = JSON.parse(status.stdout) as TopologyStatus
+    expect(s2.state).to.equal('up')
+    expect(s2.nodes.find((n) => n.node === 'dut')!.forwarding).to.deep.equal({ipv4: '1', ipv6: '1'})
+    expect(s2.nodes.flatMap((n) => n.links.map((l) => l.ifname))).to.deep.equal(['ebp-cli0', 'ebp-dut0', 'ebp-dut1', 'ebp-srv0'])
+    const human = cli(['topology', 'status'])
+    expect(human.stdout).to.match(/ebp-dut-client\s+ebp-cli0\s+\d+\s+[0-9a-f:]{17}\s+UP\s+1500/)
+    const dn = cli(['topology', 'down'])
+    expect(dn.code).to.equal(0)
+    expect(dn.stdout).to.include('removed namespace ebp-dut-dut')
+    expect(ours()).to.deep.equal([])
+    expect(JSON.parse(cli(['topology', 'status', '--json']).stdout).state).to.equal('down')
+    expect(cli(['topology', 'down']).stdout).to.match(/nothing to remove/) // already gone is success
+  })
+
+  it('up twice: the second changes nothing; drift is repaired by a rebuild', () => {
+    expect(cli(['topology', 'up']).code).to.equal(0)
+    const mac = sh('ip -n ebp-dut-dut -j link show ebp-dut0').stdout
+    const again = JSON.parse(cli(['topology', 'up', '--json']).stdout) as TopologyStatus
+    expect(again.changed).to.equal(false)
+    expect(sh('ip -n ebp-dut-dut -j link show ebp-dut0').stdout).to.equal(mac)
+    sh('ip -n ebp-dut-dut addr flush dev ebp-dut1')
+    expect(JSON.parse(cli(['topology', 'status', '--json']).stdout).drift).to.include('dut: ebp-dut1 lacks 198.18.1.254/24')
+    const repaired = cli(['topology', 'up', '--json'])
+    expect(repaired.stderr).to.match(/rebuilt because: .*ebp-dut1 lacks/)
+    const st = JSON.parse(repaired.stdout) as TopologyStatus
+    expect(st).to.include({state: 'up', changed: true})
+    expect(st.verified!.every((v) => v.ok)).to.equal(true)
+  })
+
+  it('kill -9 in the middle of up, then down leaves nothing, and up works again', async () => {
+    const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: 'ignore'})
+    await waitFor(() => ours().length > 0)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.on('exit', r))
+    expect(ours().length).to.be.greaterThan(0) // it really was interrupted half-way
+    expect(cli(['topology', 'down']).code).to.equal(0)
+    expect(ours()).to.deep.equal([])
+    expect(cli(['topology', 'up']).code).to.equal(0)
+  })
+
+  it('SIGTERM during up undoes what was made and exits 143', async () => {
+    const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: ['ignore', 'ignore', 'pipe']})
+    let stderr = ''
+    child.stderr.on('data', (d) => (stderr += d))
+    await waitFor(() => ours().length > 0)
+    child.kill('SIGTERM')
+    const code = await new Promise((r) => child.on('exit', r))
+    expect(code).to.equal(143)
+    expect(stderr).to.match(/SIGTERM/)
+    expect(ours()).to.deep.equal([])
+  })
+
+  it('a broken file: one line, exit 2, nothing created', () => {
+    const r = cli(['topology', 'up', fx('bad-node.topo.yml')])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.match(/^ebpfperf: .*bad-node\.topo\.yml: links\[0\]\.endpoints\[1\]\.node: unknown node "sever".*\n$/)
+    expect(ours()).to.deep.equal([])
+  })
+
+  it('a name collision with something ebpfperf did not create: exit 2, the other thing untouched, nothing created', () => {
+    expect(sh('ip netns add ebp-dut-client && ip -n ebp-dut-client link add ebp-mine type veth peer ebp-mine2').status).to.equal(0)
+    const r = cli(['topology', 'up'])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.match(/namespace ebp-dut-client exists and was not created by ebpfperf/)
+    expect(ours()).to.deep.equal(['ebp-dut-client'])
+    expect(sh('ip -n ebp-dut-client link show ebp-mine').status).to.equal(0)
+    const d = cli(['topology', 'down'])
+    expect(d.stdout).to.match(/left alone: namespace ebp-dut-client/)
+    expect(ours()).to.deep.equal(['ebp-dut-client'])
+  })
+
+  it('--dut host restores the host forwarding sysctls on down and only touches ebp- links', () => {
+    const before = [sysctl('net/ipv4/ip_forward'), sysctl('net/ipv6/conf/all/forwarding')]
+    const routesBefore = sh('ip -j route show').stdout
+    const r = cli(['topology', 'up', '--dut', 'host', '--json'])
+    expect(r.code, r.stderr).to.equal(0)
+    expect((JSON.parse(r.stdout) as TopologyStatus).verified!.every((v) => v.ok)).to.equal(true)
+    expect([sysctl('net/ipv4/ip_forward'), sysctl('net/ipv6/conf/all/forwarding')]).to.deep.equal(['1', '1'])
+    expect(hostEbpLinks().sort()).to.deep.equal(['ebp-dut0', 'ebp-dut1'])
+    expect(cli(['topology', 'down']).code).to.equal(0)
+    expect([sysctl('net/ipv4/ip_forward'), sysctl('net/ipv6/conf/all/forwarding')]).to.deep.equal(before)
+    expect(hostEbpLinks()).to.deep.equal([])
+    expect(sh('ip -j route show').stdout).to.equal(routesBefore)
+  })
+
+  it('down kills processes left in the namespaces (an iperf3 server)', async () => {
+    expect(cli(['topology', 'up']).code).to.equal(0)
+    const server = spawn('ip', ['netns', 'exec', 'ebp-dut-server', 'iperf3', '-s', '-1', '-B', '198.18.1.1'], {stdio: 'ignore'})
+    await waitFor(() => sh('ip netns pids ebp-dut-server').stdout.trim() !== '')
+    const d = cli(['topology', 'down'])
+    expect(d.stdout).to.match(/removed processes \d+ in ebp-dut-server/)
+    await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.on('exit', r)))
+    expect(sh('pgrep -x iperf3').stdout).to.equal('')
+  })
+
+  it('per-link settings: MTU, queues, TX checksum offload off, XDP peer programs in native mode', () => {
+    const r = cli(['topology', 'up', fx('xdp-peer.topo.yml'), '--json'])
+    expect(r.code, r.stderr).to.equal(0)
+    const st = JSON.parse(r.stdout) as TopologyStatus
+    const link = (n: string) => st.nodes.flatMap((x) => x.links).find((l) => l.ifname === n)!
+    expect(link('ebp-cli0')).to.deep.include({mtu: 1400, queues: {tx: 2, rx: 2}})
+    expect(link('ebp-cli0').xdp).to.deep.include({mode: 'native', name: 'xdp_baseline'})
+    expect(link('ebp-srv0').xdp).to.deep.include({mode: 'native'})
+    expect(link('ebp-dut0').xdp).to.equal(undefined)
+    const details = JSON.parse(cli(['topology', 'status', fx('xdp-peer.topo.yml'), '--json']).stdout) as TopologyStatus
+    const detail = (n: string) => details.nodes.flatMap((x) => x.links).find((l) => l.ifname === n)!
+    expect(detail('ebp-cli0').offload).to.include({tx: false})
+    expect(detail('ebp-dut1').offload).to.include({tx: false})
+    expect(detail('ebp-dut1').offload).to.include({rx: true}) // only what the file names is changed
+    expect(st.verified!.every((v) => v.ok)).to.equal(true)
+    expect(cli(['topology', 'down', fx('xdp-peer.topo.yml')]).code).to.equal(0)
+  })
+
+  it('withTopology runs the work inside the nodes and tears down even when the work throws', async () => {
+    const plan = loadTopology(undefined)
+    let seen = ''
+    const err = await withTopology(plan, async (t) => {
+      seen = (await t.exec('client', ['ping', '-c', '1', '-W', '2', '198.18.1.1'])).stdout
+      const p = await t.spawn('server', ['sleep', '30'])
+      expect(p.pid).to.be.a('number')
+      throw new Error('boom')
+    }).catch((e: Error) => e)
+    expect((err as Error).message).to.equal('boom')
+    expect(seen).to.match(/ttl=63/)
+    expect(ours()).to.deep.equal([])
+  })
+})
