@@ -15,6 +15,7 @@ import {
   readLinks,
   readRoutes,
   readSysctls,
+  prepareNetns,
   writeSysctls,
   type IpLink,
   type IpRoute,
@@ -39,8 +40,11 @@ interface State {
   file: string
   dut: 'netns' | 'host'
   created: string
+  hostLinks?: string[] // host links this topology makes (--dut host)
   hostSysctls?: Record<string, string> // values before --dut host changed them
 }
+
+const definedOnly = (r: Record<string, string | undefined>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Record<string, string>
 
 function writeState(s: State): void {
   mkdirSync(STATE_DIR, {recursive: true})
@@ -210,45 +214,49 @@ async function checkCollisions(plan: Plan): Promise<void> {
 }
 
 async function create(plan: Plan, undo: Undo[], step: (s: string) => void, checkAbort: () => void): Promise<void> {
-  const namespaces = plan.nodes.filter((n) => n.netns !== null).map((n) => n.netns!)
-  step(`namespaces ${namespaces.join(', ')}`)
-  await ipBatch(null, namespaces.map((ns) => `netns add ${ns}`))
-  for (const ns of namespaces) undo.push({what: `ip netns del ${ns}`, run: () => deleteNetns(ns)})
-  checkAbort()
-  // Before any link exists: no IPv6 duplicate address detection (links inherit "default"; tentative
-  // link-local addresses would hold neighbour discovery back for a second), forwarding where asked.
-  await Promise.all(
-    plan.nodes
-      .filter((n) => n.netns !== null)
-      .map((n) => writeSysctls(n.netns, {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})})),
-  )
+  // The state file comes first, so that a crash at any later point leaves `down` what it needs: the
+  // host links about to be made (marked only a moment after they exist) and the host sysctls to restore.
+  const hostLinksPlanned = plan.links.flatMap((l) => l.ends).filter((e) => e.netns === null).map((e) => e.ifname)
+  const hostForwarding = plan.nodes.some((n) => n.forwarding && n.netns === null)
+  const saved = hostForwarding ? definedOnly(await readSysctls(null, [FORWARDING.v4, FORWARDING.v6])) : undefined
+  writeState({topology: plan.name, file: plan.file, dut: plan.dut, created: new Date().toISOString(), hostLinks: hostLinksPlanned, hostSysctls: saved})
+  undo.push({what: 'remove the state file', run: async () => rmSync(stateFile(plan.name), {force: true})})
 
-  // veth pairs, created directly in their namespaces (never visible in the host's unless --dut host)
+  const namespaces = plan.nodes.filter((n) => n.netns !== null)
+  step(`namespaces ${namespaces.map((n) => n.netns).join(', ')}`)
+  await ipBatch(null, namespaces.map((n) => `netns add ${n.netns}`))
+  for (const n of namespaces) undo.push({what: `ip netns del ${n.netns}`, run: () => deleteNetns(n.netns!)})
+  checkAbort()
+  // Marked before anything is put in them (an unmarked namespace of ours is always an empty one). Also
+  // before any link exists: no IPv6 duplicate address detection (links inherit "default"; tentative
+  // link-local addresses would hold neighbour discovery back for a second), and forwarding where asked.
+  await Promise.all(
+    namespaces.map((n) =>
+      prepareNetns(n.netns!, mark(plan.name, n.name), {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})}),
+    ),
+  )
+  checkAbort()
+
+  // veth pairs, created directly in their namespaces (never visible in the host's unless --dut host).
   // Each end in a namespace gets an ifindex of its own (100, 101, …): two fresh namespaces would give
   // both ends ifindex 2, and a veth whose ifindex equals its peer's gets its carrier change queued by
   // the kernel's linkwatch for up to a second instead of at once.
   const end = (e: PlanEnd, index: number, queues?: number) =>
     `${e.ifname}${e.netns === null ? '' : ` netns ${e.netns} index ${index}`}${queues ? ` numtxqueues ${queues} numrxqueues ${queues}` : ''}`
   step(`links ${plan.links.map((l) => `${l.ends[0].ifname}↔${l.ends[1].ifname}`).join(', ')}`)
+  for (const ifname of hostLinksPlanned) undo.push({what: `ip link del ${ifname}`, run: () => deleteHostLink(ifname)})
   await ipBatch(null, plan.links.map((l, i) => `link add ${end(l.ends[0], 100 + 2 * i, l.queues)} type veth peer ${end(l.ends[1], 101 + 2 * i, l.queues)}`))
-  for (const e of plan.links.flatMap((l) => l.ends).filter((x) => x.netns === null)) undo.push({what: `ip link del ${e.ifname}`, run: () => deleteHostLink(e.ifname)})
   checkAbort()
 
-  // per node: mark, addresses, mtu, up, routes — one `ip -batch` each, all nodes at once
+  // per node: mark links, addresses, mtu, up, routes — one `ip -batch` each, all nodes at once
   await Promise.all(plan.nodes.map((n) => ipBatch(n.netns, nodeCommands(plan, n))))
   checkAbort()
 
-  const forwarding = plan.nodes.filter((n) => n.forwarding)
-  for (const n of forwarding.filter((x) => x.netns === null)) {
-    const before = await readSysctls(null, [FORWARDING.v4, FORWARDING.v6])
-    const saved = Object.fromEntries(Object.entries(before).filter(([, v]) => v !== undefined)) as Record<string, string>
-    writeState({topology: plan.name, file: plan.file, dut: plan.dut, created: new Date().toISOString(), hostSysctls: saved})
+  if (saved) {
     undo.push({what: `restore host ${Object.keys(saved).join(', ')}`, run: () => writeSysctls(null, saved)})
     step(`host forwarding on (was ipv4 ${saved[FORWARDING.v4]}, ipv6 ${saved[FORWARDING.v6]})`)
+    await writeSysctls(null, {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'})
   }
-  await Promise.all(forwarding.filter((n) => n.netns === null).map((n) => writeSysctls(n.netns, {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'})))
-  if (!forwarding.some((n) => n.netns === null)) writeState({topology: plan.name, file: plan.file, dut: plan.dut, created: new Date().toISOString()})
-  undo.push({what: 'remove the state file', run: async () => rmSync(stateFile(plan.name), {force: true})})
 
   const ends = plan.links.flatMap((l) => l.ends.map((e) => ({e, offload: l.offload})))
   await Promise.all(ends.filter(({offload}) => Object.keys(offload).length > 0).map(({e, offload}) => setOffloads(e, offload)))
@@ -259,7 +267,6 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
 
 function nodeCommands(plan: Plan, n: PlanNode): string[] {
   const lines: string[] = []
-  if (n.netns !== null) lines.push(`link set lo alias ${mark(plan.name, n.name)}`, 'link set lo up')
   for (const l of plan.links) {
     for (const e of l.ends.filter((x) => x.node === n.name)) {
       lines.push(`link set ${e.ifname} alias ${mark(plan.name, n.name)}`)
@@ -355,16 +362,17 @@ export async function down(opts: DownOptions): Promise<DownResult> {
       await attempt(`namespace ${ns.name}`, () => deleteNetns(ns.name))
     }),
   )
+  const states = (topo ? [topo] : listStates()).map((t) => ({t, s: readState(t)}))
+  const planned = new Set(states.flatMap(({s}) => s?.hostLinks ?? []))
   for (const l of await hostLinks().catch(() => [] as IpLink[])) {
-    if (l.ifalias?.startsWith(want)) await attempt(`host link ${l.ifname}`, () => deleteHostLink(l.ifname))
+    // ours: marked, or named in a state file and not marked by anyone (a crash right after creating it)
+    if (l.ifalias?.startsWith(want) || (planned.has(l.ifname) && !l.ifalias)) await attempt(`host link ${l.ifname}`, () => deleteHostLink(l.ifname))
     else if (!topo) res.leftAlone.push(`host link ${l.ifname} (${l.ifalias ? `alias ${l.ifalias}` : 'not marked by ebpfperf'})`)
   }
   const pins = topo ? join(PIN_DIR, topo) : PIN_DIR
   if (existsSync(pins)) await attempt(`pins under ${pins}`, async () => rmSync(pins, {recursive: true, force: true}))
 
-  const states = topo ? [topo] : listStates()
-  for (const t of states) {
-    const s = readState(t)
+  for (const {t, s} of states) {
     if (s?.hostSysctls && Object.keys(s.hostSysctls).length > 0) {
       await attempt(`host sysctls restored (${Object.entries(s.hostSysctls).map(([k, v]) => `${k}=${v}`).join(', ')})`, () => writeSysctls(null, s.hostSysctls!))
     }

@@ -89,6 +89,13 @@ export async function writeSysctls(netns: string | null, values: Record<string, 
   if (r.failed) throw new Error(`setting ${Object.keys(values).join(', ')}${netns ? ` in ${netns}` : ''}: ${r.stderr || `exit ${r.exitCode}`}`)
 }
 
+/** In one process inside a fresh namespace: sysctls, then the ownership mark on lo, then lo up. */
+export async function prepareNetns(netns: string, mark: string, sysctls: Record<string, string>): Promise<void> {
+  const script = [...Object.entries(sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `ip link set lo alias ${mark}`, 'ip link set lo up'].join(' && ')
+  const r = await inNetns(netns, ['sh', '-c', script])
+  if (r.failed) throw new Error(`preparing ${netns}: ${r.stderr || `exit ${r.exitCode}`}`)
+}
+
 export async function listNetns(): Promise<string[]> {
   const r = await run('ip', ['-j', 'netns', 'list'])
   if (r.failed || r.stdout.trim() === '') return []

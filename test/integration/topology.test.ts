@@ -38,7 +38,8 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
   // whatever a test does, nothing of ours survives it
   afterEach(async () => {
     await down({all: true})
-    sh('ip netns del ebp-dut-client 2>/dev/null')
+    // hygiene only, so one failure does not cascade (each test asserts its own clean-up first)
+    for (const n of ours()) sh(`ip netns del ${n}`)
   })
   after(() => {
     expect(ours(), 'namespaces left behind').to.deep.equal([])
@@ -85,16 +86,27 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     expect(st.verified!.every((v) => v.ok)).to.equal(true)
   })
 
-  it('kill -9 in the middle of up, then down leaves nothing, and up works again', async () => {
-    const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: 'ignore'})
-    await waitFor(() => ours().length > 0)
-    child.kill('SIGKILL')
-    await new Promise((r) => child.on('exit', r))
-    expect(ours().length).to.be.greaterThan(0) // it really was interrupted half-way
-    expect(cli(['topology', 'down']).code).to.equal(0)
-    expect(ours()).to.deep.equal([])
-    expect(cli(['topology', 'up']).code).to.equal(0)
-  })
+  const killPoints: [string, string[], () => boolean][] = [
+    ['right after the first namespace appears', [], () => ours().length > 0],
+    ['once the veth pairs exist', [], () => sh('ip -n ebp-dut-dut link show ebp-dut1 2>/dev/null').status === 0],
+    ['with --dut host, once a host link exists', ['--dut', 'host'], () => hostEbpLinks().length > 0],
+  ]
+  for (const [when, extra, reached] of killPoints) {
+    it(`kill -9 in the middle of up (${when}), then down leaves nothing, and up works again`, async () => {
+      const fwd = sysctl('net/ipv4/ip_forward')
+      const child = spawn(process.execPath, [bin, 'topology', 'up', ...extra], {stdio: 'ignore'})
+      await waitFor(reached)
+      child.kill('SIGKILL')
+      await new Promise((r) => child.on('exit', r))
+      expect(ours().length + hostEbpLinks().length).to.be.greaterThan(0) // it really was interrupted half-way
+      const d = cli(['topology', 'down'])
+      expect(d.code, d.stderr).to.equal(0)
+      expect(ours()).to.deep.equal([])
+      expect(hostEbpLinks()).to.deep.equal([])
+      expect(sysctl('net/ipv4/ip_forward')).to.equal(fwd)
+      expect(cli(['topology', 'up', ...extra]).code).to.equal(0)
+    })
+  }
 
   it('SIGTERM during up undoes what was made and exits 143', async () => {
     const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: ['ignore', 'ignore', 'pipe']})
