@@ -1,0 +1,95 @@
+// Result files: one versioned JSON document per run (atomic write, so a killed run never leaves a file
+// that reads as complete), a CSV beside it, and a reader that refuses what it cannot read, clearly.
+import {mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import type {Fingerprint} from './fingerprint.js'
+import type {Summary} from './stats.js'
+import {BadInputError} from '../util/errors.js'
+import {describeFsError} from '../util/input.js'
+
+export const RESULT_SCHEMA = 'ebpfperf/result/v1'
+
+export interface CaseResult {
+  id: string // unique within the run; cases are matched across runs by suite + id
+  params: Record<string, string | number | boolean>
+  metric: string // e.g. ns_per_op, bits_per_second
+  unit: string
+  higherIsBetter: boolean
+  status: 'ok' | 'failed' | 'skipped'
+  reason?: string
+  samples: number[]
+  stats?: Summary
+  extra?: Record<string, unknown> // per-suite details (per-CPU figures, counters, percentiles)
+}
+
+export interface RunResult {
+  schema: typeof RESULT_SCHEMA
+  suite: string
+  started: string
+  finished?: string
+  complete: boolean // false: interrupted, holds the samples taken so far
+  command: string
+  environment: Fingerprint
+  cases: CaseResult[]
+}
+
+export class ResultError extends BadInputError {
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: ${reason}`)
+  }
+}
+
+/** Writes via a temporary file, fsync and rename: readers see the old file or the whole new one. */
+export function writeAtomic(path: string, data: string): void {
+  mkdirSync(dirname(path), {recursive: true})
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, data)
+  const fd = openSync(tmp, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  renameSync(tmp, path)
+}
+
+export function resultFileName(r: RunResult): string {
+  return `${r.suite}-${r.started.replace(/[:.]/g, '').replace(/-/g, '')}.json`
+}
+
+/** Writes RESULT.json and RESULT.csv into dir; returns both paths. */
+export function saveResult(r: RunResult, dir: string, csv: string): {json: string; csv: string} {
+  const json = join(dir, resultFileName(r))
+  const csvPath = json.replace(/\.json$/, '.csv')
+  writeAtomic(csvPath, csv)
+  writeAtomic(json, `${JSON.stringify(r, null, 1)}\n`)
+  return {json, csv: csvPath}
+}
+
+export function loadResult(path: string): RunResult {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ResultError(path, describeFsError(error))
+  }
+  let doc: {schema?: unknown; suite?: unknown; cases?: unknown}
+  try {
+    doc = JSON.parse(text)
+  } catch {
+    throw new ResultError(path, 'not JSON (a truncated or foreign file?)')
+  }
+  if (typeof doc?.schema !== 'string' || !doc.schema.startsWith('ebpfperf/result/')) throw new ResultError(path, `not an ebpfperf result (schema ${JSON.stringify(doc?.schema)})`)
+  if (doc.schema !== RESULT_SCHEMA) throw new ResultError(path, `result schema ${doc.schema} is not readable by this ebpfperf (reads ${RESULT_SCHEMA}); use the ebpfperf version that wrote it`)
+  if (typeof doc.suite !== 'string' || !Array.isArray(doc.cases)) throw new ResultError(path, 'missing suite or cases')
+  return doc as RunResult
+}
+
+/** CSV with a header row; values quoted when needed. */
+export function toCsv(header: string[], rows: (string | number | undefined)[][]): string {
+  const cell = (v: string | number | undefined) => {
+    const s = v === undefined ? '' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(3)) : v
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+  }
+  return `${[header, ...rows].map((r) => r.map(cell).join(',')).join('\n')}\n`
+}
