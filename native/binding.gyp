@@ -7,7 +7,8 @@
         "src/common.cc",
         "src/probes.cc",
         "src/attach.cc",
-        "src/netns.cc"
+        "src/netns.cc",
+        "src/object.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

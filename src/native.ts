@@ -81,6 +81,117 @@ export interface Native {
   probeAttach(kind: AttachKind, target?: string): ProbeResult
   /** Any of the probes above on libuv's worker pool, so that independent probes overlap their kernel waits. */
   probeAsync(spec: ProbeSpec): Promise<ProbeResult>
+
+  // ---- objects, programs and maps for the suites (every failure throws a NativeError)
+  objectOpen(path: string): number
+  objectPrograms(handle: number): ProgramInfo[]
+  objectMaps(handle: number): MapInfo[]
+  objectSetAutoload(handle: number, program: string, autoload: boolean): void
+  objectSetProgramType(handle: number, program: string, progType: number, expectedAttachType: number): void
+  objectLoad(handle: number): void
+  objectProgFd(handle: number, program: string): number
+  objectMapFd(handle: number, map: string): number
+  objectClose(handle: number): void
+  /** run_cnt and run_time_ns count while bpf_stats is enabled (enableStats, or the sysctl). */
+  progInfo(fd: number): ProgStats
+  /** BPF_ENABLE_STATS: stats are collected while the returned fd is open (closeFd turns them off). */
+  enableStats(): number
+  closeFd(fd: number): void
+  /** null when the key is absent; per-CPU maps: valueSize = roundUp8(value_size) × numPossibleCpus(). */
+  mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null
+  mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void
+  numPossibleCpus(): number
+}
+
+/** A failure inside the addon: errno and code as the kernel gave them; verifierLog for rejected loads. */
+export interface NativeError extends Error {
+  errno: number
+  code: string
+  verifierLog?: string
+}
+
+export interface ProgramInfo {
+  name: string
+  section: string
+  type: number
+  typeName: string
+  expectedAttachType: number
+  autoload: boolean
+}
+
+export interface MapInfo {
+  name: string
+  type: number
+  typeName: string
+  keySize: number
+  valueSize: number
+  maxEntries: number
+  fd: number // -1 until loaded
+}
+
+export interface ProgStats {
+  id: number
+  name: string
+  type: number
+  runCnt: number
+  runTimeNs: number
+  recursionMisses: number
+  jited: boolean
+}
+
+/** A BPF ELF object opened with libbpf: pick programs, load, find fds; close() frees everything. */
+export class BpfObject {
+  private constructor(
+    private readonly native: Native,
+    private handle: number | undefined,
+    readonly path: string,
+  ) {}
+
+  static open(path: string, native: Native = loadNative()): BpfObject {
+    return new BpfObject(native, native.objectOpen(path), path)
+  }
+
+  private get h(): number {
+    if (this.handle === undefined) throw new Error(`${this.path}: object already closed`)
+    return this.handle
+  }
+
+  programs(): ProgramInfo[] {
+    return this.native.objectPrograms(this.h)
+  }
+
+  maps(): MapInfo[] {
+    return this.native.objectMaps(this.h)
+  }
+
+  /** Load only these programs (the others stay in the file). */
+  only(names: string[]): this {
+    for (const p of this.programs()) this.native.objectSetAutoload(this.h, p.name, names.includes(p.name))
+    return this
+  }
+
+  setProgramType(program: string, progType: number, expectedAttachType = 0): this {
+    this.native.objectSetProgramType(this.h, program, progType, expectedAttachType)
+    return this
+  }
+
+  load(): this {
+    this.native.objectLoad(this.h)
+    return this
+  }
+
+  progFd(name: string): number {
+    return this.native.objectProgFd(this.h, name)
+  }
+
+  mapFd(name: string): number {
+    return this.native.objectMapFd(this.h, name)
+  }
+
+  close(): void {
+    if (this.handle !== undefined) this.native.objectClose(this.handle)
+    this.handle = undefined
+  }
 }
 
 export type ProbeSpec =
@@ -156,6 +267,7 @@ export function _loadNativeFrom(paths: string[]): Native {
 
 function wrap(binding: Binding): Native {
   return Object.freeze({
+    ...binding,
     libbpfVersion: () => binding.libbpfVersion(),
     probeProgType: (progType: number) => binding.probeProgType(progType),
     probeMapType: (mapType: number) => binding.probeMapType(mapType),

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common.h"
+#include "object.h"
 #include "probes.h"
 
 namespace {
@@ -167,6 +168,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeHelper", Napi::Function::New(env, ProbeHelper, "probeHelper"));
   exports.Set("probeAttach", Napi::Function::New(env, ProbeAttach, "probeAttach"));
   exports.Set("probeAsync", Napi::Function::New(env, ProbeAsync, "probeAsync"));
+  ebp::RegisterObjectFunctions(env, exports);
   return exports;
 }
 
