@@ -1,0 +1,77 @@
+// The report page in a real headless Chromium: loads offline without console errors, charts draw.
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {RESULT_SCHEMA, type CaseResult, type RunResult} from '../../src/results/store.js'
+import {summarize} from '../../src/results/stats.js'
+
+const root = new URL('../..', import.meta.url).pathname
+const CHROMIUM = '/usr/bin/chromium'
+const env = {kernel: {release: '6.18.0'}, machine: 'x86_64', hostname: 'h', cpu: {model: 'cpu', count: 2}, virtualized: true, jit: {enable: '1', harden: '0'}, versions: {ebpfperf: '0.1.0', node: '20'}}
+const mk = (id: string, mean: number, params: CaseResult['params'], extra?: CaseResult['extra'], metric = 'bits_per_second', unit = 'bit/s'): CaseResult => {
+  const samples = [0.98, 1, 1.01, 0.99, 1.02].map((f) => f * mean)
+  return {id, params, metric, unit, higherIsBetter: true, status: 'ok', samples, stats: summarize(samples), extra}
+}
+const run = (suite: string, started: string, cases: CaseResult[]): RunResult => ({schema: RESULT_SCHEMA, suite, started, complete: true, command: `ebpfperf suite ${suite}`, environment: env as RunResult['environment'], cases})
+
+describe('ebpfperf report (headless Chromium)', function () {
+  this.timeout(120_000)
+  const dir = mkdtempSync(join(tmpdir(), 'ebp-report-'))
+  const acc = (scale: number) =>
+    run('accelerator', `2026-11-0${scale === 1 ? 1 : 2}T00:00:00Z`, [
+      ...['kernel', 'xdp', 'tc'].flatMap((mode, m) => [100, 500, 900].map((rate) => mk(`${mode}/udp/${rate}M`, rate * 1e6 * (0.9 + 0.03 * m) * scale, {mode, rate}))),
+      mk('xdp/latency', 40_000, {mode: 'xdp'}, {latency: {p50: 30_000, p95: 60_000, p99: 90_000, unit: 'ns'}}, 'rtt', 'ns'),
+    ])
+  writeFileSync(join(dir, 'a.json'), JSON.stringify(acc(1)))
+  mkdirSync(join(dir, 'new'))
+  writeFileSync(join(dir, 'new', 'b.json'), JSON.stringify(acc(0.8)))
+
+  it('writes one self-contained page that renders every chart without console errors', async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log('      skipped: Debian chromium is not installed (apt-get install chromium)')
+      this.skip()
+    }
+    const out = join(dir, 'report.html')
+    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'report', join(dir, 'new'), '--compare', join(dir, 'a.json'), '-o', out], {encoding: 'utf8'})
+    expect(r.status, r.stderr).to.equal(0)
+    const html = readFileSync(out, 'utf8')
+    expect(html).to.not.match(/<script[^>]+src=|<link[^>]+href=|https?:\/\/cdn/i) // nothing fetched from outside
+    const {chromium} = await import('playwright-core')
+    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']})
+    try {
+      const page = await browser.newPage({viewport: {width: 1280, height: 900}})
+      const errors: string[] = []
+      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+      page.on('pageerror', (e) => errors.push(String(e)))
+      page.on('request', (req) => !req.url().startsWith('file:') && errors.push(`network request: ${req.url()}`))
+      await page.goto(`file://${out}`)
+      const drawn = await page.evaluate(() =>
+        [...document.querySelectorAll('canvas')].map((c) => {
+          const ctx = (c as HTMLCanvasElement).getContext('2d')!
+          const {data} = ctx.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height)
+          let ink = 0
+          for (let i = 3; i < data.length; i += 4) if (data[i] > 0) ink++
+          return {id: c.id, ink}
+        }),
+      )
+      expect(errors).to.deep.equal([])
+      expect(drawn.map((d) => d.id)).to.include.members(['comparison', 'r0-0'])
+      for (const d of drawn) expect(d.ink, `canvas ${d.id}`).to.be.greaterThan(1000)
+      const shot = join(root, 'test/.artifacts/report.png')
+      mkdirSync(join(root, 'test/.artifacts'), {recursive: true})
+      await page.screenshot({path: shot, fullPage: true})
+      expect(statSync(shot).size).to.be.greaterThan(10_000)
+    } finally {
+      await browser.close()
+    }
+  })
+
+  it('bad input: a folder with no results is one line, exit 2', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ebp-empty-'))
+    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'report', empty, '-o', join(dir, 'x.html')], {encoding: 'utf8'})
+    expect(r.status).to.equal(2)
+    expect(r.stderr).to.match(/^ebpfperf: .*no ebpfperf result files in this folder\n$/)
+  })
+})
