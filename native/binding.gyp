@@ -8,7 +8,11 @@
         "src/probes.cc",
         "src/attach.cc",
         "src/netns.cc",
-        "src/object.cc"
+        "src/object.cc",
+        "src/trace.cc",
+        "src/netattach.cc",
+        "src/testrun.cc",
+        "src/ringbuf.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

@@ -101,6 +101,190 @@ export interface Native {
   mapLookup(fd: number, key: Buffer, valueSize: number): Buffer | null
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void
   numPossibleCpus(): number
+
+  // ---- the tracing suite (trace.cc): one program of an object per handle, attached by kind; the trigger thread; ring consumers
+  /** Opens `path`, loads only `program` (its type must fit `kind`; fentry/fexit need btfTarget). Throws a TraceError. */
+  traceLoad(path: string, program: string, kind: TraceKind, btfTarget?: string): TraceLoaded
+  /** bpf_program__attach_*: tracepoint "cat/name", raw_tracepoint "name", kprobe* "func", fentry/fexit "", uprobe* "" (the trigger function) | "PATH:SYMBOL" | "PATH:OFFSET". Returns what was attached. */
+  traceAttach(handle: number, target?: string): string
+  /** Destroys the link (true when there was one). */
+  traceDetach(handle: number): boolean
+  traceClose(handle: number): void
+  /** Closes every handle (links first); returns how many there were. */
+  traceCloseAll(): number
+  traceOpenHandles(): {handle: number; program: string; kind: TraceKind; attached: boolean}[]
+  /** (Re)starts the trigger thread pinned to `cpu` (SCHED_FIFO 1 when realtime); its tid names the trigger's events in the programs' maps. */
+  triggerStart(cpu: number, realtime?: boolean): {tid: number; cpu: number; realtime: boolean; realtimeError?: string}
+  /** `count` triggers in `chunks` timed chunks on the pinned thread, no JS in the loop; uprobe: `target` picks the function (0: the unprobed twin). */
+  triggerRun(kind: 'syscall' | 'uprobe', count: number, chunks: number, target?: number): Promise<TriggerRun>
+  triggerStop(): void
+  /** Where uprobe trigger function `index` (ebpfperf_trace_target_N; 0 is the twin never probed) lives in this process; count: how many probe targets there are. */
+  triggerTarget(index?: number): {path: string; offset: number; symbol: string; count: number}
+  /** A consumer thread on a ring buffer of trc_event records, keeping the events of filterTgid. */
+  ringStart(mapFd: number, filterTgid: number): number
+  ringRead(handle: number): RingCounts
+  ringStop(handle: number): RingCounts
+
+  // ---- attaching inside a network namespace (netattach.cc; netns: a name under /run/netns, a path, or null for ours)
+  netnsIfindex(netns: string | null, ifname: string): number
+  /** An XDP link (close linkFd to detach). */
+  netnsXdpAttach(netns: string | null, ifname: string, progFd: number, mode: 'native' | 'generic'): NetLink
+  /** A tcx link (kernel 6.6+; close linkFd to detach). */
+  netnsTcxAttach(netns: string | null, ifname: string, progFd: number, direction: 'ingress' | 'egress'): NetLink
+  /** A cls_bpf direct-action filter on clsact (not fd-based: netnsTcDetach removes it). */
+  netnsTcAttach(netns: string | null, ifname: string, progFd: number, direction: 'ingress' | 'egress'): TcFilter
+  netnsTcDetach(netns: string | null, ifindex: number, direction: 'ingress' | 'egress', handle: number, priority: number, destroyHook: boolean): void
+  /** bpf_map_update_elem from inside the namespace (devmap values are ifindexes resolved there). */
+  netnsMapUpdate(netns: string | null, mapFd: number, key: Buffer, value: Buffer, flags?: number): void
+
+  // ---- the micro suite (testrun.cc, ringbuf.cc): BPF_PROG_TEST_RUN on pinned threads; ring vs perf buffer
+  /** Calibrated BPF_PROG_TEST_RUN samples on each CPU from a pinned thread, off the JS thread. Rejects with a NativeError. */
+  testRunAsync(spec: TestRunSpec): Promise<TestRunReport>
+  /** Producers pinned per CPU fire exactly `events` events each; a consumer thread drains them; every event counted. */
+  bufferRunAsync(spec: BufferRunSpec): Promise<BufferRunReport>
+  /** bpf_obj_get: fd of a pinned program or map (close it with closeFd). */
+  objGet(path: string): number
+}
+
+export interface TestRunSpec {
+  progFd: number
+  /** data_in (packet bytes for XDP / skb programs). */
+  data?: Buffer
+  /** ctx_in (e.g. the u64 arguments of a raw tracepoint program). */
+  ctx?: Buffer
+  cpus: number[]
+  samples: number
+  /** Iterations per sample; 0: calibrate so that a sample takes about targetNs. */
+  repeat?: number
+  targetNs?: number
+  /** repeat: one call with opts.repeat (XDP, skb); call: one call per iteration with BPF_F_TEST_RUN_ON_CPU, timed by bpf_stats (raw_tp). */
+  mode?: 'repeat' | 'call'
+  /** proof: one extra run per CPU with bpf_stats on (default); samples: bpf_stats on during the samples; off. */
+  stats?: 'off' | 'proof' | 'samples'
+  /** All CPUs at once (contention) instead of one after the other. */
+  concurrent?: boolean
+  /** With a fixed repeat: one uncounted run before the samples (default true; calibration always warms up). */
+  warmup?: boolean
+}
+
+export interface TestRunSample {
+  repeat: number
+  /** CLOCK_MONOTONIC around the syscall(s). */
+  wallNs: number
+  /** opts.duration: the kernel's integer ns per iteration (mode repeat). */
+  kernelNs: number
+  retval: number
+  retvalMixed?: boolean
+  /** run_cnt / run_time_ns deltas over the sample (0 while bpf_stats is off). */
+  runCnt: number
+  runTimeNs: number
+}
+
+export interface TestRunReport {
+  mode: 'repeat' | 'call'
+  onCpuFlag: boolean
+  statsDuringSamples: boolean
+  cpus: {cpu: number; repeat: number; calibration: TestRunSample[]; samples: TestRunSample[]; proof?: TestRunSample}[]
+}
+
+export interface BufferRunSpec {
+  mechanism: 'ringbuf' | 'perfbuf'
+  mapFd: number
+  progFd: number
+  /** perfbuf: the marker program run once per producer CPU after the producers stop. */
+  flushProgFd?: number
+  /** Per-CPU array of struct micro_counters {produced, failed}. */
+  countersFd: number
+  producers: number[]
+  /** Events per producer. */
+  events: number
+  /** Repetitions per BPF_PROG_TEST_RUN call. */
+  batch?: number
+  /** Events/s per producer; 0: as fast as possible. */
+  rate?: number
+  data: Buffer
+  perfPages?: number
+  consumerCpu?: number
+  timeoutMs?: number
+  /** What the producers (and the flush program) return when all went well (default 0). */
+  expect?: number
+}
+
+export interface BufferRunReport {
+  producers: {
+    cpu: number
+    fired: number
+    calls: number
+    kernelNs: number
+    wallNs: number
+    timedOut: boolean
+    badRetval?: number
+    producedByProgram: number
+    failedByProgram: number
+    consumed: number
+    lost: number
+  }[]
+  unexpected: number
+  shortRecords: number
+  markers: number
+  bytes: number
+  polls: number
+  wakeups: number
+  startNs: number
+  producersDoneNs: number
+  lastEventNs: number
+  endNs: number
+  latency: {count: number; sum: number; min: number; max: number; buckets: [number, number][]}
+}
+
+export interface NetLink {
+  linkFd: number
+  ifindex: number
+}
+
+export interface TcFilter {
+  ifindex: number
+  handle: number
+  priority: number
+  createdHook: boolean
+}
+
+export type TraceKind = 'tracepoint' | 'raw_tracepoint' | 'kprobe' | 'kretprobe' | 'kprobe.multi' | 'fentry' | 'fexit' | 'uprobe' | 'uretprobe'
+
+export interface TraceLoaded {
+  handle: number
+  progFd: number
+  progId: number
+  progType: number
+  maps: {name: string; fd: number; type: number; valueSize: number}[]
+}
+
+/** traceLoad/traceAttach failures: which kind of bad input (when it is one), plus errno and code. */
+export interface TraceError extends NativeError {
+  badObject?: boolean
+  missingProgram?: boolean
+  typeMismatch?: boolean
+  missingTarget?: boolean
+  badTarget?: boolean
+  attachFailed?: boolean
+}
+
+export interface TriggerRun {
+  /** Wall time of each chunk, ns. */
+  chunkNs: number[]
+  perChunk: number
+  /** Context switches of the trigger thread during the run (involuntary: something else ran on its CPU). */
+  involuntary: number
+  voluntary: number
+  cpuBefore: number
+  cpuAfter: number
+}
+
+export interface RingCounts {
+  events: number
+  matched: number
+  consumerCpuNs: number
+  pollError?: string
 }
 
 /** A failure inside the addon: errno and code as the kernel gave them; verifierLog for rejected loads. */

@@ -12,8 +12,11 @@
 #include <string>
 
 #include "common.h"
+#include "netattach.h"
 #include "object.h"
 #include "probes.h"
+#include "testrun.h"
+#include "trace.h"
 
 namespace {
 
@@ -169,6 +172,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeAttach", Napi::Function::New(env, ProbeAttach, "probeAttach"));
   exports.Set("probeAsync", Napi::Function::New(env, ProbeAsync, "probeAsync"));
   ebp::RegisterObjectFunctions(env, exports);
+  ebp::RegisterTraceFunctions(env, exports);
+  ebp::RegisterNetattachFunctions(env, exports);
+  ebp::RegisterTestrunFunctions(env, exports);
+  ebp::RegisterRingbufFunctions(env, exports);
   return exports;
 }
 

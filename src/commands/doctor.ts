@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
 import {applyFixes, runDoctor, safeFixes, type DoctorReport} from '../doctor/index.js'
 import {renderReport} from '../doctor/render.js'
+import {compareDoctorFiles, renderDoctorComparison, type DoctorComparison} from '../doctor/compare.js'
 
 export default class Doctor extends BaseCommand {
   static summary = 'Check whether this kernel (or another one, offline) can run eBPF and each ebpfperf suite.'
@@ -19,10 +20,20 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
     fix: Flags.boolean({description: 'apply safe runtime fixes (mount bpffs/tracefs/securityfs, set sysctls), printing each command first'}),
     'dry-run': Flags.boolean({description: 'with --fix: print the commands only', dependsOn: ['fix']}),
     verbose: Flags.boolean({char: 'v', description: 'show the evidence of passing checks too'}),
+    compare: Flags.string({multiple: true, description: 'two saved `doctor --json` (or `vm doctor --json`) reports, A then B: print the findings whose status differs and the verdicts side by side'}),
   }
 
-  async run(): Promise<DoctorReport> {
+  async run(): Promise<DoctorReport | DoctorComparison> {
     const {flags} = await this.parse(Doctor)
+    if (flags.compare) {
+      try {
+        const c = compareDoctorFiles(flags.compare)
+        if (!this.jsonEnabled()) this.log(renderDoctorComparison(c))
+        return c
+      } catch (error) {
+        return this.failWith(error)
+      }
+    }
     if (flags.fix && !flags.live) this.fail('--fix changes this machine and cannot be combined with --no-live', 2)
     const opts = {profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live}
     let report: DoctorReport

@@ -83,6 +83,12 @@ export function newestPerSuite(path: string): RunResult[] {
  * that is the history baseline, and it never includes the candidate).
  */
 export function compareRuns(base: (RunResult & {file?: string})[], candidate: (RunResult & {file?: string})[], opts: CompareOptions = {}): Comparison {
+  const emulated = (r: RunResult) => r.vm?.emulated === true
+  const mixed = [...base, ...candidate].some(emulated) && ![...base, ...candidate].every(emulated)
+  if (mixed) {
+    const files = [...base, ...candidate].filter(emulated).map((r) => r.file ?? r.suite).join(', ')
+    throw new ResultError(files, 'timings from an emulated (TCG) guest are never compared with timings from real hardware: compare guest runs with guest runs')
+  }
   const threshold = opts.threshold ?? 0.05
   const noiseLimit = opts.noiseLimit ?? 0.1
   const pooled = new Map<string, {suite: string; c: CaseResult; samples: number[]}>()

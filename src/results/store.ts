@@ -31,6 +31,7 @@ export interface RunResult {
   command: string
   environment: Fingerprint
   cases: CaseResult[]
+  vm?: {emulated: boolean; accel: string; kernel?: {release?: string}} // set by `ebpfperf vm run` on results from a guest
 }
 
 export class ResultError extends BadInputError {

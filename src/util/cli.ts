@@ -19,4 +19,16 @@ export abstract class BaseCommand extends Command {
     if ((error as {oclif?: unknown}).oclif) throw error
     return this.fail((error as Error).message, exitCodeFor(error))
   }
+
+  /**
+   * fail() ends with oclif's exit error; under --json oclif would print it as a JSON error document with
+   * exit code 1. The line is already on stderr: keep stdout empty and the exit code ours.
+   */
+  protected async catch(error: Error & {code?: string; oclif?: {exit?: number}}): Promise<unknown> {
+    if (error.code === 'EEXIT' && typeof error.oclif?.exit === 'number') {
+      process.exitCode = error.oclif.exit
+      return undefined
+    }
+    return super.catch(error)
+  }
 }

@@ -169,6 +169,13 @@ describe('ebpfperf doctor: bad input, privilege, offline', () => {
     })
   }
 
+  it('under --json too, bad input is one stderr line, exit 2, and nothing on stdout', () => {
+    const r = cli(['doctor', '--no-live', '--json', '--kconfig', fx('kconfig/truncated.config.gz')])
+    expect(r.code).to.equal(2)
+    expect(r.stdout).to.equal('')
+    expect(r.stderr).to.match(/^ebpfperf: .*truncated\.config\.gz: corrupt or truncated gzip[^\n]*\n$/)
+  })
+
   it('--no-live judges another kernel offline from --kconfig without privilege', function () {
     if (!isRoot) this.skip()
     const cfg = fx('kconfig/config-6.1-sample.gz')

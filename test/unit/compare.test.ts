@@ -90,6 +90,12 @@ describe('compare', () => {
     expect(j.environmentDifferences.join()).to.match(/machine h vs elsewhere/)
   })
 
+  it('refuses to compare emulated guest timings with host timings', () => {
+    const guest = {...run('2026-11-05T00:00:00Z', {baseline: 10}), vm: {emulated: true, accel: 'tcg'}}
+    expect(() => compareRuns([run('2026-11-01T00:00:00Z', {baseline: 10})], [guest])).to.throw(/emulated \(TCG\) guest are never compared/)
+    expect(compareRuns([guest], [{...guest, started: '2026-11-06T00:00:00Z'}]).cases).to.have.length(1)
+  })
+
   const badInputs: [string, () => string[], RegExp][] = [
     ['a file that is not a result', () => [put('x.json', '{"hello": 1}'), slow], /not an ebpfperf result/],
     ['a truncated file', () => [put('t.json', JSON.stringify(run('2026-11-01T00:00:00Z', {baseline: 10})).slice(0, 80)), slow], /not JSON \(a truncated/],

@@ -1,0 +1,110 @@
+#!/usr/bin/env node
+// Is the accelerator suite's harness what it measures? iperf3 run by hand and through
+// `ebpfperf suite accelerator --modes kernel` on the same topology (netns/acc.topo.yml), in alternating
+// rounds so that the machine's drift touches both alike; prints both throughputs, their ratio and
+// Welch's p per point. Target: the suite within 3% of iperf3 by hand.
+//
+// By hand means what a user would type: `ip netns exec ebp-acc-client iperf3 -c 198.18.101.1 …` with
+// nothing else running. Through the suite adds its latency probe (ping -i 0.02, to a file), its counter reads
+// before and after each run and bpf_stats (no program is on the kernel path, so that costs nothing).
+//
+// usage: node bench/accelerator-harness.js [rounds=3] [runs per round=3] [seconds per run=2]
+// Needs root and a build (npm run build).
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const rounds = Number(process.argv[2] ?? 3)
+const runs = Number(process.argv[3] ?? 3)
+const seconds = Number(process.argv[4] ?? 2)
+const {summarize, welch} = await import(join(root, 'dist/results/stats.js'))
+
+const POINTS = [
+  {name: 'TCP, MSS default, max', protocol: 'tcp', args: []},
+  {name: 'UDP 1460 B, max', protocol: 'udp', args: ['-u', '-b', '0', '-l', '1460']},
+]
+const SERVER = '198.18.101.1'
+const PORT = '5302' // not the suite's 5301: the suite's own server is never in the way
+const bin = join(root, 'bin/run.js')
+
+function must(r, what) {
+  if (r.status !== 0) throw new Error(`${what} exited ${r.status}: ${(r.stderr || r.stdout || '').split('\n').slice(-3).join(' ')}`)
+  return r
+}
+const ebpfperf = (args) => spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+const inNs = (ns, argv, opts = {}) => spawnSync('ip', ['netns', 'exec', ns, ...argv], {encoding: 'utf8', ...opts})
+
+/** iperf3 by hand: topology up, a server, one warm-up run per point, then `runs` runs per point, down. */
+function byHand() {
+  // a loaded machine can miss the verification ping once: try again before giving up
+  for (let attempt = 1; ; attempt++) {
+    const r = ebpfperf(['topology', 'up', 'acc'])
+    if (r.status === 0) break
+    if (attempt === 3) must(r, 'ebpfperf topology up acc')
+    process.stderr.write(`topology up acc failed (${r.stderr.trim().split('\n').pop()}); again\n`)
+  }
+  const out = Object.fromEntries(POINTS.map((p) => [p.name, []]))
+  try {
+    must(inNs('ebp-acc-server', ['iperf3', '-s', '-D', '-p', PORT]), 'iperf3 -s -D')
+    spawnSync('sleep', ['0.2'])
+    for (const p of POINTS) {
+      for (let i = -1; i < runs; i++) {
+        const r = must(inNs('ebp-acc-client', ['iperf3', '-c', SERVER, '-p', PORT, '--json', '-t', String(seconds), ...p.args], {timeout: (seconds + 20) * 1000}), 'iperf3 -c')
+        const end = JSON.parse(r.stdout).end
+        if (i >= 0) out[p.name].push(end.sum_received.bits_per_second)
+      }
+    }
+  } finally {
+    must(ebpfperf(['topology', 'down', 'acc']), 'ebpfperf topology down acc') // kills the daemon with the namespace
+  }
+  return out
+}
+
+/** The same points through the suite, kernel mode only (the one path iperf3 by hand also takes). */
+function throughSuite() {
+  const dir = mkdtempSync(join(tmpdir(), 'ebp-acc-bench-'))
+  try {
+    const r = ebpfperf(['suite', 'accelerator', '--modes', 'kernel', '--protocols', 'tcp,udp', '--rates', 'max', '--repeat', String(runs), '--time', String(seconds), '--json', '--out', dir])
+    if (r.status !== 0 && r.status !== 1) must(r, 'ebpfperf suite accelerator')
+    const doc = JSON.parse(r.stdout)
+    const get = (id) => doc.cases.find((c) => c.id === id)?.samples ?? []
+    return {[POINTS[0].name]: get('kernel/tcp/max/default/bitrate'), [POINTS[1].name]: get('kernel/udp/max/1460B/bitrate')}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: []}]))
+for (let i = 0; i < rounds; i++) {
+  // alternate which goes first, so neither always runs on a warmer machine
+  const order = i % 2 === 0 ? ['hand', 'suite'] : ['suite', 'hand']
+  for (const who of order) {
+    const got = who === 'hand' ? byHand() : throughSuite()
+    for (const p of POINTS) all[p.name][who].push(...got[p.name])
+  }
+  process.stderr.write(`round ${i + 1}/${rounds} done\n`)
+}
+
+const mbps = (xs) => {
+  const s = summarize(xs.map((x) => x / 1e6))
+  return `${s.mean.toFixed(0)}±${s.sd.toFixed(0)} Mbit/s (n=${s.n})`
+}
+console.log(`iperf3 by hand vs through ebpfperf suite accelerator (kernel mode), acc topology, ${rounds} rounds × ${runs} runs × ${seconds} s`)
+console.log(`load on the machine while measuring: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (1/5/15 min)`)
+for (const p of POINTS) {
+  const {hand, suite} = all[p.name]
+  const w = welch(hand, suite)
+  const ratio = summarize(suite).mean / summarize(hand).mean
+  // 95% CI of the ratio from Welch's interval for the difference (relative to the by-hand mean)
+  const base = summarize(hand).mean
+  const lo = 1 + w.ci95[0] / base
+  const hi = 1 + w.ci95[1] / base
+  const verdict = lo >= 0.97 && hi <= 1.03 ? 'yes' : Math.abs(ratio - 1) <= 0.03 ? (w.significant ? 'NO (significant)' : 'yes (point estimate; CI wider than ±3% at this noise)') : w.significant ? 'NO' : 'cannot tell (not significant; CI wider than ±3% at this noise)'
+  console.log(
+    `${p.name.padEnd(22)} by hand ${mbps(hand).padEnd(26)} suite ${mbps(suite).padEnd(26)} ratio ${ratio.toFixed(3)} (95% CI ${lo.toFixed(3)}–${hi.toFixed(3)}, ` +
+      `${w.significant ? `significant, p=${w.p.toFixed(3)}` : `no significant difference, p=${w.p.toFixed(2)}`})  within 3%: ${verdict}`,
+  )
+}

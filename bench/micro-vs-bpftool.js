@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// The micro suite's baseline figure beside `bpftool prog run PINNED data_in FILE repeat N` on the same
+// loaded program (bpf/.output/micro_baseline.bpf.o, loaded and pinned by bpftool under
+// /sys/fs/bpf/ebpfperf/, opened by ebpfperf with bpf_obj_get), same CPU, same repeat count, same input,
+// in the same run, interleaved (ebpfperf, bpftool, ebpfperf, …) so drift hits both. Prints both figures
+// with their 95% CI, the ratio (target: within 5%), and the coefficient of variation of the suite's
+// baseline samples (target: under 2%). Needs root and the builds (npm run build).
+//   node bench/micro-vs-bpftool.js [--cpu 0] [--rounds 10] [--samples 10]
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i > 0 ? Number(process.argv[i + 1]) : dflt
+}
+const cpu = arg('cpu', 0)
+const rounds = arg('rounds', 10)
+const samples = arg('samples', 10)
+
+const die = (msg) => {
+  console.error(`micro-vs-bpftool: ${msg}`)
+  process.exit(2)
+}
+if (process.getuid?.() !== 0) die('needs root (BPF_PROG_TEST_RUN, bpffs pins)')
+const object = join(root, 'bpf/.output/micro_baseline.bpf.o')
+if (!existsSync(object)) die(`${object} is missing: run make -C bpf`)
+if (!existsSync(join(root, 'dist/native.js'))) die('dist/ is missing: run npm run build:ts')
+if (spawnSync('bpftool', ['version']).status !== 0) die('bpftool not found (apt-get install bpftool)')
+
+const {loadNative} = await import(join(root, 'dist/native.js'))
+const {ipv4UdpPacket} = await import(join(root, 'dist/suites/micro/packet.js'))
+const {summarize} = await import(join(root, 'dist/results/stats.js'))
+const native = loadNative()
+
+// bpffs at /sys/fs/bpf (mounted here if it is not; unmounted again only if it was ours and is empty)
+const mounts = readFileSync('/proc/mounts', 'utf8')
+let mountedHere = false
+if (!mounts.split('\n').some((l) => l.split(' ')[1] === '/sys/fs/bpf' && l.split(' ')[2] === 'bpf')) {
+  const m = spawnSync('mount', ['-t', 'bpf', 'bpffs', '/sys/fs/bpf'], {encoding: 'utf8'})
+  if (m.status !== 0) die(`cannot mount bpffs at /sys/fs/bpf: ${m.stderr.trim()}`)
+  mountedHere = true
+  console.error('mounted bpffs at /sys/fs/bpf (unmounted again at the end if still empty)')
+}
+const pinDir = '/sys/fs/bpf/ebpfperf'
+const madeDir = !existsSync(pinDir)
+mkdirSync(pinDir, {recursive: true})
+const pin = join(pinDir, `micro-bench-${process.pid}`)
+const dataFile = join(tmpdir(), `ebp-micro-bench-${process.pid}.bin`)
+const data = ipv4UdpPacket(64)
+writeFileSync(dataFile, data)
+
+let fd = -1
+function cleanup() {
+  if (fd >= 0) native.closeFd(fd)
+  fd = -1
+  rmSync(pin, {force: true})
+  rmSync(dataFile, {force: true})
+  try {
+    if (madeDir && readdirSync(pinDir).length === 0) rmdirSync(pinDir)
+    // maps.debug / progs.debug: the kernel's bpf_preload iterators, present in every bpffs
+    if (mountedHere && readdirSync('/sys/fs/bpf').every((f) => f === 'maps.debug' || f === 'progs.debug')) spawnSync('umount', ['/sys/fs/bpf'])
+  } catch {
+    // left for `ebpfperf topology down`, which removes pins under /sys/fs/bpf/ebpfperf/
+  }
+}
+process.on('SIGINT', () => {
+  cleanup()
+  process.exit(130)
+})
+
+function bpftoolRun(repeat) {
+  const r = spawnSync('taskset', ['-c', String(cpu), 'bpftool', 'prog', 'run', 'pinned', pin, 'data_in', dataFile, 'repeat', String(repeat)], {encoding: 'utf8'})
+  const m = /Return value: (\d+), duration(?: \(average\))?: (\d+)ns/.exec(r.stdout)
+  if (r.status !== 0 || !m) throw new Error(`bpftool prog run failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`)
+  return {retval: Number(m[1]), ns: Number(m[2])}
+}
+
+try {
+  const load = spawnSync('bpftool', ['prog', 'load', object, pin], {encoding: 'utf8'})
+  if (load.status !== 0) throw new Error(`bpftool prog load: ${load.stderr.trim().split('\n').pop()}`)
+  const xlated = spawnSync('bpftool', ['prog', 'dump', 'xlated', 'pinned', pin], {encoding: 'utf8'}).stdout
+  const insns = xlated.split('\n').filter((l) => /^\s*\d+: \(/.test(l)).length
+  fd = native.objGet(pin)
+
+  // the suite's runner, as `suite micro` runs the baseline: calibrated to ~10 ms per sample
+  const suite = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples, targetNs: 10e6})
+  const c = suite.cpus[0]
+  const repeat = c.repeat
+  const suiteNs = c.samples.map((s) => s.kernelNs)
+  const proofOk = c.proof && c.proof.runCnt === c.proof.repeat
+
+  // interleaved: ebpfperf runner (one sample at the same repeat) vs bpftool prog run
+  const ours = []
+  const theirs = []
+  bpftoolRun(repeat) // warm-up
+  for (let i = 0; i < rounds; i++) {
+    const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, stats: 'off', warmup: false})
+    ours.push(r.cpus[0].samples[0].kernelNs)
+    const b = bpftoolRun(repeat)
+    if (b.retval !== 0) throw new Error(`bpftool: the baseline returned ${b.retval}`)
+    theirs.push(b.ns)
+  }
+
+  const S = summarize(suiteNs)
+  const A = summarize(ours)
+  const B = summarize(theirs)
+  const fmt = (s) => `${s.mean.toFixed(2)} ns ± ${s.halfWidth.toFixed(2)} (n=${s.n}, min ${s.min}, max ${s.max})`
+  console.log(`program: micro_baseline from ${object}, ${insns} instructions (bpftool prog dump xlated), pinned at ${pin}`)
+  console.log(`CPU ${cpu}, 64-byte IPv4/UDP packet, repeat ${repeat} per run (calibrated to ~10 ms)`)
+  console.log(`ebpfperf runner, suite samples:  ${fmt(S)}  CV ${(S.cv * 100).toFixed(2)}% (target < 2%)  bpf_stats proof: ${proofOk ? `run_cnt +${c.proof.runCnt} = repeat` : 'FAILED'}`)
+  console.log(`ebpfperf runner, interleaved:    ${fmt(A)}`)
+  console.log(`bpftool prog run, interleaved:   ${fmt(B)}`)
+  const ratio = A.mean / B.mean
+  console.log(`ratio ebpfperf / bpftool: ${ratio.toFixed(3)} (${Math.abs(ratio - 1) <= 0.05 ? 'within' : 'NOT within'} 5%)`)
+  if (suite.cpus[0].samples.some((s) => s.runCnt > 0)) console.log('note: bpf_stats was on during the samples (another process or the sysctl): both figures include its cost')
+  console.log('note: both figures are the kernel\'s test-run timer (integer ns per iteration, truncated), on a shared machine')
+} catch (error) {
+  console.error(`micro-vs-bpftool: ${error.message}`)
+  process.exitCode = 1
+} finally {
+  cleanup()
+}

@@ -1,0 +1,354 @@
+// Attaching XDP and TC programs to interfaces inside a named network namespace, for the accelerator
+// suite. The kernel resolves an ifindex (attach target, netlink request, devmap value) in the network
+// namespace of the calling thread, so each operation runs on a short-lived thread that setns()es into
+// /run/netns/<name> first and ends afterwards; the process's own threads never change namespace.
+//
+// XDP and tcx attachments are BPF links: their fds are handed back to JS, closing one detaches, and
+// they vanish with the process (or with the interface when the namespace goes). tc clsact filters are
+// not fd-based: netnsTcDetach removes them (and the clsact qdisc when this code created it).
+#include "netattach.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <functional>
+#include <string>
+
+#include "common.h"
+#include "object.h"
+
+namespace ebp {
+namespace {
+
+struct NsJob {
+  std::string netns;                   // a name under /run/netns, an absolute path, or "" (our own)
+  std::function<int(std::string*)> fn;  // 0 or a positive errno; sets *what on failure
+  int err = 0;
+  std::string what;
+  std::string log;  // libbpf's messages on that thread
+};
+
+std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
+
+void* NsThreadMain(void* arg) {
+  NsJob* job = static_cast<NsJob*>(arg);
+  ClearLibbpfLog();
+  if (!job->netns.empty()) {
+    const std::string path = NetnsPath(job->netns);
+    Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) {
+      job->err = errno;
+      job->what = "opening network namespace " + path;
+      return nullptr;
+    }
+    if (setns(ns.get(), CLONE_NEWNET) != 0) {
+      job->err = errno;
+      job->what = "setns(" + path + ", CLONE_NEWNET)";
+      return nullptr;
+    }
+  }
+  job->err = job->fn(&job->what);
+  job->log = LibbpfLog();
+  return nullptr;
+}
+
+// Runs job->fn on a new thread inside the namespace. Returns false after throwing a JS error.
+bool RunInNetns(Napi::Env env, NsJob* job) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);  // the thread never takes the process's signals
+  pthread_t thread;
+  int rc = pthread_create(&thread, nullptr, NsThreadMain, job);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
+    ThrowErrno(env, rc, "starting a thread for network namespace " + job->netns);
+    return false;
+  }
+  pthread_join(thread, nullptr);
+  if (job->err == 0) return true;
+  std::string what = job->what;
+  std::string log = FirstLines(job->log, 2);
+  if (!log.empty()) what += " [libbpf: " + log + "]";
+  ThrowErrno(env, job->err, what);
+  return false;
+}
+
+std::string Where(const std::string& ifname, const std::string& netns) {
+  return ifname + (netns.empty() ? "" : " in " + netns);
+}
+
+// if_nametoindex inside the thread's namespace.
+int Ifindex(const std::string& ifname, const std::string& netns, int* out, std::string* what) {
+  unsigned idx = if_nametoindex(ifname.c_str());
+  if (idx == 0) {
+    int err = errno == 0 ? ENODEV : errno;
+    *what = "no interface " + Where(ifname, netns);
+    return err;
+  }
+  *out = static_cast<int>(idx);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------
+// argument helpers (TypeError on misuse)
+
+bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = info[i].As<Napi::String>().Utf8Value();
+  return true;
+}
+
+// The namespace: a name (no '/', not "." or ".."), an absolute path, or "" for our own.
+bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (info.Length() > i && (info[i].IsNull() || info[i].IsUndefined())) {
+    out->clear();
+    return true;
+  }
+  if (!ArgString(info, i, "netns", out)) return false;
+  bool ok = out->find('\0') == std::string::npos &&
+            ((*out)[0] == '/' || (out->find('/') == std::string::npos && *out != "." && *out != ".."));
+  if (!ok && !out->empty()) {
+    Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+bool ArgIfname(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (!ArgString(info, i, "ifname", out)) return false;
+  if (out->empty() || out->size() >= IFNAMSIZ || out->find('\0') != std::string::npos) {
+    Napi::TypeError::New(info.Env(), "ifname must be 1-15 characters").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = info[i].As<Napi::Number>().Int64Value();
+  return true;
+}
+
+bool ArgDirection(const Napi::CallbackInfo& info, size_t i, bool* egress) {
+  std::string d;
+  if (!ArgString(info, i, "direction", &d)) return false;
+  if (d != "ingress" && d != "egress") {
+    Napi::TypeError::New(info.Env(), "direction must be 'ingress' or 'egress'").ThrowAsJavaScriptException();
+    return false;
+  }
+  *egress = d == "egress";
+  return true;
+}
+
+bool ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* what, Napi::Buffer<uint8_t>* out) {
+  if (info.Length() <= i || !info[i].IsBuffer()) {
+    Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer").ThrowAsJavaScriptException();
+    return false;
+  }
+  *out = info[i].As<Napi::Buffer<uint8_t>>();
+  return true;
+}
+
+Napi::Object LinkResult(Napi::Env env, int link_fd, int ifindex) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("linkFd", Napi::Number::New(env, link_fd));
+  o.Set("ifindex", Napi::Number::New(env, ifindex));
+  return o;
+}
+
+// ---------------------------------------------------------------------------
+// the functions
+
+// netnsIfindex(netns, ifname) → ifindex
+Napi::Value NetnsIfindex(const Napi::CallbackInfo& info) {
+  NsJob job;
+  std::string ifname;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname)) return info.Env().Undefined();
+  int ifindex = 0;
+  job.fn = [&](std::string* what) { return Ifindex(ifname, job.netns, &ifindex, what); };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), ifindex);
+}
+
+// netnsXdpAttach(netns, ifname, progFd, mode 'native' | 'generic') → {linkFd, ifindex}
+Napi::Value NetnsXdpAttach(const Napi::CallbackInfo& info) {
+  NsJob job;
+  std::string ifname, mode;
+  int64_t prog;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname) || !ArgInt(info, 2, "progFd", &prog) ||
+      !ArgString(info, 3, "mode", &mode))
+    return info.Env().Undefined();
+  if (mode != "native" && mode != "generic") {
+    Napi::TypeError::New(info.Env(), "mode must be 'native' or 'generic'").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int ifindex = 0, link = -1;
+  job.fn = [&](std::string* what) {
+    if (int err = Ifindex(ifname, job.netns, &ifindex, what)) return err;
+    auto opts = MakeOpts<bpf_link_create_opts>();
+    opts.flags = mode == "native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
+    link = bpf_link_create(static_cast<int>(prog), ifindex, BPF_XDP, &opts);
+    if (link < 0) {
+      *what = "attaching XDP (" + mode + " mode) to " + Where(ifname, job.netns) + " with bpf_link_create(BPF_XDP)";
+      return errno;
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  return LinkResult(info.Env(), link, ifindex);
+}
+
+// netnsTcxAttach(netns, ifname, progFd, direction) → {linkFd, ifindex}: a tcx link (kernel 6.6+).
+Napi::Value NetnsTcxAttach(const Napi::CallbackInfo& info) {
+  NsJob job;
+  std::string ifname;
+  int64_t prog;
+  bool egress = false;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname) || !ArgInt(info, 2, "progFd", &prog) ||
+      !ArgDirection(info, 3, &egress))
+    return info.Env().Undefined();
+  const uint32_t type = egress ? kAttachTcxEgress : kAttachTcxIngress;
+  int ifindex = 0, link = -1;
+  job.fn = [&](std::string* what) {
+    if (int err = Ifindex(ifname, job.netns, &ifindex, what)) return err;
+    link = bpf_link_create(static_cast<int>(prog), ifindex, static_cast<enum bpf_attach_type>(type), nullptr);
+    if (link < 0) {
+      *what = "attaching to " + Where(ifname, job.netns) + " with bpf_link_create(" + AttachTypeName(type) + ")";
+      return errno;
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  return LinkResult(info.Env(), link, ifindex);
+}
+
+// netnsTcAttach(netns, ifname, progFd, direction) → {ifindex, handle, priority, createdHook}: a cls_bpf
+// filter in direct-action mode on a clsact qdisc (created when missing).
+Napi::Value NetnsTcAttach(const Napi::CallbackInfo& info) {
+  NsJob job;
+  std::string ifname;
+  int64_t prog;
+  bool egress = false;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname) || !ArgInt(info, 2, "progFd", &prog) ||
+      !ArgDirection(info, 3, &egress))
+    return info.Env().Undefined();
+  int ifindex = 0;
+  bool created = false;
+  auto opts = MakeOpts<bpf_tc_opts>();
+  job.fn = [&](std::string* what) {
+    if (int err = Ifindex(ifname, job.netns, &ifindex, what)) return err;
+    auto hook = MakeOpts<bpf_tc_hook>();
+    hook.ifindex = ifindex;
+    hook.attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+    int err = bpf_tc_hook_create(&hook);
+    if (err < 0 && err != -EEXIST) {
+      *what = "creating the clsact qdisc on " + Where(ifname, job.netns);
+      return -err;
+    }
+    created = err == 0;
+    opts.prog_fd = static_cast<int>(prog);
+    err = bpf_tc_attach(&hook, &opts);
+    if (err < 0) {
+      if (created) {
+        hook.attach_point = static_cast<enum bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+        bpf_tc_hook_destroy(&hook);
+      }
+      *what = std::string("attaching a cls_bpf filter (") + (egress ? "egress" : "ingress") + ") to " + Where(ifname, job.netns);
+      return -err;
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("ifindex", Napi::Number::New(info.Env(), ifindex));
+  o.Set("handle", Napi::Number::New(info.Env(), opts.handle));
+  o.Set("priority", Napi::Number::New(info.Env(), opts.priority));
+  o.Set("createdHook", Napi::Boolean::New(info.Env(), created));
+  return o;
+}
+
+// netnsTcDetach(netns, ifindex, direction, handle, priority, destroyHook): removes the filter, then the
+// clsact qdisc when asked. A device or filter that is already gone is success.
+Napi::Value NetnsTcDetach(const Napi::CallbackInfo& info) {
+  NsJob job;
+  int64_t ifindex, handle, priority;
+  bool egress = false;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgInt(info, 1, "ifindex", &ifindex) || !ArgDirection(info, 2, &egress) ||
+      !ArgInt(info, 3, "handle", &handle) || !ArgInt(info, 4, "priority", &priority))
+    return info.Env().Undefined();
+  const bool destroy = info.Length() > 5 && info[5].ToBoolean().Value();
+  job.fn = [&](std::string* what) {
+    auto hook = MakeOpts<bpf_tc_hook>();
+    hook.ifindex = static_cast<int>(ifindex);
+    hook.attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+    auto opts = MakeOpts<bpf_tc_opts>();
+    opts.handle = static_cast<uint32_t>(handle);
+    opts.priority = static_cast<uint32_t>(priority);
+    int err = bpf_tc_detach(&hook, &opts);
+    if (err < 0 && err != -ENOENT && err != -ENODEV && err != -EINVAL) {
+      *what = "removing the cls_bpf filter from ifindex " + std::to_string(ifindex);
+      return -err;
+    }
+    if (destroy) {
+      hook.attach_point = static_cast<enum bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
+      err = bpf_tc_hook_destroy(&hook);
+      if (err < 0 && err != -ENOENT && err != -ENODEV && err != -EINVAL) {
+        *what = "removing the clsact qdisc from ifindex " + std::to_string(ifindex);
+        return -err;
+      }
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  return info.Env().Undefined();
+}
+
+// netnsMapUpdate(netns, mapFd, key, value, flags?): for maps whose values name devices (devmaps), which
+// the kernel resolves in the caller's namespace.
+Napi::Value NetnsMapUpdate(const Napi::CallbackInfo& info) {
+  NsJob job;
+  int64_t fd, flags = 0;
+  Napi::Buffer<uint8_t> key, value;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgInt(info, 1, "mapFd", &fd) || !ArgBuffer(info, 2, "key", &key) ||
+      !ArgBuffer(info, 3, "value", &value))
+    return info.Env().Undefined();
+  if (info.Length() > 4 && !info[4].IsUndefined() && !ArgInt(info, 4, "flags", &flags)) return info.Env().Undefined();
+  const uint8_t* k = key.Data();
+  const uint8_t* v = value.Data();
+  job.fn = [&](std::string* what) {
+    if (bpf_map_update_elem(static_cast<int>(fd), k, v, static_cast<uint64_t>(flags)) != 0) {
+      *what = "bpf_map_update_elem" + std::string(job.netns.empty() ? "" : " in " + job.netns);
+      return errno;
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterNetattachFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("netnsIfindex", Napi::Function::New(env, NetnsIfindex, "netnsIfindex"));
+  exports.Set("netnsXdpAttach", Napi::Function::New(env, NetnsXdpAttach, "netnsXdpAttach"));
+  exports.Set("netnsTcxAttach", Napi::Function::New(env, NetnsTcxAttach, "netnsTcxAttach"));
+  exports.Set("netnsTcAttach", Napi::Function::New(env, NetnsTcAttach, "netnsTcAttach"));
+  exports.Set("netnsTcDetach", Napi::Function::New(env, NetnsTcDetach, "netnsTcDetach"));
+  exports.Set("netnsMapUpdate", Napi::Function::New(env, NetnsMapUpdate, "netnsMapUpdate"));
+}
+
+}  // namespace ebp

@@ -1,0 +1,13 @@
+// Attaching XDP and TC programs to interfaces inside a named network namespace (netattach.cc), for the
+// accelerator suite: the DUT's interfaces live in /run/netns/<name>, and ifindexes (attach targets,
+// devmap values) are resolved by the kernel in the namespace of the calling thread.
+#pragma once
+
+#include <napi.h>
+
+namespace ebp {
+
+// netnsIfindex, netnsXdpAttach, netnsTcxAttach, netnsTcAttach, netnsTcDetach, netnsMapUpdate.
+void RegisterNetattachFunctions(Napi::Env env, Napi::Object exports);
+
+}  // namespace ebp

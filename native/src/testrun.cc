@@ -1,0 +1,466 @@
+// BPF_PROG_TEST_RUN runner for `ebpfperf suite micro`.
+//
+// testRunAsync(spec) runs one program on each requested CPU from a thread pinned there with
+// sched_setaffinity, off the JS thread (Napi::AsyncWorker, resolved through a Promise):
+//   - mode "repeat" (XDP, tc/skb, socket filter ...): one bpf_prog_test_run_opts call per sample with
+//     `repeat` iterations, timed by the kernel (opts.duration: integer ns per iteration) and by
+//     CLOCK_MONOTONIC around the call (wall ns, fractional per iteration). These program types do not
+//     take BPF_F_TEST_RUN_ON_CPU: the pinned thread is what puts the run on the CPU.
+//   - mode "call" (raw tracepoint, which has BPF_F_TEST_RUN_ON_CPU but no repeat): `repeat` calls per
+//     sample with BPF_F_TEST_RUN_ON_CPU and opts.cpu, timed by bpf_stats (run_time_ns / run_cnt), since
+//     the syscall around each call costs far more than a small program.
+// The repeat count is calibrated per CPU so that one sample takes about target_ns (unless fixed).
+// Every sample carries the program's run_cnt delta: with bpf_stats off it stays 0, so a non-zero delta
+// says someone had bpf_stats on during the sample (and the timing includes its clock reads).
+// Stats "proof": after the samples, one more run per CPU with bpf_stats enabled (BPF_ENABLE_STATS fd,
+// closed right after) must raise run_cnt by exactly `repeat` — proof that the program really ran.
+// Stats "samples": bpf_stats on for every sample (run_cnt must grow by repeat × samples).
+#include "testrun.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common.h"
+#include "object.h"
+
+namespace ebp {
+
+uint64_t MonoNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int PinThisThread(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set)) return errno;
+  if (sched_getcpu() != cpu) return EAGAIN;
+  return 0;
+}
+
+namespace {
+
+constexpr uint64_t kMaxRepeat = 0x7fffffff;  // opts.repeat is an int
+
+enum class Mode { Repeat, Call };
+enum class Stats { Off, Proof, Samples };
+
+struct RunSpec {
+  int prog_fd = -1;
+  std::vector<uint8_t> data;
+  std::vector<uint8_t> ctx;
+  std::vector<int> cpus;
+  uint32_t samples = 1;
+  uint64_t repeat = 0;  // 0: calibrate
+  uint64_t target_ns = 10000000;
+  Mode mode = Mode::Repeat;
+  Stats stats = Stats::Proof;
+  bool concurrent = false;
+  bool warmup = true;  // one uncounted run at the final repeat count before the samples
+};
+
+struct Sample {
+  uint64_t repeat = 0;
+  uint64_t wall_ns = 0;
+  uint32_t kernel_ns = 0;  // opts.duration (mode repeat)
+  uint32_t retval = 0;
+  bool retval_mixed = false;  // mode call: not every call returned the same value
+  uint64_t run_cnt = 0;       // delta
+  uint64_t run_time_ns = 0;   // delta
+};
+
+struct CpuReport {
+  int cpu = 0;
+  uint64_t repeat = 0;
+  std::vector<Sample> calibration;
+  std::vector<Sample> samples;
+  bool has_proof = false;
+  Sample proof;
+};
+
+struct Failure {
+  int err = 0;
+  std::string what;
+};
+
+bool ProgCounters(int fd, uint64_t* run_cnt, uint64_t* run_time_ns) {
+  bpf_prog_info info;
+  std::memset(&info, 0, sizeof(info));
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len)) return false;
+  *run_cnt = info.run_cnt;
+  *run_time_ns = info.run_time_ns;
+  return true;
+}
+
+// One sample on the calling (pinned) thread: 0 or errno (with *what).
+int RunOnce(const RunSpec& s, int cpu, uint64_t repeat, Sample* out, std::string* what) {
+  uint64_t cnt0 = 0, time0 = 0, cnt1 = 0, time1 = 0;
+  if (!ProgCounters(s.prog_fd, &cnt0, &time0)) {
+    *what = "bpf_obj_get_info_by_fd";
+    return errno;
+  }
+  auto opts = MakeOpts<bpf_test_run_opts>();
+  if (!s.data.empty()) {
+    opts.data_in = s.data.data();
+    opts.data_size_in = static_cast<uint32_t>(s.data.size());
+  }
+  if (!s.ctx.empty()) {
+    opts.ctx_in = s.ctx.data();
+    opts.ctx_size_in = static_cast<uint32_t>(s.ctx.size());
+  }
+  out->repeat = repeat;
+  if (s.mode == Mode::Repeat) {
+    opts.repeat = static_cast<int>(repeat);
+    uint64_t t0 = MonoNs();
+    int rc = bpf_prog_test_run_opts(s.prog_fd, &opts);
+    uint64_t t1 = MonoNs();
+    if (rc) {
+      *what = "BPF_PROG_TEST_RUN (repeat " + std::to_string(repeat) + ") on CPU " + std::to_string(cpu);
+      return errno ? errno : -rc;
+    }
+    out->wall_ns = t1 - t0;
+    out->kernel_ns = opts.duration;
+    out->retval = opts.retval;
+  } else {
+    opts.flags = BPF_F_TEST_RUN_ON_CPU;
+    opts.cpu = static_cast<uint32_t>(cpu);
+    uint64_t t0 = MonoNs();
+    for (uint64_t i = 0; i < repeat; i++) {
+      opts.retval = 0;
+      if (bpf_prog_test_run_opts(s.prog_fd, &opts)) {
+        *what = "BPF_PROG_TEST_RUN (BPF_F_TEST_RUN_ON_CPU, cpu " + std::to_string(cpu) + ")";
+        return errno;
+      }
+      if (i == 0)
+        out->retval = opts.retval;
+      else if (opts.retval != out->retval)
+        out->retval_mixed = true;
+    }
+    out->wall_ns = MonoNs() - t0;
+  }
+  if (!ProgCounters(s.prog_fd, &cnt1, &time1)) {
+    *what = "bpf_obj_get_info_by_fd";
+    return errno;
+  }
+  out->run_cnt = cnt1 - cnt0;
+  out->run_time_ns = time1 - time0;
+  return 0;
+}
+
+// Runs fn on a new thread pinned to cpu; returns the pin error (fn does not run then).
+int OnCpu(int cpu, const std::function<void()>& fn) {
+  int pin_err = 0;
+  std::thread t([&] {
+    pin_err = PinThisThread(cpu);
+    if (!pin_err) fn();
+  });
+  t.join();
+  return pin_err;
+}
+
+// Time per iteration as the measurement sees it: the kernel's own timer in mode repeat (it leaves out
+// the time the thread spends rescheduled between iterations, and the XDP dispatcher update that a test
+// run with repeat > 1 does before and after the loop, ~10 ms of synchronize_rcu each when busy), the
+// wall clock per call in mode call.
+double PerIteration(const RunSpec& s, const Sample& x) {
+  if (s.mode == Mode::Repeat && x.kernel_ns > 0) return static_cast<double>(x.kernel_ns);
+  return static_cast<double>(x.wall_ns) / static_cast<double>(std::max<uint64_t>(1, x.repeat));
+}
+
+uint64_t ClampRepeat(double r) {
+  if (!(r >= 1)) return 1;
+  return r >= static_cast<double>(kMaxRepeat) ? kMaxRepeat : static_cast<uint64_t>(std::llround(r));
+}
+
+// Repeat count for ~target_ns of measured time per sample: one iteration, then a quarter of the target,
+// then the target; finally a warm-up run at the chosen count (kept in `calibration`, not a sample).
+// A sample whose wall time would exceed 20 × the target, and 0.5 s (a thread that keeps being
+// preempted), is cut down.
+int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
+  Sample x;
+  int err = 0;
+  if (s.repeat > 0) {
+    rep->repeat = s.repeat;
+  } else {
+    const double target = static_cast<double>(s.target_ns);
+    if ((err = RunOnce(s, cpu, 1, &x, what))) return err;
+    rep->calibration.push_back(x);
+    uint64_t r = ClampRepeat(target / 4 / std::max(1.0, PerIteration(s, x)));
+    if ((err = RunOnce(s, cpu, r, &x, what))) return err;
+    rep->calibration.push_back(x);
+    rep->repeat = ClampRepeat(target / std::max(0.5, PerIteration(s, x)));
+  }
+  if (s.repeat > 0 && !s.warmup) return 0;
+  if ((err = RunOnce(s, cpu, rep->repeat, &x, what))) return err;  // warm-up, not counted
+  rep->calibration.push_back(x);
+  // (not below 0.5 s: a test run with repeat > 1 of an XDP program pays a fixed ~2 × 10 ms of dispatcher
+  // update outside the timer, which a smaller repeat count would not shorten)
+  const double wall_cap = std::max(5e8, 20.0 * static_cast<double>(s.target_ns));
+  if (s.repeat == 0 && static_cast<double>(x.wall_ns) > wall_cap)
+    rep->repeat = ClampRepeat(static_cast<double>(rep->repeat) * wall_cap / static_cast<double>(x.wall_ns));
+  return 0;
+}
+
+class TestRunWorker : public Napi::AsyncWorker {
+ public:
+  TestRunWorker(Napi::Env env, RunSpec spec)
+      : Napi::AsyncWorker(env), spec_(std::move(spec)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    ClearLibbpfLog();
+    reports_.resize(spec_.cpus.size());
+    for (size_t i = 0; i < spec_.cpus.size(); i++) reports_[i].cpu = spec_.cpus[i];
+
+    Fd stats;
+    if (spec_.stats == Stats::Samples || spec_.mode == Mode::Call) {
+      stats.reset(bpf_enable_stats(BPF_STATS_RUN_TIME));
+      if (!stats.valid()) return Fail(errno, "bpf_enable_stats(BPF_STATS_RUN_TIME)");
+      stats_during_samples_ = true;
+    }
+
+    // Calibration (and warm-up), one CPU at a time.
+    for (auto& rep : reports_) {
+      std::string what;
+      int err = 0;
+      int pin = OnCpu(rep.cpu, [&] { err = Calibrate(spec_, rep.cpu, &rep, &what); });
+      if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
+      if (err) return Fail(err, what);
+    }
+
+    // Samples: interleaved over the CPUs (sample 0 on every CPU, then sample 1 ...), so slow drift touches
+    // every CPU alike; or all CPUs at once when concurrent.
+    for (uint32_t n = 0; n < spec_.samples; n++) {
+      if (!spec_.concurrent) {
+        for (auto& rep : reports_) {
+          std::string what;
+          int err = 0;
+          Sample smp;
+          int pin = OnCpu(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &smp, &what); });
+          if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
+          if (err) return Fail(err, what);
+          rep.samples.push_back(smp);
+        }
+      } else {
+        const size_t k = reports_.size();
+        std::vector<std::thread> threads;
+        std::vector<int> errs(k, 0), pins(k, 0);
+        std::vector<std::string> whats(k);
+        std::vector<Sample> got(k);
+        std::atomic<size_t> ready{0};
+        for (size_t i = 0; i < k; i++) {
+          threads.emplace_back([&, i] {
+            pins[i] = PinThisThread(reports_[i].cpu);
+            ready.fetch_add(1);
+            while (ready.load() < k) std::this_thread::yield();  // start together
+            if (!pins[i]) errs[i] = RunOnce(spec_, reports_[i].cpu, reports_[i].repeat, &got[i], &whats[i]);
+          });
+        }
+        for (auto& t : threads) t.join();
+        for (size_t i = 0; i < k; i++) {
+          if (pins[i]) return Fail(pins[i], "pinning a thread to CPU " + std::to_string(reports_[i].cpu) + " (sched_setaffinity)");
+          if (errs[i]) return Fail(errs[i], whats[i]);
+          reports_[i].samples.push_back(got[i]);
+        }
+      }
+    }
+    stats.reset();
+
+    // Proof that the program ran: bpf_stats on for one more run per CPU.
+    if (spec_.stats == Stats::Proof && spec_.mode == Mode::Repeat) {
+      for (auto& rep : reports_) {
+        Fd proof_stats(bpf_enable_stats(BPF_STATS_RUN_TIME));
+        if (!proof_stats.valid()) return Fail(errno, "bpf_enable_stats(BPF_STATS_RUN_TIME)");
+        std::string what;
+        int err = 0;
+        int pin = OnCpu(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &rep.proof, &what); });
+        if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
+        if (err) return Fail(err, what);
+        rep.has_proof = true;
+      }
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_) {
+      Napi::Error e = MakeErrno(env, err_, what_);
+      std::string log = LibbpfLog();
+      if (!log.empty()) e.Set("detail", log);
+      deferred_.Reject(e.Value());
+      return;
+    }
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("mode", spec_.mode == Mode::Repeat ? "repeat" : "call");
+    out.Set("onCpuFlag", spec_.mode == Mode::Call);
+    out.Set("statsDuringSamples", stats_during_samples_);
+    Napi::Array cpus = Napi::Array::New(env, reports_.size());
+    for (size_t i = 0; i < reports_.size(); i++) {
+      const CpuReport& r = reports_[i];
+      Napi::Object c = Napi::Object::New(env);
+      c.Set("cpu", r.cpu);
+      c.Set("repeat", static_cast<double>(r.repeat));
+      c.Set("calibration", ToJs(env, r.calibration));
+      c.Set("samples", ToJs(env, r.samples));
+      if (r.has_proof) c.Set("proof", ToJs(env, r.proof));
+      cpus.Set(i, c);
+    }
+    out.Set("cpus", cpus);
+    deferred_.Resolve(out);
+  }
+
+ private:
+  void Fail(int err, const std::string& what) {
+    err_ = err > 0 ? err : EINVAL;
+    what_ = what;
+  }
+
+  static Napi::Object ToJs(Napi::Env env, const Sample& s) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("repeat", static_cast<double>(s.repeat));
+    o.Set("wallNs", static_cast<double>(s.wall_ns));
+    o.Set("kernelNs", static_cast<double>(s.kernel_ns));
+    o.Set("retval", static_cast<double>(s.retval));
+    if (s.retval_mixed) o.Set("retvalMixed", true);
+    o.Set("runCnt", static_cast<double>(s.run_cnt));
+    o.Set("runTimeNs", static_cast<double>(s.run_time_ns));
+    return o;
+  }
+
+  static Napi::Array ToJs(Napi::Env env, const std::vector<Sample>& v) {
+    Napi::Array a = Napi::Array::New(env, v.size());
+    for (size_t i = 0; i < v.size(); i++) a.Set(i, ToJs(env, v[i]));
+    return a;
+  }
+
+  RunSpec spec_;
+  Napi::Promise::Deferred deferred_;
+  std::vector<CpuReport> reports_;
+  bool stats_during_samples_ = false;
+  int err_ = 0;
+  std::string what_;
+};
+
+Napi::Value TypeErr(Napi::Env env, const std::string& msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool Num(Napi::Object o, const char* key, double lo, double hi, double* out, bool required, std::string* err) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) {
+    if (required) *err = std::string(key) + " is required";
+    return !required;
+  }
+  if (!v.IsNumber()) {
+    *err = std::string(key) + " must be a number";
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
+    *err = std::string(key) + " must be an integer in [" + std::to_string(static_cast<long long>(lo)) + ", " +
+           std::to_string(static_cast<long long>(hi)) + "]";
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+bool Bytes(Napi::Object o, const char* key, std::vector<uint8_t>* out, std::string* err) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return true;
+  if (!v.IsBuffer()) {
+    *err = std::string(key) + " must be a Buffer";
+    return false;
+  }
+  auto b = v.As<Napi::Buffer<uint8_t>>();
+  out->assign(b.Data(), b.Data() + b.Length());
+  return true;
+}
+
+// testRunAsync({progFd, data?, ctx?, cpus, samples, repeat (0 = calibrate), targetNs, mode: 'repeat'|'call',
+//               stats: 'off'|'proof'|'samples', concurrent, warmup (with a fixed repeat; default true)})
+Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "testRunAsync takes a spec object");
+  Napi::Object o = info[0].As<Napi::Object>();
+  RunSpec s;
+  std::string err;
+  double fd = 0, samples = 1, repeat = 0, target = 10e6;
+  if (!Num(o, "progFd", 0, 1 << 30, &fd, true, &err) || !Num(o, "samples", 1, 100000, &samples, false, &err) ||
+      !Num(o, "repeat", 0, static_cast<double>(kMaxRepeat), &repeat, false, &err) ||
+      !Num(o, "targetNs", 1000, 60e9, &target, false, &err) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
+    return TypeErr(env, "testRunAsync: " + err);
+  s.prog_fd = static_cast<int>(fd);
+  s.samples = static_cast<uint32_t>(samples);
+  s.repeat = static_cast<uint64_t>(repeat);
+  s.target_ns = static_cast<uint64_t>(target);
+  Napi::Value cpus = o.Get("cpus");
+  if (!cpus.IsArray() || cpus.As<Napi::Array>().Length() == 0) return TypeErr(env, "testRunAsync: cpus must be a non-empty array");
+  Napi::Array ca = cpus.As<Napi::Array>();
+  for (uint32_t i = 0; i < ca.Length(); i++) {
+    Napi::Value c = ca.Get(i);
+    if (!c.IsNumber() || c.As<Napi::Number>().DoubleValue() < 0 || c.As<Napi::Number>().DoubleValue() >= CPU_SETSIZE)
+      return TypeErr(env, "testRunAsync: cpus must hold CPU numbers");
+    s.cpus.push_back(c.As<Napi::Number>().Int32Value());
+  }
+  std::string mode = o.Get("mode").IsString() ? o.Get("mode").As<Napi::String>().Utf8Value() : "repeat";
+  if (mode == "repeat")
+    s.mode = Mode::Repeat;
+  else if (mode == "call")
+    s.mode = Mode::Call;
+  else
+    return TypeErr(env, "testRunAsync: mode must be 'repeat' or 'call'");
+  std::string stats = o.Get("stats").IsString() ? o.Get("stats").As<Napi::String>().Utf8Value() : "proof";
+  if (stats == "off")
+    s.stats = Stats::Off;
+  else if (stats == "proof")
+    s.stats = Stats::Proof;
+  else if (stats == "samples")
+    s.stats = Stats::Samples;
+  else
+    return TypeErr(env, "testRunAsync: stats must be 'off', 'proof' or 'samples'");
+  s.concurrent = o.Get("concurrent").ToBoolean().Value();
+  if (o.Has("warmup") && !o.Get("warmup").IsUndefined()) s.warmup = o.Get("warmup").ToBoolean().Value();
+  auto* worker = new TestRunWorker(env, std::move(s));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+// objGet(path): fd of a pinned BPF object (program or map); the caller closes it with closeFd.
+Napi::Value ObjGet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "objGet: path must be a string");
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) {
+    ThrowErrno(env, errno, "bpf_obj_get(" + path + ")");
+    return env.Undefined();
+  }
+  return Napi::Number::New(env, fd);
+}
+
+}  // namespace
+
+void RegisterTestrunFunctions(Napi::Env env, Napi::Object exports) {
+  exports.Set("testRunAsync", Napi::Function::New(env, TestRunAsync, "testRunAsync"));
+  exports.Set("objGet", Napi::Function::New(env, ObjGet, "objGet"));
+}
+
+}  // namespace ebp

@@ -1,0 +1,76 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../util/cli.js'
+import {suiteFlags, suiteGate} from '../../suites/common.js'
+import {loadTopology} from '../../topology/model.js'
+import {buildSpec, checkTools, runAccelerator, type AccelOutcome} from '../../suites/accelerator/index.js'
+import {conclusions, renderTable, tableRows} from '../../suites/accelerator/report.js'
+import {DEFAULT_RATES, MODES} from '../../suites/accelerator/spec.js'
+import {makeChalk} from '../../doctor/render.js'
+import {InterruptedError} from '../../util/signals.js'
+import type {RunResult} from '../../results/store.js'
+
+export default class SuiteAccelerator extends BaseCommand {
+  static summary = 'eBPF fast path vs kernel forwarding through the DUT: throughput, loss, latency under load and CPU per packet, with significance.'
+  static description = `Modes: kernel (plain forwarding in the DUT, the baseline), xdp (built-in XDP forwarder: FIB lookup, MAC rewrite, TTL/checksum, devmap redirect), tc (built-in TC forwarder on tcx, clsact where the kernel has no tcx), object (--object: your program, attached the same way). Each run proves which path carried the traffic (the fast path's verdict counters, the DUT kernel's forwarding counters): a case fails when the fast path carried under 99% of the data packets.
+Workload: iperf3 --json from the client to the server through the DUT, over rates × sizes × protocols, each run a fixed time (--time, default 2 s, --quick 1 s) or a fixed volume (--volume 1G, the seed's method: 80 s per run at 100M), with a ping -i 0.02 probe beside it for latency under load (--probe-interval). Repetitions interleave the modes (warm-up round not counted); impact vs kernel by Welch's t-test.
+Exit codes: 0 measured, 1 a case failed, 2 bad input, 3 not root, 4 the kernel cannot run the suite, 130/143 interrupted (samples so far saved, marked incomplete).`
+
+  static examples = [
+    '<%= config.bin %> suite accelerator --quick',
+    '<%= config.bin %> suite accelerator --protocols udp --rates 100M,500M,900M,max --sizes 64,512,1460 --repeat 10',
+    '<%= config.bin %> suite accelerator --object my_fwd.bpf.o --program xdp_fwd --hook xdp',
+    '<%= config.bin %> suite accelerator --modes kernel,xdp --xdp-mode generic --volume 1G --json',
+  ]
+
+  static enableJsonFlag = true
+  static flags = {
+    ...suiteFlags,
+    topology: Flags.string({description: 'topology file (*.topo.yml) or a shipped name; default netns/acc.topo.yml (XDP peers, TX checksum offload off)'}),
+    modes: Flags.string({description: `modes, comma-separated (${MODES.join(', ')}); default kernel,xdp,tc (kernel,object with --object)`}),
+    rates: Flags.string({description: `offered rates in bit/s, comma-separated (e.g. ${DEFAULT_RATES.join(',')}); max = as fast as the generator can`}),
+    sizes: Flags.string({description: 'UDP payload sizes in bytes (e.g. 64,512,1460; at most MTU − 28); for TCP the size is the MSS'}),
+    protocols: Flags.string({description: 'tcp, udp or tcp,udp'}),
+    volume: Flags.string({description: 'end each run after this many bytes (1G, 500M; iperf3 -n) instead of a fixed time'}),
+    time: Flags.integer({min: 1, max: 3600, description: 'seconds per run (default 2, --quick 1)'}),
+    streams: Flags.integer({min: 1, max: 128, default: 1, description: 'parallel iperf3 streams'}),
+    family: Flags.string({options: ['4', '6'], default: '4', description: 'IP version of the traffic'}),
+    'xdp-mode': Flags.string({options: ['native', 'generic'], default: 'native', description: 'XDP attach mode (generic = skb mode)'}),
+    'tc-attach': Flags.string({options: ['auto', 'tcx', 'clsact'], default: 'auto', description: 'how TC programs attach: tcx links where the kernel has them (auto), or clsact'}),
+    object: Flags.string({description: 'your accelerator: a BPF ELF object'}),
+    program: Flags.string({description: 'program of --object to attach (default: its only XDP/TC program)'}),
+    hook: Flags.string({options: ['xdp', 'tc'], description: 'where --object attaches (default: from the program type)'}),
+    'prog-stats': Flags.boolean({default: true, allowNo: true, description: "the fast path's ns per packet from bpf_stats (on only for the run)"}),
+    warmup: Flags.integer({min: 0, max: 10, default: 1, description: 'warm-up rounds per point (not counted)'}),
+    'probe-interval': Flags.integer({min: 0, max: 1000, default: 20, description: 'ms between the latency probe\'s echoes beside the load (ping -i; 0 = no probe)'}),
+  }
+
+  async run(): Promise<RunResult> {
+    const {flags} = await this.parse(SuiteAccelerator)
+    let outcome: AccelOutcome
+    try {
+      const plan = loadTopology(flags.topology ?? 'acc')
+      const spec = buildSpec(flags, plan)
+      checkTools()
+      const gate = await suiteGate('accelerator')
+      this.note(`accelerator: ${gate.verdict.text}`)
+      outcome = await runAccelerator(spec, plan, {argv: this.argv, outDir: flags.out, gate, note: (l) => this.note(l), progress: true})
+    } catch (error) {
+      const files = (error as {resultFiles?: {json: string}}).resultFiles
+      if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
+      if (error instanceof InterruptedError) return this.fail(error.message, error.exitCode)
+      return this.failWith(error)
+    }
+    const failed = outcome.run.cases.filter((c) => c.status === 'failed').length
+    if (!this.jsonEnabled()) {
+      const chalk = makeChalk()
+      const color = (s: string, kind: 'bad' | 'dim' | 'head') => (kind === 'bad' ? chalk.red(s) : kind === 'dim' ? chalk.dim(s) : chalk.bold(s))
+      this.log(renderTable(tableRows(outcome.buckets), {color}))
+      for (const line of conclusions(outcome.buckets, outcome.cpus)) this.log(`\n${line}`)
+      this.log(`\nresult: ${outcome.files?.json} (+ .csv)`)
+    } else {
+      this.note(`result: ${outcome.files?.json}`)
+    }
+    if (failed > 0) process.exitCode = 1
+    return outcome.run
+  }
+}

@@ -1,0 +1,71 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../../util/cli.js'
+import {suiteFlags, suiteGate} from '../../suites/common.js'
+import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, runMicro, type MicroOutcome} from '../../suites/micro/index.js'
+import {renderBufferTable, renderNotes, renderRunTable} from '../../suites/micro/report.js'
+import {makeChalk} from '../../doctor/render.js'
+import {InterruptedError} from '../../util/signals.js'
+import type {RunResult} from '../../results/store.js'
+
+export default class SuiteMicro extends BaseCommand {
+  static summary = 'The eBPF runtime\'s own costs (program call, tail calls, maps, helpers) with BPF_PROG_TEST_RUN, and ring buffer vs perf buffer delivery.'
+  static description = `Tests come from a suite file (default profiles/micro/default.suite.yml; --suite for your own, schema profiles/micro/suite.schema.json). Each test runs its program with BPF_PROG_TEST_RUN on every CPU from a thread pinned there (raw tracepoint programs: BPF_F_TEST_RUN_ON_CPU), the repeat count calibrated so a sample takes ~10 ms; a wrong return value fails the test, and one extra run with bpf_stats on must count exactly the runs asked for. Figures: ns per operation (the kernel's test-run timer / ops per run) per CPU, mean ± 95% CI, and over the baseline program. Ring/perf buffer tests fire a known number of events and fail unless produced = consumed + lost; they report events/s, MB/s, lost events, latency P50/P95/P99 and the producer's ns per event.
+Writes RESULT.json (raw samples, environment), RESULT.csv (bpf_performance's columns) and RESULT-buffers.csv under --out.
+Exit codes: 0 measured, 1 a test failed, 2 bad input (suite file, flags), 3 not root, 4 the kernel cannot run the suite, 130/143 interrupted (samples so far saved, marked incomplete).`
+
+  static examples = [
+    '<%= config.bin %> suite micro --quick',
+    '<%= config.bin %> suite micro --cpus 0 --test \'hash_*\' --repeat 20',
+    '<%= config.bin %> suite micro --test helper_trace_printk',
+    '<%= config.bin %> suite micro --suite my.suite.yml --json',
+  ]
+
+  static enableJsonFlag = true
+  static flags = {
+    ...suiteFlags,
+    repeat: Flags.integer({min: 2, max: 1000, description: 'samples per test (default: the suite file\'s, 10; --quick 3)'}),
+    suite: Flags.string({description: 'suite file (*.suite.yml); default profiles/micro/default.suite.yml'}),
+    cpus: Flags.string({description: 'CPUs to run on, e.g. 0,1 or 0-3 (default: the suite file\'s, all online CPUs)'}),
+    test: Flags.string({multiple: true, description: 'run only these tests (names, * matches anything); tests marked default: false (helper_trace_printk) run only when named'}),
+    'target-ms': Flags.integer({min: 1, max: 10000, description: 'measured time per sample that calibration aims for (default 10)'}),
+    'bpf-stats': Flags.string({options: ['proof', 'samples'], default: 'proof', description: 'proof: bpf_stats on for one extra run per CPU (run_cnt must match); samples: on during every sample (figures then include its cost)'}),
+    progress: Flags.boolean({default: true, allowNo: true, description: 'progress on stderr (listr2)'}),
+  }
+
+  async run(): Promise<RunResult> {
+    const {flags} = await this.parse(SuiteMicro)
+    let outcome: MicroOutcome
+    try {
+      const online = onlineCpus()
+      const cpus = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus, online)
+      const suite = loadSuite(flags.suite ?? defaultSuiteFile(), {quick: flags.quick, cpus, samples: flags.repeat, tests: flags.test, targetMs: flags['target-ms']}, online)
+      const gate = await suiteGate('micro')
+      this.note(`micro: ${gate.verdict.text}`)
+      this.note(`micro: ${suite.tests.length} tests from ${suite.file}${suite.notSelected ? ` (${suite.notSelected} not selected)` : ''}`)
+      outcome = await runMicro(suite, {argv: this.argv, outDir: flags.out, gate, progress: flags.progress, stats: flags['bpf-stats'] as 'proof' | 'samples'})
+    } catch (error) {
+      const files = (error as {resultFiles?: {json: string}}).resultFiles
+      if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
+      if (error instanceof InterruptedError) return this.fail(error.message, error.exitCode)
+      return this.failWith(error)
+    }
+    const failed = outcome.run.cases.filter((c) => c.status === 'failed').length
+    const chalk = makeChalk()
+    const paint = {bad: (s: string) => chalk.red(s), dim: (s: string) => chalk.dim(s), head: (s: string) => chalk.bold(s)}
+    const cpus = [...new Set(outcome.runs.flatMap((o) => o.test.cpus))].sort((a, b) => a - b)
+    if (!this.jsonEnabled()) {
+      const runs = renderRunTable(outcome.runs, outcome.suite.baseline, cpus, paint)
+      if (runs) this.log(`ns per operation: mean ± 95% CI over the samples (kernel test-run timer ÷ ops per run)\n${runs}`)
+      const bufs = renderBufferTable(outcome.buffers, paint)
+      if (bufs) this.log(`\nring buffer vs perf buffer (latency: consumer clock − bpf_ktime_get_ns in the event)\n${bufs}`)
+      const notes = renderNotes(outcome.runs, outcome.buffers, outcome.suite.baseline, paint)
+      if (notes.length) this.log(`\n${notes.join('\n')}`)
+      this.log(`\nresult: ${outcome.files.json} (+ .csv${outcome.files.buffersCsv ? ', -buffers.csv' : ''})`)
+    } else {
+      for (const line of renderNotes(outcome.runs, outcome.buffers)) if (line.startsWith('FAILED')) this.note(line)
+      this.note(`result: ${outcome.files.json}`)
+    }
+    if (failed > 0) process.exitCode = 1
+    return outcome.run
+  }
+}

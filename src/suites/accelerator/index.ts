@@ -1,0 +1,265 @@
+// `ebpfperf suite accelerator`: the same iperf3 traffic through the DUT with kernel forwarding (the
+// baseline) and with eBPF fast paths (built-in XDP and TC forwarders, or the user's object), over a grid
+// of rates, sizes and protocols, repeated with the modes interleaved; every run proves which path carried
+// the traffic. The topology comes up first and goes down on every way out; an interrupted sweep keeps
+// its samples in a result file marked incomplete.
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {loadNative, type Native} from '../../native.js'
+import {withTopology, type TopologyHandle} from '../../topology/index.js'
+import type {Plan, PlanEnd} from '../../topology/model.js'
+import type {RunResult} from '../../results/store.js'
+import {finishRun, interleaved, newRun, type Gate} from '../common.js'
+import {BadInputError} from '../../util/errors.js'
+import {which} from '../../exec.js'
+import {startIperf3Server, formatRate, type Spawner} from '../../workloads/iperf3.js'
+import {fillDevmaps, FastPath, loadBuiltin, loadUserObject, describeObject, type DutPort, type Hook, type LoadedObject, type TcAttach} from './fastpath.js'
+import {measureRun, type RunSample} from './measure.js'
+import {buildCases, csvOf, type Bucket, type ModeInfo} from './report.js'
+import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
+import {Progress} from './progress.js'
+
+export {buildSpec} from './spec.js'
+export const IPERF3_PORT = 5301
+
+/** Topology roles the suite needs, found in the plan. */
+export interface Roles {
+  client: string
+  server: string
+  dut: string
+  dutNetns: string | null
+  dutPorts: string[]
+  serverAddress: string
+  clientAddress: string
+}
+
+export function findRoles(plan: Plan, family: 4 | 6): Roles {
+  const byRole = (role: string) => plan.nodes.filter((n) => n.role === role)
+  const [client] = byRole('client')
+  const [server] = byRole('server')
+  const duts = byRole('dut')
+  const where = `--topology ${plan.file}`
+  if (!client || !server) throw new BadInputError(`${where}: the accelerator needs a node with role client and one with role server`)
+  if (duts.length !== 1) throw new BadInputError(`${where}: the accelerator needs exactly one node with role dut (found ${duts.length})`)
+  const ends = plan.links.flatMap((l) => l.ends)
+  const addr = (node: string) => ends.filter((e: PlanEnd) => e.node === node).flatMap((e) => e.addresses).find((a) => a.family === family)?.address
+  const serverAddress = addr(server.name)
+  const clientAddress = addr(client.name)
+  if (!serverAddress || !clientAddress) throw new BadInputError(`${where}: client and server need IPv${family} addresses for --family ${family}`)
+  const dutPorts = ends.filter((e) => e.node === duts[0].name).map((e) => e.ifname)
+  return {client: client.name, server: server.name, dut: duts[0].name, dutNetns: duts[0].netns, dutPorts, serverAddress, clientAddress}
+}
+
+/** Which modes run here, how, and which are skipped (doctor's words). */
+export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, object?: {path: string; program: string; hook: Hook}): {modes: ModeInfo[]; tcAttach: TcAttach; notes: string[]} {
+  const sk = gate.skipped
+  const notes: string[] = []
+  const xdpSkip = spec.xdpMode === 'native' ? sk.get('xdp') : sk.get('xdp --xdp-mode generic')
+  let tcAttach: TcAttach = spec.tcAttach === 'auto' ? (sk.has('tc via tcx links') ? 'clsact' : 'tcx') : spec.tcAttach
+  if (spec.tcAttach === 'auto' && tcAttach === 'clsact') notes.push(`tc: no tcx on this kernel (${sk.get('tc via tcx links')}): attaching with clsact`)
+  if (spec.tcAttach === 'tcx' && sk.has('tc via tcx links')) notes.push(`tc: --tc-attach tcx asked, but doctor says ${sk.get('tc via tcx links')}`)
+  const tcSkip = sk.get('tc')
+  const modes: ModeInfo[] = []
+  for (const m of spec.modes) {
+    if (m === 'kernel') modes.push({mode: m, label: 'kernel', params: {}})
+    if (m === 'xdp') modes.push({mode: m, label: `xdp (${spec.xdpMode})`, params: {xdpMode: spec.xdpMode}, skipped: xdpSkip})
+    if (m === 'tc') modes.push({mode: m, label: `tc (${tcAttach})`, params: {tcAttach}, skipped: tcSkip})
+    if (m === 'object' && object) {
+      const how = object.hook === 'xdp' ? spec.xdpMode : tcAttach
+      modes.push({
+        mode: m,
+        label: `${describeObject({path: object.path} as LoadedObject, object.program)} (${object.hook} ${how})`,
+        params: {object: describeObject({path: object.path} as LoadedObject, object.program), hook: object.hook, ...(object.hook === 'xdp' ? {xdpMode: spec.xdpMode} : {tcAttach})},
+        skipped: object.hook === 'xdp' ? xdpSkip : tcSkip,
+      })
+    }
+  }
+  if (!spec.progStats) notes.push('fast-path ns per packet: off (--no-prog-stats)')
+  else if (sk.has('fast-path ns per packet')) notes.push(`fast-path ns per packet: unavailable (${sk.get('fast-path ns per packet')})`)
+  return {modes, tcAttach, notes}
+}
+
+export interface AccelOutcome {
+  run: RunResult
+  buckets: Bucket[]
+  files?: {json: string; csv: string}
+  complete: boolean
+  notes: string[]
+  cpus: number
+}
+
+export interface AccelOptions {
+  argv: string[]
+  outDir: string
+  gate: Gate
+  note: (line: string) => void
+  /** Live progress tree on stderr (listr2). */
+  progress?: boolean
+  native?: Native
+}
+
+/** Bad input that needs no kernel: iperf3 present. (Flags and files are checked by buildSpec / loaders.) */
+export function checkTools(): void {
+  if (!which('iperf3')) throw new BadInputError('iperf3 is not installed (or not on PATH): apt-get install iperf3')
+}
+
+/**
+ * Runs the sweep. Objects are loaded before anything is created (bad input leaves nothing behind); the
+ * result file is written on every way out once the run has started, marked incomplete when interrupted
+ * or when the sweep stopped on an error. Throws what stopped it (an InterruptedError for signals).
+ */
+export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOptions): Promise<AccelOutcome> {
+  const native = opts.native ?? loadNative()
+  const roles = findRoles(plan, spec.family)
+  checkTools()
+
+  // the user's object first: its mistakes are the user's, reported before anything exists
+  const objects: LoadedObject[] = []
+  let user: (LoadedObject & {hook: Hook; program: string}) | undefined
+  if (spec.object) {
+    user = loadUserObject(spec.object.path, {program: spec.object.program, hook: spec.object.hook}, native)
+    objects.push(user)
+  }
+  const {modes, tcAttach, notes} = resolveModes(spec, opts.gate, user ? {path: user.path, program: user.program, hook: user.hook} : undefined)
+  const active = modes.filter((m) => !m.skipped)
+  for (const m of modes.filter((x) => x.skipped)) notes.push(`${m.label}: skipped (${m.skipped})`)
+  let builtin: LoadedObject | undefined
+  try {
+    const hooks = active.flatMap((m): Hook[] => (m.mode === 'xdp' ? ['xdp'] : m.mode === 'tc' ? ['tc'] : []))
+    if (hooks.length > 0) objects.push((builtin = loadBuiltin(hooks, native)))
+  } catch (error) {
+    for (const o of objects) o.obj.close()
+    throw error
+  }
+  for (const n of notes) opts.note(`  ${n}`)
+
+  const run = await newRun('accelerator', opts.argv)
+  const buckets: Bucket[] = spec.points.flatMap((point) => modes.map((mode) => ({point, mode, runs: [], errors: []})))
+  const cpus = run.environment.cpu.count
+  let complete = false
+  let statsFd: number | undefined
+  const progStats = spec.progStats && !opts.gate.skipped.has('fast-path ns per packet')
+  const save = () => {
+    run.cases = buildCases(buckets, spec)
+    return finishRun(run, opts.outDir, csvOf(buckets), complete)
+  }
+  try {
+    await withTopology(plan, async (t, signal) => {
+      const ports: DutPort[] = roles.dutPorts.map((ifname) => ({ifname, ifindex: native.netnsIfindex(roles.dutNetns, ifname)}))
+      for (const o of objects) for (const n of fillDevmaps(native, o, roles.dutNetns, ports)) opts.note(`  ${n}`)
+      const how = {xdpMode: spec.xdpMode, tcAttach}
+      const paths = new Map<Mode, FastPath>()
+      if (builtin) {
+        for (const [hook, prog] of Object.entries(builtin.programs) as [Hook, string][]) {
+          paths.set(hook, new FastPath(native, hook, prog, builtin.obj.progFd(prog), builtin.statsFd, roles.dutNetns, ports, how))
+        }
+      }
+      if (user) paths.set('object', new FastPath(native, user.hook, user.program, user.obj.progFd(user.program), user.statsFd, roles.dutNetns, ports, how))
+      if (progStats) statsFd = native.enableStats()
+      try {
+        await sweep(t, signal, spec, roles, active, buckets, paths, opts)
+      } finally {
+        for (const fp of paths.values()) fp.detach()
+        if (statsFd !== undefined) native.closeFd(statsFd)
+        statsFd = undefined
+      }
+      complete = true
+    })
+  } catch (error) {
+    // stopped (signal, error): keep what was measured, marked incomplete, and say where it is (a run
+    // that stopped before its first measurement, e.g. the topology did not come up, leaves no file)
+    if (statsFd !== undefined) native.closeFd(statsFd)
+    for (const o of objects) o.obj.close()
+    if (buckets.some((b) => b.runs.length > 0 || b.errors.length > 0)) {
+      try {
+        ;(error as {resultFiles?: unknown}).resultFiles = save()
+      } catch (e) {
+        opts.note(`ebpfperf: could not write the partial result: ${(e as Error).message}`)
+      }
+    }
+    throw error
+  }
+  for (const o of objects) o.obj.close()
+  return {run, buckets, files: save(), complete, notes, cpus}
+}
+
+async function sweep(
+  t: TopologyHandle,
+  signal: AbortSignal,
+  spec: AccelSpec,
+  roles: Roles,
+  active: ModeInfo[],
+  buckets: Bucket[],
+  paths: Map<Mode, FastPath>,
+  opts: AccelOptions,
+): Promise<void> {
+  const client: Spawner = (argv) => t.spawn(roles.client, argv)
+  const scratch = mkdtempSync(join(tmpdir(), 'ebpfperf-acc-'))
+  const server: Spawner = (argv) => t.spawn(roles.server, argv)
+  const ready = async () => {
+    const r = await t.exec(roles.server, ['ss', '-Hltn', `sport = :${IPERF3_PORT}`])
+    return !r.failed && r.stdout.trim() !== ''
+  }
+  let srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
+  let serverGone = false
+  void srv.done.then(() => (serverGone = true))
+
+  const ctx = {
+    client,
+    dutNetns: roles.dutNetns,
+    iperf: {server: roles.serverAddress, port: IPERF3_PORT, seconds: spec.end.seconds, bytes: spec.end.bytes, streams: spec.streams, connectTimeoutMs: 3000},
+    probeTarget: roles.serverAddress,
+    probeIntervalMs: spec.probeIntervalMs,
+    probeFile: join(scratch, 'probe.txt'),
+    signal,
+  }
+  const total = totalRuns(spec, active.length)
+  const progress = new Progress(spec.points.map(pointLabel), total, {enabled: opts.progress ?? false})
+  try {
+    await progress.run(async (pointIndex, update) => {
+      const point = spec.points[pointIndex]
+      const schedule = interleaved(active, spec.repeat, spec.warmup)
+      for (const [i, step] of schedule.entries()) {
+        signal.throwIfAborted()
+        update(`${step.warmup ? 'warm-up' : `rep ${step.rep + 1}/${spec.repeat}`} · ${step.config.label} (${i + 1}/${schedule.length})`)
+        if (serverGone) {
+          srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
+          serverGone = false
+          void srv.done.then(() => (serverGone = true))
+        }
+        const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
+        const t0 = performance.now()
+        try {
+          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, paths.get(step.config.mode))
+          bucket.runs.push(s)
+        } catch (error) {
+          if (signal.aborted) throw error
+          if (error instanceof BadInputError) throw error
+          bucket.errors.push(`${step.warmup ? 'warm-up' : `rep ${step.rep + 1}`}: ${(error as Error).message}`)
+        }
+        progress.ran((performance.now() - t0) / 1000)
+      }
+      return summaryLine(point, buckets)
+    }, signal)
+  } catch (error) {
+    if (signal.aborted) throw new Error(`the sweep stopped after ${progress.completed} of ${total} runs`)
+    throw error
+  } finally {
+    progress.close()
+    rmSync(scratch, {recursive: true, force: true})
+  }
+}
+
+function summaryLine(point: Point, buckets: Bucket[]): string {
+  const parts = buckets
+    .filter((b) => b.point === point && !b.mode.skipped)
+    .map((b) => {
+      const runs = b.runs.filter((r) => !r.warmup)
+      if (runs.length === 0) return `${b.mode.mode} —`
+      const m = runs.reduce((a, r) => a + r.bitsPerSecond, 0) / runs.length
+      const bad = runs.some((r) => r.problem) || b.errors.length > 0 ? ' ✗' : ''
+      return `${b.mode.mode} ${formatRate(m)}${bad}`
+    })
+  return `${pointLabel(point)}: ${parts.join(' · ')}`
+}

@@ -1,0 +1,192 @@
+// Runs the suite's BPF_PROG_TEST_RUN tests: load (consecutive tests of one object share one load; when
+// that load fails each test loads alone, so a program the verifier rejects fails only its own test),
+// prepare maps, run calibrated samples on every CPU, and judge: a wrong return value, a program that did
+// not run as often as asked (bpf_stats proof), or a kernel error fails the test.
+import {basename} from 'node:path'
+import {BpfObject, type Native, type NativeError, type TestRunReport, type TestRunSample} from '../../native.js'
+import type {RunTest} from './spec.js'
+
+export interface CpuOutcome {
+  cpu: number
+  repeat: number
+  /** Per sample: ns per program run (the kernel's test-run timer; bpf_stats for raw_tp). */
+  nsPerRun: number[]
+  /** Per sample: ns per operation (nsPerRun / ops_per_run). */
+  nsPerOp: number[]
+  /** Per sample: wall-clock ns per run around the syscall (includes the XDP dispatcher update and preemption). */
+  wallNsPerRun: number[]
+  /** bpf_stats proof: run_cnt growth over the proof run (mode repeat) or the samples (mode call), and what was asked. */
+  proof?: {runCnt: number; expected: number; nsPerRunWithStats: number}
+  /** ns per run that bpf_stats adds here (proof run with stats minus the samples without). */
+  statsOverheadNs?: number
+}
+
+export interface RunOutcome {
+  test: RunTest
+  status: 'ok' | 'failed' | 'skipped'
+  reason?: string
+  /** The verifier's last lines when the load failed. */
+  verifierLog?: string
+  cpus: CpuOutcome[]
+  mode?: 'repeat' | 'call'
+  onCpuFlag?: boolean
+  /** bpf_stats was on during the samples although we had it off (the sysctl, or another process). */
+  statsWereOn?: boolean
+  notes: string[]
+}
+
+export interface RunnerOptions {
+  native: Native
+  targetNs: number
+  signal?: AbortSignal
+  /** Called when a test starts (for progress). */
+  onTest?: (t: RunTest) => void
+  /** bpf_stats: 'proof' (one extra run with it on, default), 'samples' (on during the samples), 'off' (no proof: the kernel lacks it). */
+  stats?: 'proof' | 'samples' | 'off'
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN)
+
+/** Runs tests in order; consecutive tests of one object share one load. */
+export async function runTests(tests: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {
+  const out: RunOutcome[] = []
+  let i = 0
+  while (i < tests.length) {
+    let j = i + 1
+    while (j < tests.length && tests[j].objectPath === tests[i].objectPath) j++
+    out.push(...(await runGroup(tests.slice(i, j), opts)))
+    i = j
+  }
+  return out
+}
+
+function programsOf(t: RunTest): string[] {
+  return [t.program, ...t.load, ...(t.prepare ? [t.prepare.program] : [])]
+}
+
+async function runGroup(group: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {
+  const programs = [...new Set(group.flatMap(programsOf))]
+  let obj: BpfObject | undefined
+  try {
+    obj = BpfObject.open(group[0].objectPath, opts.native).only(programs).load()
+  } catch (error) {
+    obj?.close()
+    if (group.length > 1) {
+      // find out which test's program it was: each loads alone
+      const out: RunOutcome[] = []
+      for (const t of group) out.push(...(await runGroup([t], opts)))
+      return out
+    }
+    const e = error as NativeError
+    return [{test: group[0], status: 'failed', reason: `load failed: ${e.message.split('\n')[0]}`, verifierLog: e.verifierLog, cpus: [], notes: []}]
+  }
+  const out: RunOutcome[] = []
+  try {
+    for (const t of group) {
+      opts.signal?.throwIfAborted()
+      opts.onTest?.(t)
+      out.push(await runOne(t, obj, opts))
+    }
+  } finally {
+    obj.close()
+  }
+  return out
+}
+
+async function runOne(t: RunTest, obj: BpfObject, opts: RunnerOptions): Promise<RunOutcome> {
+  const n = opts.native
+  const o: RunOutcome = {test: t, status: 'ok', cpus: [], notes: []}
+  const failed = (reason: string): RunOutcome => ({...o, status: 'failed', reason})
+  try {
+    // maps filled from user space
+    for (const m of t.maps) {
+      if (m.fill === undefined) continue
+      const fd = obj.mapFd(m.name)
+      const value = Buffer.alloc(m.percpu ? Math.ceil(m.valueSize / 8) * 8 * n.numPossibleCpus() : m.valueSize)
+      const key = Buffer.alloc(4)
+      for (let k = 0; k < m.fill; k++) {
+        key.writeUInt32LE(k)
+        n.mapUpdate(fd, key, value)
+      }
+    }
+    // map-preparation program, once, on the first CPU
+    if (t.prepare) {
+      const r = await n.testRunAsync({progFd: obj.progFd(t.prepare.program), data: t.data, cpus: [t.cpus[0]], samples: 1, repeat: t.prepare.repeat, stats: 'off', warmup: false})
+      const got = r.cpus[0].samples[0].retval
+      if (got !== t.prepare.expect) return failed(`map preparation ${t.prepare.program} returned ${got}, expected ${t.prepare.expect}`)
+    }
+    const report = await n.testRunAsync({
+      progFd: obj.progFd(t.program),
+      data: t.data,
+      ctx: t.ctx,
+      cpus: t.cpus,
+      samples: t.samples,
+      repeat: t.repeat,
+      targetNs: opts.targetNs,
+      mode: t.mode,
+      stats: opts.stats ?? 'proof',
+      concurrent: t.concurrent,
+    })
+    return judge(t, report, o)
+  } catch (error) {
+    const e = error as NativeError
+    return failed(`${e.message.split('\n')[0]}`)
+  }
+}
+
+/** Turns the runner's report into per-CPU figures and a verdict. Exported for tests. */
+export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: t, status: 'ok', cpus: [], notes: []}): RunOutcome {
+  o.mode = report.mode
+  o.onCpuFlag = report.onCpuFlag
+  const problems: string[] = []
+  const expectFor = (cpu: number) => (t.expect === 'cpu' ? cpu : t.expect)
+  const checkRet = (cpu: number, s: TestRunSample, what: string) => {
+    if (s.retvalMixed) problems.push(`CPU ${cpu}: the return value changed between calls (${what})`)
+    else if (s.retval !== expectFor(cpu)) problems.push(`returned ${s.retval}, expected ${expectFor(cpu)} (CPU ${cpu}, ${what})`)
+  }
+  for (const c of report.cpus) {
+    const perRun = (s: TestRunSample) => (report.mode === 'repeat' ? s.kernelNs : s.runCnt > 0 ? s.runTimeNs / s.runCnt : Number.NaN)
+    const co: CpuOutcome = {
+      cpu: c.cpu,
+      repeat: c.repeat,
+      nsPerRun: c.samples.map(perRun),
+      nsPerOp: c.samples.map((s) => perRun(s) / t.opsPerRun),
+      wallNsPerRun: c.samples.map((s) => s.wallNs / s.repeat),
+    }
+    c.calibration.forEach((s, k) => checkRet(c.cpu, s, `calibration run ${k + 1}`))
+    c.samples.forEach((s, k) => checkRet(c.cpu, s, `sample ${k + 1}`))
+    if (report.mode === 'repeat') {
+      if (c.samples.some((s) => s.runCnt > 0)) o.statsWereOn = true
+      if (c.proof) {
+        checkRet(c.cpu, c.proof, 'bpf_stats proof run')
+        co.proof = {runCnt: c.proof.runCnt, expected: c.proof.repeat, nsPerRunWithStats: c.proof.kernelNs}
+        if (c.proof.runCnt !== c.proof.repeat) problems.push(`CPU ${c.cpu}: bpf_stats counted ${c.proof.runCnt} runs, ${c.proof.repeat} were asked for (the program did not run as often as the test run said)`)
+        if (!o.statsWereOn) co.statsOverheadNs = c.proof.kernelNs - mean(co.nsPerRun)
+      } else if (report.statsDuringSamples) {
+        const got = c.samples.reduce((a, s) => a + s.runCnt, 0)
+        const want = c.samples.reduce((a, s) => a + s.repeat, 0)
+        co.proof = {runCnt: got, expected: want, nsPerRunWithStats: mean(co.nsPerRun)}
+        if (got !== want) problems.push(`CPU ${c.cpu}: bpf_stats counted ${got} runs over the samples, ${want} were asked for`)
+      }
+    } else {
+      const got = c.samples.reduce((a, s) => a + s.runCnt, 0)
+      const want = c.samples.reduce((a, s) => a + s.repeat, 0)
+      co.proof = {runCnt: got, expected: want, nsPerRunWithStats: mean(co.nsPerRun)}
+      if (got !== want) problems.push(`CPU ${c.cpu}: bpf_stats counted ${got} runs over the samples, ${want} were asked for`)
+    }
+    o.cpus.push(co)
+  }
+  if (report.mode === 'repeat' && !report.statsDuringSamples && report.cpus.every((c) => !c.proof)) o.notes.push('no bpf_stats proof that the program ran (bpf_stats is not available here)')
+  if (o.statsWereOn) o.notes.push('bpf_stats was on during the samples (kernel.bpf_stats_enabled or another process): the figures include its clock reads')
+  if (report.mode === 'call') o.notes.push('raw_tp: one call per iteration with BPF_F_TEST_RUN_ON_CPU, timed by bpf_stats (includes its clock reads)')
+  if (problems.length > 0) {
+    o.status = 'failed'
+    o.reason = problems[0] + (problems.length > 1 ? ` (+${problems.length - 1} more)` : '')
+  }
+  return o
+}
+
+/** Stable parameters of a test's cases (cases are matched across runs by suite + id + params). */
+export function caseParams(t: RunTest, cpu: number): Record<string, string | number | boolean> {
+  return {cpu, type: t.type, opsPerRun: t.opsPerRun, object: basename(t.objectPath), program: t.program}
+}

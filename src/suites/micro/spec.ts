@@ -1,0 +1,435 @@
+// Micro suite files (*.suite.yml): read, checked against profiles/micro/suite.schema.json, then against the
+// objects they name (programs, program types, maps, map kinds) and this machine (CPUs). Every mistake is
+// one BadInputError line naming the file, the test and the field (exit 2), before anything is loaded.
+import {existsSync, readFileSync} from 'node:fs'
+import {dirname, isAbsolute, join, resolve} from 'node:path'
+import {BadInputError} from '../../util/errors.js'
+import {readInput, readYaml} from '../../util/input.js'
+import {projectRoot} from '../../util/paths.js'
+import {validate, type JsonSchema} from '../../util/schema.js'
+import {MAP_TYPES, PROG_TYPES} from '../../kernel/uapi.js'
+import {BpfObject, loadNative, type MapInfo, type ProgramInfo} from '../../native.js'
+import {ipv4UdpPacket} from './packet.js'
+
+export const SUITE_SCHEMA = 'ebpfperf/micro-suite/v1'
+export const defaultSuiteFile = (): string => join(projectRoot(), 'profiles', 'micro', 'default.suite.yml')
+export const suiteSchemaFile = (): string => join(projectRoot(), 'profiles', 'micro', 'suite.schema.json')
+export const MAX_REPEAT = 100_000_000
+
+/** Suite-file program types → kernel program type, and how the runner drives them. */
+export const PROGRAM_TYPES: Record<string, {progType: number; mode: 'repeat' | 'call'; label: string}> = {
+  xdp: {progType: PROG_TYPES.xdp, mode: 'repeat', label: 'xdp'},
+  tc: {progType: PROG_TYPES.sched_cls, mode: 'repeat', label: 'tc'},
+  sched_cls: {progType: PROG_TYPES.sched_cls, mode: 'repeat', label: 'tc'},
+  socket_filter: {progType: PROG_TYPES.socket_filter, mode: 'repeat', label: 'socket_filter'},
+  raw_tracepoint: {progType: PROG_TYPES.raw_tracepoint, mode: 'call', label: 'raw_tp'},
+  raw_tp: {progType: PROG_TYPES.raw_tracepoint, mode: 'call', label: 'raw_tp'},
+}
+
+interface TestBase {
+  index: number
+  name: string
+  group: string
+  /** Case name in profiles/micro.profile.yml that gates the test. */
+  case?: string
+  objectPath: string
+  program: string
+  samples: number
+  quick: boolean
+  default: boolean
+  note?: string
+}
+
+export interface RunTest extends TestBase {
+  kind: 'run'
+  type: string // label: xdp, tc, socket_filter, raw_tp
+  progType: number
+  mode: 'repeat' | 'call'
+  load: string[]
+  prepare?: {program: string; repeat: number; expect: number}
+  maps: {name: string; kind: string; fill?: number; keySize: number; valueSize: number; percpu: boolean}[]
+  data?: Buffer
+  ctx?: Buffer
+  /** 0: calibrated. */
+  repeat: number
+  cpus: number[]
+  opsPerRun: number
+  expect: number | 'cpu'
+  concurrent: boolean
+}
+
+export interface BufferTest extends TestBase {
+  kind: 'buffer'
+  mechanism: 'ringbuf' | 'perfbuf'
+  flushProgram?: string
+  map: string
+  counters: string
+  eventSize: number
+  events: number
+  batch: number
+  rate: number
+  producers: number[]
+  consumerCpu?: number
+  data: Buffer
+  /** Return value of the producer and flush programs when all went well. */
+  expect: number
+  /** Ring buffer bytes (from the object): the perf buffer gets the same total, split per CPU. */
+  ringBytes: number
+}
+
+export type MicroTest = RunTest | BufferTest
+
+export interface Suite {
+  file: string
+  name: string
+  description?: string
+  baseline?: string
+  targetNs: number
+  cpus: number[]
+  tests: MicroTest[]
+  /** Tests in the file that the selection (--quick, --test, default: false) left out. */
+  notSelected: number
+}
+
+export interface LoadOptions {
+  quick?: boolean
+  /** --cpus: replaces every test's CPUs. */
+  cpus?: number[]
+  /** --repeat: samples per test. */
+  samples?: number
+  /** --test patterns (`*` matches anything); tests with default: false run only when named. */
+  tests?: string[]
+  targetMs?: number
+}
+
+export class SuiteError extends BadInputError {
+  constructor(readonly file: string, reason: string) {
+    super(`suite ${file}: ${reason}`)
+    this.name = 'SuiteError'
+  }
+}
+
+/** CPUs the kernel has online (/sys/devices/system/cpu/online, e.g. "0-3,6"). */
+export function onlineCpus(text?: string): number[] {
+  const raw = text ?? (existsSync('/sys/devices/system/cpu/online') ? readFileSync('/sys/devices/system/cpu/online', 'utf8') : '0')
+  const out: number[] = []
+  for (const part of raw.trim().split(',').filter(Boolean)) {
+    const [a, b] = part.split('-').map(Number)
+    for (let c = a; c <= (b ?? a); c++) out.push(c)
+  }
+  return out
+}
+
+/** "0,1" / "0-3" → [0, 1] / [0, 1, 2, 3]; each must be online; for --cpus. */
+export function parseCpuList(text: string, online: number[], what = '--cpus'): number[] {
+  const cpus: number[] = []
+  for (const part of text.split(',').map((s) => s.trim())) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part)
+    if (!m) throw new BadInputError(`${what}: "${text}" is not a CPU list (e.g. 0,1 or 0-3)`)
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])]
+    if (b < a) throw new BadInputError(`${what}: "${part}" is an empty range`)
+    for (let c = a; c <= b; c++) if (!cpus.includes(c)) cpus.push(c)
+  }
+  for (const c of cpus) if (!online.includes(c)) throw new BadInputError(`${what}: CPU ${c} does not exist or is offline here (online: ${describeCpus(online)})`)
+  return cpus
+}
+
+export function describeCpus(cpus: number[]): string {
+  return cpus.join(',')
+}
+
+let schemaCache: JsonSchema | undefined
+function suiteSchema(): JsonSchema {
+  schemaCache ??= JSON.parse(readFileSync(suiteSchemaFile(), 'utf8')) as JsonSchema
+  return schemaCache
+}
+
+type Raw = Record<string, unknown>
+
+/** "$.defaults.cpus: …" → "defaults.cpus: …". */
+function fieldOf(error: string): string {
+  return error.replace(/^\$\.?/, '').replace(/^: /, '')
+}
+
+const REQUIRED: Record<string, string> = {
+  run: 'name, object, program, type and expect',
+  buffer: 'name, kind, object, program, mechanism, map, counters, event_size and events',
+}
+
+/** A schema error about one test → the field it is about and what is wrong. */
+export function splitError(error: string, kind: string): {field: string; reason: string} {
+  const m = /^\$(\S*?): (.*)$/s.exec(error)
+  if (!m) return {field: 'test', reason: error}
+  const path = m[1].replace(/^\./, '')
+  const missing = /^missing "([^"]+)"$/.exec(m[2])
+  if (missing) return {field: path ? `${path}.${missing[1]}` : missing[1], reason: `missing (a ${kind} test needs ${path ? 'it' : REQUIRED[kind]})`}
+  return {field: path || 'test', reason: m[2]}
+}
+
+function globToRegExp(p: string): RegExp {
+  return new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`)
+}
+
+/** Objects opened once per path (to check programs and maps), closed at the end of loadSuite. */
+class ObjectCatalog {
+  private cache = new Map<string, {programs: ProgramInfo[]; maps: MapInfo[]}>()
+  get(path: string): {programs: ProgramInfo[]; maps: MapInfo[]} {
+    let entry = this.cache.get(path)
+    if (!entry) {
+      const obj = BpfObject.open(path, loadNative())
+      try {
+        entry = {programs: obj.programs(), maps: obj.maps()}
+      } finally {
+        obj.close()
+      }
+      this.cache.set(path, entry)
+    }
+    return entry
+  }
+}
+
+const MAP_KIND_TYPES: Record<string, number> = Object.fromEntries(
+  ['array', 'percpu_array', 'hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'lpm_trie', 'array_of_maps', 'hash_of_maps', 'prog_array', 'ringbuf', 'perf_event_array'].map((k) => [k, MAP_TYPES[k]]),
+)
+const PERCPU_KINDS = new Set(['percpu_array', 'percpu_hash', 'lru_percpu_hash'])
+const typeName = (t: number, table: Record<string, number>) => Object.entries(table).find(([, v]) => v === t)?.[0] ?? `type ${t}`
+
+export function loadSuite(file: string, opts: LoadOptions = {}, online: number[] = onlineCpus()): Suite {
+  const path = resolve(file)
+  const fail = (reason: string) => new SuiteError(file, reason)
+  const doc = readYaml(path, fail) as Raw
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw fail('not a suite file (expected a mapping with schema: and tests:)')
+  if (doc.schema !== SUITE_SCHEMA) throw fail(`schema: expected "${SUITE_SCHEMA}", got ${JSON.stringify(doc.schema)}`)
+  const schema = suiteSchema()
+  const defaults = (doc.defaults ?? {}) as Raw
+  const defaultCpusErr = typeof defaults === 'object' ? checkCpus(defaults.cpus, online) : undefined
+  if (defaultCpusErr) throw fail(`defaults.cpus: ${defaultCpusErr}`)
+  const top = validate(doc, schema)
+  if (top) throw fail(fieldOf(top))
+  const allCpus = opts.cpus ?? (Array.isArray(defaults.cpus) ? (defaults.cpus as number[]) : online)
+  const targetNs = Math.round((opts.targetMs ?? (defaults.target_ms as number | undefined) ?? 10) * 1e6)
+  const fileSamples = (defaults.samples as number | undefined) ?? 10
+  const quickSamples = (defaults.quick_samples as number | undefined) ?? 3
+  const base = dirname(path)
+  const catalog = new ObjectCatalog()
+  const seen = new Set<string>()
+  const tests: MicroTest[] = []
+  const rawTests = doc.tests as Raw[]
+
+  for (const [i, t] of rawTests.entries()) {
+    const label = `test "${String(t.name)}" (tests[${i}])`
+    const bad = (field: string, reason: string) => fail(`${label}: ${field}: ${reason}`)
+    const kind = t.kind ?? 'run'
+    if (kind !== 'run' && kind !== 'buffer') throw bad('kind', `expected "run" or "buffer", got ${JSON.stringify(kind)}`)
+    // union fields first, for a message that names them plainly
+    if (kind === 'run') {
+      if (t.repeat !== undefined && t.repeat !== 'auto' && !(Number.isInteger(t.repeat) && (t.repeat as number) >= 1 && (t.repeat as number) <= MAX_REPEAT))
+        throw bad('repeat', `${JSON.stringify(t.repeat)} is not "auto" or a count from 1 to ${MAX_REPEAT.toLocaleString('en-US')} (iterations per sample; "auto" calibrates ~${targetNs / 1e6} ms per sample)`)
+      if (t.expect !== undefined && t.expect !== 'cpu' && !(Number.isInteger(t.expect) && (t.expect as number) >= 0 && (t.expect as number) <= 0xffffffff))
+        throw bad('expect', `${JSON.stringify(t.expect)} is not a return value (0..4294967295) or "cpu"`)
+      const cpuErr = checkCpus(t.cpus, online)
+      if (cpuErr) throw bad('cpus', cpuErr)
+    } else {
+      const pErr = checkCpus(t.producers, online, ['one', 'all'])
+      if (pErr) throw bad('producers', pErr)
+    }
+    const err = validate(t, schema.$defs![kind as string], schema)
+    if (err) {
+      const {field, reason} = splitError(err, kind as string)
+      throw bad(field, reason)
+    }
+    const name = t.name as string
+    if (seen.has(name)) throw bad('name', `another test is called "${name}" (names must be unique)`)
+    seen.add(name)
+
+    const objectPath = resolveObject(t.object as string, base)
+    if (!objectPath) throw bad('object', `${t.object} not found (looked next to the suite file and in bpf/.output/; build the shipped objects with: make -C bpf)`)
+    let info: {programs: ProgramInfo[]; maps: MapInfo[]}
+    try {
+      info = catalog.get(objectPath)
+    } catch (error) {
+      throw bad('object', (error as Error).message.split('\n')[0])
+    }
+    const findProgram = (field: string, name: string): ProgramInfo => {
+      const p = info.programs.find((x) => x.name === name)
+      if (!p) throw bad(field, `no program named ${name} in ${objectPath} (programs: ${info.programs.map((x) => x.name).join(', ') || 'none'})`)
+      return p
+    }
+    const findMap = (field: string, name: string): MapInfo => {
+      const m = info.maps.find((x) => x.name === name)
+      if (!m) throw bad(field, `no map named ${name} in ${objectPath} (maps: ${info.maps.map((x) => x.name).join(', ') || 'none'})`)
+      return m
+    }
+    const common = {
+      index: i,
+      name,
+      group: (t.group as string | undefined) ?? (kind === 'buffer' ? 'buffers' : 'tests'),
+      case: t.case as string | undefined,
+      objectPath,
+      program: t.program as string,
+      samples: opts.samples ?? (opts.quick ? Math.min((t.samples as number | undefined) ?? quickSamples, quickSamples) : ((t.samples as number | undefined) ?? fileSamples)),
+      quick: t.quick === true,
+      default: t.default !== false,
+      note: t.note as string | undefined,
+    }
+
+    if (kind === 'run') {
+      const pt = PROGRAM_TYPES[t.type as string]
+      const prog = findProgram('program', t.program as string)
+      if (prog.type !== pt.progType)
+        throw bad('type', `${t.type}, but program ${prog.name} in ${objectPath} is ${typeName(prog.type, PROG_TYPES)} (section "${prog.section}")`)
+      const load = ((t.load as string[] | undefined) ?? []).map((n, j) => findProgram(`load[${j}]`, n).name)
+      let prepare: RunTest['prepare']
+      if (t.prepare) {
+        const pr = t.prepare as Raw
+        const pp = findProgram('prepare.program', pr.program as string)
+        if (PROGRAM_TYPES[t.type as string].mode !== 'repeat' || pp.type !== prog.type)
+          throw bad('prepare.program', `${pp.name} is ${typeName(pp.type, PROG_TYPES)}; a map-preparation program must be an XDP, tc or socket-filter program`)
+        prepare = {program: pp.name, repeat: (pr.repeat as number | undefined) ?? 1, expect: (pr.expect as number | undefined) ?? 0}
+      }
+      const maps = ((t.maps as Raw[] | undefined) ?? []).map((m, j) => {
+        const info = findMap(`maps[${j}].name`, m.name as string)
+        const want = MAP_KIND_TYPES[m.kind as string]
+        if (info.type !== want) throw bad(`maps[${j}].kind`, `${m.kind}, but map ${info.name} in ${objectPath} is ${typeName(info.type, MAP_TYPES)}`)
+        if (m.fill !== undefined) {
+          if (info.keySize !== 4) throw bad(`maps[${j}].fill`, `fill writes 4-byte keys 0..N-1, but ${info.name} has ${info.keySize}-byte keys (fill it with a prepare program instead)`)
+          if (['prog_array', 'array_of_maps', 'hash_of_maps', 'ringbuf', 'perf_event_array'].includes(m.kind as string))
+            throw bad(`maps[${j}].fill`, `cannot fill a ${m.kind} with zero values`)
+          if ((m.fill as number) > info.maxEntries) throw bad(`maps[${j}].fill`, `${m.fill} keys do not fit in ${info.name} (max_entries ${info.maxEntries})`)
+        }
+        return {name: info.name, kind: m.kind as string, fill: m.fill as number | undefined, keySize: info.keySize, valueSize: info.valueSize, percpu: PERCPU_KINDS.has(m.kind as string)}
+      })
+      const input = (t.input ?? defaults.input) as Raw | undefined
+      let data: Buffer | undefined
+      let ctx: Buffer | undefined
+      if (pt.mode === 'repeat') {
+        data = buildInput(input, (f, r) => bad(`input.${f}`, r), base)
+        if (!data) throw bad('input', 'XDP, tc and socket-filter programs need input data (packet + size, hex or file)')
+        if (data.length < 14) throw bad('input', `${data.length} bytes is shorter than an Ethernet header (14); BPF_PROG_TEST_RUN would refuse it`)
+      } else if (t.input) {
+        const inp = t.input as Raw
+        if (inp.packet || inp.hex || inp.file) throw bad('input', 'raw tracepoint programs take no packet; give their arguments as ctx_hex')
+      }
+      if (input?.ctx_hex) ctx = Buffer.from(input.ctx_hex as string, 'hex')
+      const cpus = opts.cpus ?? (Array.isArray(t.cpus) ? (t.cpus as number[]) : t.cpus === 'all' ? online : allCpus)
+      tests.push({
+        ...common,
+        kind: 'run',
+        type: pt.label,
+        progType: pt.progType,
+        mode: pt.mode,
+        load,
+        prepare,
+        maps,
+        data,
+        ctx,
+        repeat: t.repeat === undefined || t.repeat === 'auto' ? 0 : (t.repeat as number),
+        cpus,
+        opsPerRun: (t.ops_per_run as number | undefined) ?? 1,
+        expect: (t.expect as number | 'cpu' | undefined) ?? 0,
+        concurrent: t.concurrent === true,
+      })
+    } else {
+      const prog = findProgram('program', t.program as string)
+      if (prog.type !== PROG_TYPES.sched_cls && prog.type !== PROG_TYPES.xdp)
+        throw bad('program', `${prog.name} is ${typeName(prog.type, PROG_TYPES)}; buffer producers are tc (or XDP) programs run with BPF_PROG_TEST_RUN`)
+      const mechanism = t.mechanism as 'ringbuf' | 'perfbuf'
+      const m = findMap('map', t.map as string)
+      const wantMap = mechanism === 'ringbuf' ? MAP_TYPES.ringbuf : MAP_TYPES.perf_event_array
+      if (m.type !== wantMap) throw bad('map', `${mechanism} needs a ${typeName(wantMap, MAP_TYPES)} map, but ${m.name} is ${typeName(m.type, MAP_TYPES)}`)
+      const c = findMap('counters', t.counters as string)
+      if (c.type !== MAP_TYPES.percpu_array || c.valueSize !== 16 || c.keySize !== 4)
+        throw bad('counters', `${c.name} must be a per-CPU array with 4-byte keys of struct micro_counters {__u64 produced, failed} (16 bytes); it is ${typeName(c.type, MAP_TYPES)} with ${c.valueSize}-byte values`)
+      let flushProgram: string | undefined
+      if (mechanism === 'perfbuf') {
+        if (!t.flush_program) throw bad('flush_program', 'a perf buffer test needs a flush program (one marker event per producer CPU, so that the kernel reports pending lost events)')
+        const fp = findProgram('flush_program', t.flush_program as string)
+        if (fp.type !== prog.type) throw bad('flush_program', `${fp.name} is ${typeName(fp.type, PROG_TYPES)}, the producer ${typeName(prog.type, PROG_TYPES)}: they must be of one type`)
+        flushProgram = fp.name
+      }
+      const ring = info.maps.find((x) => x.type === MAP_TYPES.ringbuf)
+      const data = buildInput((t.input ?? defaults.input) as Raw | undefined, (f, r) => bad(`input.${f}`, r), base) ?? ipv4UdpPacket(64)
+      const pool = opts.cpus ?? allCpus
+      const producers = t.producers === 'all' ? pool : Array.isArray(t.producers) ? (t.producers as number[]) : [pool[0]]
+      tests.push({
+        ...common,
+        kind: 'buffer',
+        mechanism,
+        flushProgram,
+        map: m.name,
+        counters: c.name,
+        eventSize: t.event_size as number,
+        events: opts.quick ? ((t.quick_events as number | undefined) ?? (t.events as number)) : (t.events as number),
+        batch: (t.batch as number | undefined) ?? 1000,
+        rate: (t.rate as number | undefined) ?? 0,
+        producers,
+        consumerCpu: t.consumer_cpu as number | undefined,
+        data,
+        expect: (t.expect as number | undefined) ?? 0,
+        ringBytes: ring?.maxEntries ?? 4 << 20,
+      })
+    }
+  }
+  if (doc.baseline !== undefined && !seen.has(doc.baseline as string)) throw fail(`baseline: no test is called "${doc.baseline}"`)
+  if (opts.cpus) for (const c of opts.cpus) if (!online.includes(c)) throw new BadInputError(`--cpus: CPU ${c} does not exist or is offline here (online: ${describeCpus(online)})`)
+
+  // selection
+  let selected: MicroTest[]
+  if (opts.tests && opts.tests.length > 0) {
+    const res = opts.tests.map((p) => ({p, re: globToRegExp(p)}))
+    for (const {p, re} of res) if (!tests.some((t) => re.test(t.name))) throw new BadInputError(`--test ${p}: no test of ${file} matches (tests: ${tests.map((t) => t.name).slice(0, 12).join(', ')}${tests.length > 12 ? ', …' : ''})`)
+    // a pattern selects the tests it matches, but a test marked default: false only when named exactly
+    selected = tests.filter((t) => (t.default ? res.some(({re}) => re.test(t.name)) : res.some(({p}) => p === t.name)))
+    if (opts.quick) selected = selected.filter((t) => t.quick || res.some(({p}) => p === t.name))
+  } else {
+    selected = tests.filter((t) => t.default && (!opts.quick || t.quick))
+  }
+  if (selected.length === 0) throw new BadInputError(`suite ${file}: no test selected${opts.quick ? ' (--quick runs the tests marked quick: true)' : ''}`)
+  return {
+    file: path,
+    name: (doc.name as string | undefined) ?? 'suite',
+    description: doc.description as string | undefined,
+    baseline: doc.baseline as string | undefined,
+    targetNs,
+    cpus: allCpus,
+    tests: selected,
+    notSelected: tests.length - selected.length,
+  }
+}
+
+/** undefined when valid; a reason naming what is wrong with a cpus / producers value otherwise. */
+function checkCpus(v: unknown, online: number[], words: string[] = ['all']): string | undefined {
+  if (v === undefined) return undefined
+  if (typeof v === 'string') return words.includes(v) ? undefined : `expected ${words.map((w) => `"${w}"`).join(' or ')} or a list of CPU numbers, got "${v}"`
+  if (!Array.isArray(v) || v.length === 0) return `expected ${words.map((w) => `"${w}"`).join(' or ')} or a non-empty list of CPU numbers`
+  for (const c of v) {
+    if (!Number.isInteger(c) || c < 0) return `${JSON.stringify(c)} is not a CPU number`
+    if (!online.includes(c)) return `CPU ${c} does not exist or is offline here (online: ${describeCpus(online)})`
+  }
+  if (new Set(v).size !== v.length) return 'lists a CPU twice'
+  return undefined
+}
+
+function resolveObject(name: string, base: string): string | undefined {
+  const candidates = isAbsolute(name) ? [name] : [join(base, name), join(projectRoot(), 'bpf', '.output', name)]
+  return candidates.find((c) => existsSync(c))
+}
+
+function buildInput(input: Raw | undefined, bad: (field: string, reason: string) => Error, base: string): Buffer | undefined {
+  if (!input) return undefined
+  const given = ['packet', 'hex', 'file'].filter((k) => input[k] !== undefined)
+  if (given.length > 1) throw bad(given[1], `give one of packet, hex or file, not ${given.join(' and ')}`)
+  if (input.hex) return Buffer.from(input.hex as string, 'hex')
+  if (input.file) {
+    const p = isAbsolute(input.file as string) ? (input.file as string) : join(base, input.file as string)
+    return readInput(p, (reason) => bad('file', `${p}: ${reason}`))
+  }
+  if (input.size !== undefined && !input.packet) throw bad('size', 'size goes with packet: ipv4-udp or packet: zeros')
+  if (input.packet) {
+    const size = (input.size as number | undefined) ?? 64
+    if (input.packet === 'zeros') return Buffer.alloc(size)
+    if (size < 42) throw bad('size', `an ipv4-udp packet needs at least 42 bytes, not ${size}`)
+    return ipv4UdpPacket(size)
+  }
+  return undefined
+}
