@@ -344,40 +344,10 @@ struct UprobeTarget {
 // Default target: ebpfperf_uprobe_marker() inside the loaded addon, located
 // through /proc/self/maps (file offset = addr - start + pgoff).
 int ResolveSelfUprobe(UprobeTarget* out, std::string* why) {
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(&ebpfperf_uprobe_marker);
-  std::string maps;
-  if (int err = ReadFile("/proc/self/maps", &maps)) {
-    *why = "reading /proc/self/maps";
-    return err;
-  }
-  size_t pos = 0;
-  while (pos < maps.size()) {
-    size_t end = maps.find('\n', pos);
-    if (end == std::string::npos) end = maps.size();
-    const std::string line = maps.substr(pos, end - pos);
-    pos = end + 1;
-    unsigned long start = 0, stop = 0, pgoff = 0;
-    char perms[8] = {0};
-    int path_at = 0;
-    if (sscanf(line.c_str(), "%lx-%lx %7s %lx %*s %*s %n", &start, &stop, perms, &pgoff,
-               &path_at) < 4)
-      continue;
-    if (addr < start || addr >= stop) continue;
-    std::string path = path_at > 0 ? Trim(line.substr(static_cast<size_t>(path_at))) : "";
-    if (path.empty() || path[0] != '/') {
-      *why = "the addon's code mapping has no file path";
-      return ENOENT;
-    }
-    if (path.size() > 10 && path.compare(path.size() - 10, 10, " (deleted)") == 0) {
-      *why = "the loaded addon file was deleted or replaced (" + path + ")";
-      return ENOENT;
-    }
-    out->path = path;
-    out->offset = addr - start + pgoff;
-    return 0;
-  }
-  *why = "no mapping in /proc/self/maps contains ebpfperf_uprobe_marker";
-  return ENOENT;
+  uint64_t offset = 0;
+  int err = ResolveCodeAddress(reinterpret_cast<uintptr_t>(&ebpfperf_uprobe_marker), &out->path, &offset, why);
+  out->offset = offset;
+  return err;
 }
 
 // `target` is "<path>:<file offset>" (offset decimal or 0x-hex).

@@ -94,6 +94,8 @@ std::string LibbpfLog();
 
 // First `max_lines` non-empty lines of `text`, joined with " | ".
 std::string FirstLines(const std::string& text, size_t max_lines);
+// Last `n` non-empty lines of `text`, joined with "\n" (the verifier's verdict is at the end).
+std::string LastLines(const std::string& text, size_t n);
 
 // ---------------------------------------------------------------------------
 // Names for messages: "BPF_PROG_TYPE_XDP", "BPF_TRACE_FENTRY", ...
@@ -130,6 +132,9 @@ bool LoadOrFail(const ProgSpec& spec, Fd* out, ProbeResult* fail);
 
 // LINUX_VERSION_CODE of the running kernel (for old KPROBE loaders).
 uint32_t RunningKernelVersionCode();
+
+// File and file offset of the code at `addr` in this process (for uprobes). Returns 0 or errno (*why says why).
+int ResolveCodeAddress(uintptr_t addr, std::string* path, uint64_t* offset, std::string* why);
 
 // Reads a whole (small or /proc) file. Returns 0 or errno.
 int ReadFile(const std::string& path, std::string* out);

@@ -22,6 +22,7 @@
 #include <functional>
 #include <string>
 
+#include "args.h"
 #include "common.h"
 #include "object.h"
 
@@ -100,15 +101,6 @@ int Ifindex(const std::string& ifname, const std::string& netns, int* out, std::
 // ---------------------------------------------------------------------------
 // argument helpers (TypeError on misuse)
 
-bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out) {
-  if (info.Length() <= i || !info[i].IsString()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::String>().Utf8Value();
-  return true;
-}
-
 // The namespace: a name (no '/', not "." or ".."), an absolute path, or "" for our own.
 bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   if (info.Length() > i && (info[i].IsNull() || info[i].IsUndefined())) {
@@ -134,15 +126,6 @@ bool ArgIfname(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   return true;
 }
 
-bool ArgInt(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Number>().Int64Value();
-  return true;
-}
-
 bool ArgDirection(const Napi::CallbackInfo& info, size_t i, bool* egress) {
   std::string d;
   if (!ArgString(info, i, "direction", &d)) return false;
@@ -151,15 +134,6 @@ bool ArgDirection(const Napi::CallbackInfo& info, size_t i, bool* egress) {
     return false;
   }
   *egress = d == "egress";
-  return true;
-}
-
-bool ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* what, Napi::Buffer<uint8_t>* out) {
-  if (info.Length() <= i || !info[i].IsBuffer()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Buffer<uint8_t>>();
   return true;
 }
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "args.h"
 #include "common.h"
 #include "object.h"
 
@@ -29,24 +30,6 @@ bpf_object* Lookup(uint32_t handle) {
   return it == g_objects.end() ? nullptr : it->second;
 }
 
-// Last `max_lines` non-empty lines of text, joined with "\n" (the verifier's verdict is at the end).
-std::string LastLines(const std::string& text, size_t max_lines) {
-  std::vector<std::string> lines;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) lines.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > max_lines ? lines.size() - max_lines : 0; i < lines.size(); i++) {
-    if (!out.empty()) out += "\n";
-    out += lines[i];
-  }
-  return out;
-}
-
 bool GetHandle(const Napi::CallbackInfo& info, size_t i, uint32_t* handle, bpf_object** obj) {
   if (info.Length() <= i || !info[i].IsNumber()) {
     Napi::TypeError::New(info.Env(), "object handle must be a number").ThrowAsJavaScriptException();
@@ -61,36 +44,9 @@ bool GetHandle(const Napi::CallbackInfo& info, size_t i, uint32_t* handle, bpf_o
   return true;
 }
 
-bool GetString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out) {
-  if (info.Length() <= i || !info[i].IsString()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::String>().Utf8Value();
-  return true;
-}
-
-bool GetInt(const Napi::CallbackInfo& info, size_t i, const char* what, int64_t* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Number>().Int64Value();
-  return true;
-}
-
-bool GetBuffer(const Napi::CallbackInfo& info, size_t i, const char* what, Napi::Buffer<uint8_t>* out) {
-  if (info.Length() <= i || !info[i].IsBuffer()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a Buffer").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Buffer<uint8_t>>();
-  return true;
-}
-
 Napi::Value OpenObject(const Napi::CallbackInfo& info) {
   std::string path;
-  if (!GetString(info, 0, "path", &path)) return info.Env().Undefined();
+  if (!ArgString(info, 0, "path", &path)) return info.Env().Undefined();
   ClearLibbpfLog();
   errno = 0;
   bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
@@ -152,7 +108,7 @@ Napi::Value ObjectSetAutoload(const Napi::CallbackInfo& info) {
   uint32_t handle;
   bpf_object* obj;
   std::string name;
-  if (!GetHandle(info, 0, &handle, &obj) || !GetString(info, 1, "program name", &name)) return info.Env().Undefined();
+  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "program name", &name)) return info.Env().Undefined();
   bpf_program* prog = bpf_object__find_program_by_name(obj, name.c_str());
   if (!prog) {
     ThrowErrno(info.Env(), ENOENT, "no program named " + name + " in the object");
@@ -169,8 +125,8 @@ Napi::Value ObjectSetProgramType(const Napi::CallbackInfo& info) {
   bpf_object* obj;
   std::string name;
   int64_t type, attach;
-  if (!GetHandle(info, 0, &handle, &obj) || !GetString(info, 1, "program name", &name) || !GetInt(info, 2, "progType", &type) ||
-      !GetInt(info, 3, "expectedAttachType", &attach))
+  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "program name", &name) || !ArgInt(info, 2, "progType", &type) ||
+      !ArgInt(info, 3, "expectedAttachType", &attach))
     return info.Env().Undefined();
   bpf_program* prog = bpf_object__find_program_by_name(obj, name.c_str());
   if (!prog) {
@@ -204,7 +160,7 @@ Napi::Value ObjectProgFd(const Napi::CallbackInfo& info) {
   uint32_t handle;
   bpf_object* obj;
   std::string name;
-  if (!GetHandle(info, 0, &handle, &obj) || !GetString(info, 1, "program name", &name)) return info.Env().Undefined();
+  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "program name", &name)) return info.Env().Undefined();
   bpf_program* prog = bpf_object__find_program_by_name(obj, name.c_str());
   int fd = prog ? bpf_program__fd(prog) : -ENOENT;
   if (fd < 0) {
@@ -218,7 +174,7 @@ Napi::Value ObjectMapFd(const Napi::CallbackInfo& info) {
   uint32_t handle;
   bpf_object* obj;
   std::string name;
-  if (!GetHandle(info, 0, &handle, &obj) || !GetString(info, 1, "map name", &name)) return info.Env().Undefined();
+  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "map name", &name)) return info.Env().Undefined();
   bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
   int fd = map ? bpf_map__fd(map) : -ENOENT;
   if (fd < 0) {
@@ -243,7 +199,7 @@ Napi::Value ObjectClose(const Napi::CallbackInfo& info) {
 // progInfo(fd): id, name, type, run_cnt, run_time_ns (the latter two count while bpf_stats is on).
 Napi::Value ProgInfo(const Napi::CallbackInfo& info) {
   int64_t fd;
-  if (!GetInt(info, 0, "fd", &fd)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd)) return info.Env().Undefined();
   bpf_prog_info pi;
   std::memset(&pi, 0, sizeof(pi));
   uint32_t len = sizeof(pi);
@@ -274,7 +230,7 @@ Napi::Value EnableStats(const Napi::CallbackInfo& info) {
 
 Napi::Value CloseFd(const Napi::CallbackInfo& info) {
   int64_t fd;
-  if (!GetInt(info, 0, "fd", &fd)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd)) return info.Env().Undefined();
   if (fd >= 0) close(static_cast<int>(fd));
   return info.Env().Undefined();
 }
@@ -284,7 +240,7 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   int64_t fd, size;
   Napi::Buffer<uint8_t> key;
-  if (!GetInt(info, 0, "fd", &fd) || !GetBuffer(info, 1, "key", &key) || !GetInt(info, 2, "valueSize", &size)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgInt(info, 2, "valueSize", &size)) return info.Env().Undefined();
   std::vector<uint8_t> value(static_cast<size_t>(size));
   if (bpf_map_lookup_elem(static_cast<int>(fd), key.Data(), value.data())) {
     if (errno == ENOENT) return info.Env().Null();
@@ -297,8 +253,8 @@ Napi::Value MapLookup(const Napi::CallbackInfo& info) {
 Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
   int64_t fd, flags = 0;
   Napi::Buffer<uint8_t> key, value;
-  if (!GetInt(info, 0, "fd", &fd) || !GetBuffer(info, 1, "key", &key) || !GetBuffer(info, 2, "value", &value)) return info.Env().Undefined();
-  if (info.Length() > 3 && !GetInt(info, 3, "flags", &flags)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgBuffer(info, 2, "value", &value)) return info.Env().Undefined();
+  if (info.Length() > 3 && !ArgInt(info, 3, "flags", &flags)) return info.Env().Undefined();
   if (bpf_map_update_elem(static_cast<int>(fd), key.Data(), value.Data(), static_cast<uint64_t>(flags))) {
     ThrowErrno(info.Env(), errno, "bpf_map_update_elem");
     return info.Env().Undefined();
@@ -317,10 +273,11 @@ Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what) {
+Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what, const std::string& detail) {
   Napi::Error e = Napi::Error::New(env, what + ": " + ErrnoText(err) + " (" + ErrnoCode(err) + ")");
   e.Set("errno", Napi::Number::New(env, err));
   e.Set("code", Napi::String::New(env, ErrnoCode(err)));
+  if (!detail.empty()) e.Set("detail", Napi::String::New(env, detail));
   return e;
 }
 

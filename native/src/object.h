@@ -8,8 +8,8 @@
 
 namespace ebp {
 
-// Error "<what>: <strerror> (<CODE>)" with `errno` and `code` properties.
-Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what);
+// Error "<what>: <strerror> (<CODE>)" with `errno` and `code` properties (and `detail`, when given).
+Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what, const std::string& detail = "");
 void ThrowErrno(Napi::Env env, int err, const std::string& what);
 
 // objectOpen, objectPrograms, objectMaps, objectSetAutoload, objectSetProgramType, objectLoad,

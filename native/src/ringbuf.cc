@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "common.h"
 #include "object.h"
 #include "testrun.h"
@@ -263,10 +264,7 @@ class BufferWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (err_) {
-      Napi::Error e = MakeErrno(env, err_, what_);
-      std::string log = LibbpfLog();
-      if (!log.empty()) e.Set("detail", log);
-      deferred_.Reject(e.Value());
+      deferred_.Reject(MakeErrno(env, err_, what_, log_).Value());
       return;
     }
     Napi::Object out = Napi::Object::New(env);
@@ -364,9 +362,11 @@ class BufferWorker : public Napi::AsyncWorker {
     p->wall_ns = MonoNs() - t0;
   }
 
+  // Called on the worker thread: the libbpf log is per thread, so it is taken here, not in OnOK.
   void Fail(int err, const std::string& what) {
     err_ = err > 0 ? err : EINVAL;
     what_ = what;
+    log_ = LibbpfLog();
   }
 
   BufSpec s_;
@@ -379,27 +379,8 @@ class BufferWorker : public Napi::AsyncWorker {
   uint64_t start_ns_ = 0, producers_done_ns_ = 0, end_ns_ = 0;
   int err_ = 0;
   std::string what_;
+  std::string log_;
 };
-
-Napi::Value TypeErr(Napi::Env env, const std::string& msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-bool Int(Napi::Object o, const char* key, double lo, double hi, double* out, bool required, std::string* err) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) {
-    if (required) *err = std::string(key) + " is required";
-    return !required;
-  }
-  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(d) || d < lo || d > hi) {
-    *err = std::string(key) + " must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
-    return false;
-  }
-  *out = d;
-  return true;
-}
 
 // bufferRunAsync({mechanism: 'ringbuf'|'perfbuf', mapFd, progFd, flushProgFd?, countersFd, producers: [cpu],
 //                 events, batch, rate, data: Buffer, perfPages, consumerCpu, timeoutMs, expect})
@@ -414,12 +395,12 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
   std::string err;
   double map_fd = -1, prog_fd = -1, flush_fd = -1, counters_fd = -1, events = 0, batch = 1000, rate = 0, pages = 64, ccpu = -1,
          timeout = 60000, expect = 0;
-  if (!Int(o, "mapFd", 0, 1 << 30, &map_fd, true, &err) || !Int(o, "progFd", 0, 1 << 30, &prog_fd, true, &err) ||
-      !Int(o, "flushProgFd", 0, 1 << 30, &flush_fd, s.perf, &err) || !Int(o, "countersFd", 0, 1 << 30, &counters_fd, true, &err) ||
-      !Int(o, "events", 1, 1e12, &events, true, &err) || !Int(o, "batch", 1, 0x7fffffff, &batch, false, &err) ||
-      !Int(o, "rate", 0, 1e12, &rate, false, &err) || !Int(o, "perfPages", 1, 1 << 20, &pages, false, &err) ||
-      !Int(o, "consumerCpu", -1, CPU_SETSIZE - 1, &ccpu, false, &err) || !Int(o, "timeoutMs", 1, 3.6e6, &timeout, false, &err) ||
-      !Int(o, "expect", 0, 4294967295.0, &expect, false, &err))
+  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) || !OptNumber(o, "progFd", 0, 1 << 30, &prog_fd, true, &err, false) ||
+      !OptNumber(o, "flushProgFd", 0, 1 << 30, &flush_fd, s.perf, &err, false) || !OptNumber(o, "countersFd", 0, 1 << 30, &counters_fd, true, &err, false) ||
+      !OptNumber(o, "events", 1, 1e12, &events, true, &err, false) || !OptNumber(o, "batch", 1, 0x7fffffff, &batch, false, &err, false) ||
+      !OptNumber(o, "rate", 0, 1e12, &rate, false, &err, false) || !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false) ||
+      !OptNumber(o, "consumerCpu", -1, CPU_SETSIZE - 1, &ccpu, false, &err, false) || !OptNumber(o, "timeoutMs", 1, 3.6e6, &timeout, false, &err, false) ||
+      !OptNumber(o, "expect", 0, 4294967295.0, &expect, false, &err, false))
     return TypeErr(env, "bufferRunAsync: " + err);
   s.map_fd = static_cast<int>(map_fd);
   s.prog_fd = static_cast<int>(prog_fd);

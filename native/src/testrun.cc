@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "common.h"
 #include "object.h"
 
@@ -299,10 +300,7 @@ class TestRunWorker : public Napi::AsyncWorker {
   void OnOK() override {
     Napi::Env env = Env();
     if (err_) {
-      Napi::Error e = MakeErrno(env, err_, what_);
-      std::string log = LibbpfLog();
-      if (!log.empty()) e.Set("detail", log);
-      deferred_.Reject(e.Value());
+      deferred_.Reject(MakeErrno(env, err_, what_, log_).Value());
       return;
     }
     Napi::Object out = Napi::Object::New(env);
@@ -325,9 +323,11 @@ class TestRunWorker : public Napi::AsyncWorker {
   }
 
  private:
+  // Called on the worker thread: the libbpf log is per thread, so it is taken here, not in OnOK.
   void Fail(int err, const std::string& what) {
     err_ = err > 0 ? err : EINVAL;
     what_ = what;
+    log_ = LibbpfLog();
   }
 
   static Napi::Object ToJs(Napi::Env env, const Sample& s) {
@@ -354,32 +354,8 @@ class TestRunWorker : public Napi::AsyncWorker {
   bool stats_during_samples_ = false;
   int err_ = 0;
   std::string what_;
+  std::string log_;
 };
-
-Napi::Value TypeErr(Napi::Env env, const std::string& msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
-bool Num(Napi::Object o, const char* key, double lo, double hi, double* out, bool required, std::string* err) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined() || v.IsNull()) {
-    if (required) *err = std::string(key) + " is required";
-    return !required;
-  }
-  if (!v.IsNumber()) {
-    *err = std::string(key) + " must be a number";
-    return false;
-  }
-  double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
-    *err = std::string(key) + " must be an integer in [" + std::to_string(static_cast<long long>(lo)) + ", " +
-           std::to_string(static_cast<long long>(hi)) + "]";
-    return false;
-  }
-  *out = d;
-  return true;
-}
 
 bool Bytes(Napi::Object o, const char* key, std::vector<uint8_t>* out, std::string* err) {
   Napi::Value v = o.Get(key);
@@ -402,9 +378,9 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   RunSpec s;
   std::string err;
   double fd = 0, samples = 1, repeat = 0, target = 10e6;
-  if (!Num(o, "progFd", 0, 1 << 30, &fd, true, &err) || !Num(o, "samples", 1, 100000, &samples, false, &err) ||
-      !Num(o, "repeat", 0, static_cast<double>(kMaxRepeat), &repeat, false, &err) ||
-      !Num(o, "targetNs", 1000, 60e9, &target, false, &err) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
+  if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, &err, true) || !OptNumber(o, "samples", 1, 100000, &samples, false, &err, true) ||
+      !OptNumber(o, "repeat", 0, static_cast<double>(kMaxRepeat), &repeat, false, &err, true) ||
+      !OptNumber(o, "targetNs", 1000, 60e9, &target, false, &err, true) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
     return TypeErr(env, "testRunAsync: " + err);
   s.prog_fd = static_cast<int>(fd);
   s.samples = static_cast<uint32_t>(samples);

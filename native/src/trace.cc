@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "args.h"
 #include "common.h"
 #include "object.h"
 
@@ -97,48 +98,6 @@ std::string LastLogLine() {
   return nl == std::string::npos ? log : log.substr(nl + 1);
 }
 
-// The last `n` non-empty lines (the verifier's verdict is at the end of its log).
-std::string LastLines(const std::string& text, size_t n) {
-  std::vector<std::string> lines;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > pos) lines.push_back(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
-  std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); i++) out += (out.empty() ? "" : "\n") + lines[i];
-  return out;
-}
-
-bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out, bool optional = false) {
-  if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) {
-    if (optional) return true;
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
-    return false;
-  }
-  if (!info[i].IsString()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a string").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::String>().Utf8Value();
-  if (out->find('\0') != std::string::npos) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must not contain NUL").ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
-}
-
-bool ArgNumber(const Napi::CallbackInfo& info, size_t i, const char* what, double* out) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), std::string(what) + " must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  *out = info[i].As<Napi::Number>().DoubleValue();
-  return true;
-}
-
 // ---------------------------------------------------------------------------------------------- kinds
 
 enum class Kind { Tracepoint, RawTp, Kprobe, Kretprobe, KprobeMulti, Fentry, Fexit, Uprobe, Uretprobe };
@@ -183,41 +142,7 @@ bool TypeFits(const KindInfo& k, bpf_prog_type type, bpf_attach_type expected) {
 // the addon file was replaced after it was loaded (a rebuild), the mapping's /proc/self/map_files entry still
 // names the old inode, which is the code this process runs.
 int ResolveSelfTarget(uint32_t index, std::string* path, uint64_t* offset, std::string* why) {
-  const uintptr_t addr = reinterpret_cast<uintptr_t>(kTargets[index]);
-  std::string maps;
-  if (int err = ReadFile("/proc/self/maps", &maps)) {
-    *why = "cannot read /proc/self/maps";
-    return err;
-  }
-  size_t pos = 0;
-  while (pos < maps.size()) {
-    size_t end = maps.find('\n', pos);
-    if (end == std::string::npos) end = maps.size();
-    const std::string line = maps.substr(pos, end - pos);
-    pos = end + 1;
-    unsigned long start = 0, stop = 0, pgoff = 0;
-    char perms[8] = {0};
-    int path_at = 0;
-    if (sscanf(line.c_str(), "%lx-%lx %7s %lx %*s %*s %n", &start, &stop, perms, &pgoff, &path_at) < 4) continue;
-    if (addr < start || addr >= stop) continue;
-    std::string p = path_at > 0 ? line.substr(static_cast<size_t>(path_at)) : "";
-    while (!p.empty() && (p.back() == ' ' || p.back() == '\n')) p.pop_back();
-    if (p.empty() || p[0] != '/') {
-      *why = "the addon's code mapping has no file path";
-      return ENOENT;
-    }
-    const std::string deleted = " (deleted)";
-    if (p.size() > deleted.size() && p.compare(p.size() - deleted.size(), deleted.size(), deleted) == 0) {
-      char buf[96];
-      snprintf(buf, sizeof(buf), "/proc/%d/map_files/%lx-%lx", static_cast<int>(getpid()), start, stop);
-      p = buf;
-    }
-    *path = p;
-    *offset = addr - start + pgoff;
-    return 0;
-  }
-  *why = "no mapping in /proc/self/maps contains the trigger function";
-  return ENOENT;
+  return ResolveCodeAddress(reinterpret_cast<uintptr_t>(kTargets[index]), path, offset, why);
 }
 
 // ---------------------------------------------------------------------------------------------- attachments

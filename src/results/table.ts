@@ -1,9 +1,11 @@
-// One table renderer for every terminal table (suites' final tables, compare) and for markdown.
+// One table renderer for every terminal table (the suites' final tables, compare) and for markdown.
+// Widths ignore ANSI colour codes, so cells may be coloured.
 import type {ChalkInstance} from 'chalk'
 
 export interface TableOptions {
   align?: ('left' | 'right')[] // per column; default left
   format?: 'table' | 'markdown'
+  head?: (line: string) => string // style of the header line (bold, …)
 }
 
 const visible = (s: string) => s.replace(/\u001b\[[0-9;]*m/g, '')
@@ -21,7 +23,8 @@ export function renderTable(header: string[], rows: string[][], opts: TableOptio
     return align[i] === 'right' ? fill + s : s + fill
   }
   const line = (r: string[]) => r.map((c, i) => pad(c ?? '', i)).join('  ').trimEnd()
-  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+  const head = opts.head ?? ((x: string) => x)
+  return [head(line(header)), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }
 
 /** mean ± sd with a sensible number of digits for the magnitude. */

@@ -6,7 +6,6 @@ import {buildSpec, checkTools, runAccelerator, type AccelOutcome} from '../../su
 import {conclusions, renderTable, tableRows} from '../../suites/accelerator/report.js'
 import {DEFAULT_RATES, MODES} from '../../suites/accelerator/spec.js'
 import {makeChalk} from '../../doctor/render.js'
-import {InterruptedError} from '../../util/signals.js'
 import type {RunResult} from '../../results/store.js'
 
 export default class SuiteAccelerator extends BaseCommand {
@@ -55,10 +54,7 @@ Exit codes: 0 measured, 1 a case failed, 2 bad input, 3 not root, 4 the kernel c
       this.note(`accelerator: ${gate.verdict.text}`)
       outcome = await runAccelerator(spec, plan, {argv: this.argv, outDir: flags.out, gate, note: (l) => this.note(l), progress: true})
     } catch (error) {
-      const files = (error as {resultFiles?: {json: string}}).resultFiles
-      if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
-      if (error instanceof InterruptedError) return this.fail(error.message, error.exitCode)
-      return this.failWith(error)
+      return this.failSuite(error)
     }
     const failed = outcome.run.cases.filter((c) => c.status === 'failed').length
     if (!this.jsonEnabled()) {

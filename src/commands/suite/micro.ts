@@ -4,7 +4,6 @@ import {suiteFlags, suiteGate} from '../../suites/common.js'
 import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, runMicro, type MicroOutcome} from '../../suites/micro/index.js'
 import {renderBufferTable, renderNotes, renderRunTable} from '../../suites/micro/report.js'
 import {makeChalk} from '../../doctor/render.js'
-import {InterruptedError} from '../../util/signals.js'
 import type {RunResult} from '../../results/store.js'
 
 export default class SuiteMicro extends BaseCommand {
@@ -44,10 +43,7 @@ Exit codes: 0 measured, 1 a test failed, 2 bad input (suite file, flags), 3 not 
       this.note(`micro: ${suite.tests.length} tests from ${suite.file}${suite.notSelected ? ` (${suite.notSelected} not selected)` : ''}`)
       outcome = await runMicro(suite, {argv: this.argv, outDir: flags.out, gate, progress: flags.progress, stats: flags['bpf-stats'] as 'proof' | 'samples'})
     } catch (error) {
-      const files = (error as {resultFiles?: {json: string}}).resultFiles
-      if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
-      if (error instanceof InterruptedError) return this.fail(error.message, error.exitCode)
-      return this.failWith(error)
+      return this.failSuite(error)
     }
     const failed = outcome.run.cases.filter((c) => c.status === 'failed').length
     const chalk = makeChalk()

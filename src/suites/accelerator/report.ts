@@ -2,6 +2,7 @@
 // params), the impact of each mode against the kernel baseline (Welch's t-test), the final table and
 // the CSV of every run.
 import type {CaseResult} from '../../results/store.js'
+import {renderTable as renderRows} from '../../results/table.js'
 import {toCsv} from '../../results/store.js'
 import {describeImpact, summarize, welch, type Welch} from '../../results/stats.js'
 import {measuredCase} from '../common.js'
@@ -191,21 +192,20 @@ export function tableRows(buckets: Bucket[]): TableRow[] {
 export function renderTable(rows: TableRow[], opts: {color?: (s: string, kind: 'bad' | 'dim' | 'head') => string} = {}): string {
   const c = opts.color ?? ((s: string) => s)
   const head = ['Configuration', 'n', 'Bitrate (Mbit/s)', 'Loss', 'Latency P99', 'CPU ns/pkt', 'Impact vs baseline', 'significant?']
-  const cells = (r: TableRow) => [r.configuration, String(r.n), r.bitrate, r.loss, r.latencyP99, r.cpu, r.impact, r.significant]
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => cells(r)[i].length)))
-  const line = (xs: string[]) => xs.map((x, i) => x.padEnd(widths[i])).join('  ').trimEnd()
-  const out: string[] = [c(line(head), 'head'), '-'.repeat(widths.reduce((a, b) => a + b + 2, -2))]
+  const body: string[][] = []
+  const notes = new Map<number, string>() // body row → the note printed under it, outside the columns
   let last = ''
   for (const r of rows) {
     if (r.point !== last) {
-      out.push(c(r.point, 'head'))
+      body.push([c(r.point, 'head'), ...head.slice(1).map(() => '')])
       last = r.point
     }
-    const text = `  ${line(cells(r)).slice(0)}`
-    out.push(r.status === 'failed' ? c(text, 'bad') : r.status === 'skipped' ? c(text, 'dim') : text)
-    if (r.note) out.push(c(`      ${r.note}`, r.status === 'failed' ? 'bad' : 'dim'))
+    const paint = (x: string) => (r.status === 'failed' ? c(x, 'bad') : r.status === 'skipped' ? c(x, 'dim') : x)
+    body.push([`  ${r.configuration}`, String(r.n), r.bitrate, r.loss, r.latencyP99, r.cpu, r.impact, r.significant].map(paint))
+    if (r.note) notes.set(body.length - 1, c(`      ${r.note}`, r.status === 'failed' ? 'bad' : 'dim'))
   }
-  return out.join('\n')
+  const lines = renderRows(head, body, {head: (x) => c(x, 'head')}).split('\n')
+  return [...lines.slice(0, 2), ...lines.slice(2).flatMap((l, k) => (notes.has(k) ? [l, notes.get(k)!] : [l]))].join('\n')
 }
 
 /** The closing words: which cases the generator limited, what that means here. */

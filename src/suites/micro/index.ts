@@ -3,11 +3,11 @@
 // the user's). Tests run in file order, grouped for the progress display; each result is judged (return
 // value, bpf_stats proof, every buffer event accounted for). An interrupt keeps the samples taken so far
 // in a result file marked incomplete.
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+import {Listr} from 'listr2'
 import {writeAtomic, type RunResult} from '../../results/store.js'
 import {InterruptedError, withSignals} from '../../util/signals.js'
 import {loadNative, type Native} from '../../native.js'
-import {finishRun, newRun, type Gate} from '../common.js'
+import {finishRun, newRun, stderrListrOptions, type Gate} from '../common.js'
 import {runBufferTest, type BufferOutcome} from './buffers.js'
 import {bufferCases, buffersCsv, durationsCsv, runCases} from './report.js'
 import {runTests, type RunOutcome} from './runner.js'
@@ -116,8 +116,6 @@ async function withProgress(
   runGroup: (tests: MicroTest[], signal: AbortSignal, show: (line: string) => void) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
-  const tty = Boolean(process.stderr.isTTY)
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
   const list = new Listr(
     groups.map((g) => ({
       title: `${g.group} (${g.tests.length} test${g.tests.length === 1 ? '' : 's'})`,
@@ -129,16 +127,7 @@ async function withProgress(
         })
       },
     })),
-    {
-      concurrent: false,
-      exitOnError: true,
-      registerSignalListeners: false, // SIGINT/SIGTERM: withSignals stops between tests and keeps the samples
-      renderer: 'default',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: !tty,
-      rendererOptions: {logger, collapseSkips: false},
-      fallbackRendererOptions: {logger},
-    },
+    stderrListrOptions(),
   )
   await list.run()
 }

@@ -2,6 +2,7 @@
 // params), the bpf_performance-style CSV (Timestamp, Test, Average Duration (ns), CPU i Duration (ns)),
 // a second CSV for the ring/perf buffer figures, and the terminal tables.
 import type {CaseResult} from '../../results/store.js'
+import {renderTable} from '../../results/table.js'
 import {toCsv} from '../../results/store.js'
 import {summarize, type Summary} from '../../results/stats.js'
 import {measuredCase} from '../common.js'
@@ -189,15 +190,6 @@ function formatCount(x: number | undefined): string {
   return x.toFixed(0)
 }
 
-function pad(rows: string[][], paint: Paint, head = true): string[] {
-  // widths without ANSI escapes
-  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '')
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => strip(r[i] ?? '').length)))
-  return rows.map((r, k) => {
-    const line = r.map((cell, i) => cell + ' '.repeat(widths[i] - strip(cell).length)).join('  ').trimEnd()
-    return head && k === 0 ? paint.head(line) : line
-  })
-}
 
 const pm = (s: Summary | undefined, fmt: (x: number) => string) => (s ? `${fmt(s.mean)} ± ${s.n > 1 ? fmt(s.halfWidth).replace(/ (ns|µs|ms|s)$/, '') : '?'}` : '—')
 
@@ -230,7 +222,7 @@ export function renderRunTable(outcomes: RunOutcome[], baseline: string | undefi
       status,
     ])
   }
-  return pad(rows, paint).join('\n')
+  return renderTable(rows[0], rows.slice(1), {head: paint.head})
 }
 
 export function renderBufferTable(outcomes: BufferOutcome[], paint: Paint = plain): string {
@@ -258,7 +250,7 @@ export function renderBufferTable(outcomes: BufferOutcome[], paint: Paint = plai
       acc,
     ])
   }
-  return pad(rows, paint).join('\n')
+  return renderTable(rows[0], rows.slice(1), {head: paint.head})
 }
 
 /** Lines under the tables: failures (with the verifier's last lines), skips, notes. */

@@ -1,10 +1,10 @@
 // Progress of the tracing suite's layers with listr2, on stderr (stdout keeps the tables or the --json document).
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+import {Listr} from 'listr2'
+import {stderrListrOptions} from '../common.js'
 import type {TracingSession} from './index.js'
 
 export async function progressRunner(session: TracingSession, signal: AbortSignal): Promise<void> {
   const tty = Boolean(process.stderr.isTTY)
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
   const list = new Listr(
     session.tasks().map((t) => ({
       title: t.title,
@@ -21,16 +21,7 @@ export async function progressRunner(session: TracingSession, signal: AbortSigna
         })
       },
     })),
-    {
-      concurrent: false,
-      exitOnError: true,
-      registerSignalListeners: false,
-      renderer: 'default',
-      fallbackRenderer: 'simple',
-      fallbackRendererCondition: !tty,
-      rendererOptions: {logger, collapseSkips: false},
-      fallbackRendererOptions: {logger},
-    },
+    stderrListrOptions(),
   )
   await list.run()
 }

@@ -1,13 +1,9 @@
 // The tracing suite's tables: ns per event (with bpf_stats and what bpf_stats costs), the seed-003 scenarios,
 // and the seed-001 workload tables (Configuration, Bitrate ±, Transfer ±, Samples; impact and significance).
 import type {Summary} from '../../results/stats.js'
+import {renderTable} from '../../results/table.js'
 import type {TracingReport} from './index.js'
 
-function table(header: string[], rows: string[][]): string {
-  const w = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
-  const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : (c ?? '').padEnd(w[i]))).join('  ').trimEnd()
-  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n')
-}
 
 const pm = (s: Summary | undefined, d = 1) => (s ? `${s.mean.toFixed(d)}±${s.sd.toFixed(d)}` : '-')
 const ci = (s: Summary | undefined, d = 1) => (s && s.n > 1 ? `${s.mean >= 0 ? '+' : ''}${s.mean.toFixed(d)} ±${s.halfWidth.toFixed(d)}` : '-')
@@ -25,7 +21,7 @@ export function renderTracing(r: TracingReport): string {
     out.push(`PER-EVENT COST — trigger thread pinned to CPU ${ev.cpu}${ev.realtime ? ', SCHED_FIFO' : ev.realtimeError ? ` (SCHED_FIFO refused: ${ev.realtimeError})` : ''}; baseline per trigger: ${base.join(', ') || '-'}`)
     out.push('ns added per event = ns(trigger with program) - ns(trigger without), paired with the baselines around it; 95% CI')
     out.push(
-      table(
+      renderTable(
         ['Configuration', 'Target', 'ns/trigger', 'Added ns (95% CI)', 'Program ns/run (bpf_stats)', 'Samples', 'Precise', 'Verdict'],
         ev.rows.map((x) => [
           x.id,
@@ -44,7 +40,7 @@ export function renderTracing(r: TracingReport): string {
     if (ev.statsCost.length > 0) {
       out.push('')
       out.push('COST OF bpf_stats (kernel.bpf_stats_enabled / BPF_ENABLE_STATS): stats-on minus stats-off, paired by round')
-      out.push(table(['Configuration', 'Extra ns per event (95% CI)', 'Samples', 'Verdict'], ev.statsCost.map((c) => [`${c.kind}/${c.body}`, ci(c.summary), String(c.samples.length), c.verdict])))
+      out.push(renderTable(['Configuration', 'Extra ns per event (95% CI)', 'Samples', 'Verdict'], ev.statsCost.map((c) => [`${c.kind}/${c.body}`, ci(c.summary), String(c.samples.length), c.verdict])))
     }
   }
   const sc = r.scenarios
@@ -52,7 +48,7 @@ export function renderTracing(r: TracingReport): string {
     if (out.length) out.push('')
     out.push(`GLOBAL SYSCALL TRACEPOINT (raw_syscalls/sys_enter) — cost to a process it does NOT trace (traced pid ${sc.tracedPid})`)
     out.push(
-      table(
+      renderTable(
         ['Configuration', 'ns/syscall', 'Syscalls/s (M)', 'Samples', 'Impact on syscall rate vs no tracing', 'Evidence'],
         sc.rows.map((x) => [
           x.title,
@@ -70,7 +66,7 @@ export function renderTracing(r: TracingReport): string {
     if (out.length) out.push('')
     out.push(`WORKLOAD — iperf3 -u -l 64 -P ${wl.streams} -b 1G, ${wl.duration} s per run, programs on the server's receive path`)
     out.push(
-      table(
+      renderTable(
         ['Configuration', 'Target', 'Bitrate (Mbps)', 'Transfer (MB)', 'Samples'],
         wl.rows.map((x) => [x.id, x.target ?? '-', x.status === 'failed' && !x.bitrateSummary ? `FAILED: ${x.reason}` : pm(x.bitrateSummary), pm(x.transferSummary), String(x.bitrate.length)]),
       ),
@@ -79,7 +75,7 @@ export function renderTracing(r: TracingReport): string {
     out.push('PERFORMANCE IMPACT vs BASELINE (Welch\'s t-test; "no significant difference" where p ≥ 0.05)')
     out.push(rule)
     out.push(
-      table(
+      renderTable(
         ['Configuration', 'Bitrate impact', 'Transfer impact', 'Evidence'],
         wl.rows.filter((x) => x.id !== 'baseline').map((x) => [x.id, x.status === 'failed' ? `FAILED: ${x.reason}` : x.bitrateVerdict, x.transferVerdict, x.proof]),
       ),

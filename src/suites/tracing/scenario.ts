@@ -1,3 +1,4 @@
+import type {EventOptions} from './event.js'
 // Layer 3 (seed 003): a global syscall tracepoint (raw_syscalls/sys_enter) taxes every process, also those it
 // does not trace. The trigger thread is such a process: it calls getpgid in a loop while a program on the
 // tracepoint traces another pid, filtering it in the kernel (trc_scn_kfilter) or sending every syscall of
@@ -48,18 +49,9 @@ export interface ScenarioLayer {
   interrupted: boolean
 }
 
-export interface ScenarioOptions {
-  repeat: number
-  warmup: number
-  sampleMs: number
-  chunks: number
-  cpu: number
-  realtime: boolean
-  maxCv: number
+export interface ScenarioOptions extends EventOptions {
   /** The pid the programs trace (never this process): init by default. */
   tracedPid?: number
-  signal?: AbortSignal
-  progress?: (line: string) => void
 }
 
 const median = (xs: number[]) => {
