@@ -20,6 +20,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const rounds = Number(process.argv[2] ?? 3)
 const runs = Number(process.argv[3] ?? 3)
 const seconds = Number(process.argv[4] ?? 2)
+// further arguments go to the suite unchanged (e.g. --probe-interval 0 to see what the latency probe costs)
+const extra = process.argv.slice(5)
 const {summarize, welch} = await import(join(root, 'dist/results/stats.js'))
 
 const POINTS = [
@@ -67,7 +69,7 @@ function byHand() {
 function throughSuite() {
   const dir = mkdtempSync(join(tmpdir(), 'ebp-acc-bench-'))
   try {
-    const r = ebpfperf(['suite', 'accelerator', '--modes', 'kernel', '--protocols', 'tcp,udp', '--rates', 'max', '--repeat', String(runs), '--time', String(seconds), '--json', '--out', dir])
+    const r = ebpfperf(['suite', 'accelerator', '--modes', 'kernel', '--protocols', 'tcp,udp', '--rates', 'max', '--repeat', String(runs), '--time', String(seconds), '--json', '--out', dir, ...extra])
     if (r.status !== 0 && r.status !== 1) must(r, 'ebpfperf suite accelerator')
     const doc = JSON.parse(r.stdout)
     const get = (id) => doc.cases.find((c) => c.id === id)?.samples ?? []

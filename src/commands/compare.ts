@@ -9,7 +9,7 @@ export default class Compare extends BaseCommand {
   static summary = 'Compare result files (or folders): per case the change, its 95% CI, p-value and a verdict; a CI gate.'
   static description = `Cases are matched by suite, id and parameters. Several base runs pool their samples (the history baseline,
 never including the candidate). Verdicts: regression, improvement, no significant difference (Welch p ≥ 0.05), too noisy
-to tell (CV above --noise). Exit 1 when a significant regression exceeds --threshold; 2 for bad input.`
+to tell (CV above --noise). Exit 1 when a regression lies beyond --threshold with its whole 95% CI; 2 for bad input.`
 
   static examples = ['<%= config.bin %> compare results/old results/new', '<%= config.bin %> compare base.json cand.json --format markdown', '<%= config.bin %> compare --history results --threshold 3%']
   static enableJsonFlag = true
@@ -20,7 +20,7 @@ to tell (CV above --noise). Exit 1 when a significant regression exceeds --thres
 
   static flags = {
     history: Flags.string({description: 'folder of runs: the newest run of each suite against all the earlier ones'}),
-    threshold: Flags.string({default: '5%', description: 'a significant regression beyond this fails the gate (exit 1)'}),
+    threshold: Flags.string({default: '5%', description: 'a regression whose whole 95% CI lies beyond this fails the gate (exit 1)'}),
     noise: Flags.string({default: '10%', description: 'coefficient of variation above which a case is "too noisy to tell"'}),
     format: Flags.string({options: ['table', 'markdown', 'json'], default: 'table', description: 'markdown: to paste into a pull request'}),
   }

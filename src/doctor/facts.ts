@@ -57,7 +57,18 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   // time is the kernel tearing an attachment down); evaluation then reads the results.
   const memo = new Map<string, ProbeResult>()
   const specs = [...new Set(profiles.flatMap((p) => p.checks.flatMap((c) => c.probe)))]
-  const probing = native ? Promise.all(specs.map(async (s) => memo.set(s, await native!.probeAsync(parseProbeSpec(s))))) : undefined
+  // Probes that patch kernel text (kprobes, trampolines) go one at a time: run together they can stall a
+  // small machine for minutes (seen as soft lockups in a 2-vCPU emulated guest); the others overlap.
+  const patchesText = (s: string) => /^attach:(kprobe|kretprobe|kprobe\.multi|fentry|fexit|lsm)$/.test(s)
+  const probeOne = async (s: string) => {
+    memo.set(s, await native!.probeAsync(parseProbeSpec(s)))
+  }
+  const probing = native
+    ? Promise.all([
+        ...specs.filter((s) => !patchesText(s)).map(probeOne),
+        specs.filter(patchesText).reduce((chain, s) => chain.then(() => probeOne(s)), Promise.resolve()),
+      ])
+    : undefined
   const probe = (spec: string): ProbeResult | undefined => {
     if (!native) return undefined
     let r = memo.get(spec)

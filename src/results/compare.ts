@@ -152,7 +152,10 @@ function compareCase(suite: string, baseSamples: number[], c: CaseResult, thresh
   if (B.cv > noiseLimit || C.cv > noiseLimit) verdict = 'too noisy to tell'
   else if (!w.significant) verdict = 'no significant difference'
   else verdict = worse ? 'regression' : 'improvement'
-  const gate = verdict === 'regression' && Math.abs(w.relative) > threshold
+  // The gate asks for a regression significantly beyond the threshold: the whole 95% CI of the change must
+  // lie past it (a point estimate just over 5% with a CI reaching back to 1% is not enough to fail CI).
+  const nearest = c.higherIsBetter ? -w.ci95[1] : w.ci95[0] // the CI bound closest to "no change", made positive when worse
+  const gate = verdict === 'regression' && B.mean !== 0 && nearest / Math.abs(B.mean) > threshold
   return {...common, base: pick(B), candidate: pick(C), change: w.diff, relative: w.relative, ci95: w.ci95, p: w.p, verdict, gate}
 }
 

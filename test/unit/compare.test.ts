@@ -67,6 +67,17 @@ describe('compare', () => {
     expect(j.cases.find((c: {id: string}) => c.id === 'map/hash/read')).to.include({verdict: 'regression', gate: true})
   })
 
+  it('the gate needs the whole CI beyond the threshold: a 6% point estimate whose CI reaches 2% does not fail', () => {
+    const b = run('2026-11-01T00:00:00Z', {x: 100})
+    b.cases[0].samples = [96, 104, 98, 102, 100, 97, 103]
+    const c = run('2026-11-02T00:00:00Z', {x: 106})
+    c.cases[0].samples = [101, 111, 104, 108, 106, 103, 109]
+    const cmp = compareRuns([b], [c])
+    expect(cmp.cases[0]).to.include({verdict: 'regression', gate: false})
+    expect(cmp.cases[0].relative).to.be.closeTo(0.06, 0.001)
+    expect(cmp.exitCode).to.equal(0)
+  })
+
   it('too noisy to tell instead of a false effect', () => {
     const noisy = run('2026-11-04T00:00:00Z', {baseline: 10})
     noisy.cases[0].samples = [5, 15, 8, 13, 10, 20, 4]
