@@ -149,9 +149,10 @@ function compareCase(suite: string, baseSamples: number[], c: CaseResult, thresh
   const w = welch(baseSamples, c.samples)
   const worse = c.higherIsBetter ? w.relative < 0 : w.relative > 0
   let verdict: CompareVerdict
-  if (B.cv > noiseLimit || C.cv > noiseLimit) verdict = 'too noisy to tell'
-  else if (!w.significant) verdict = 'no significant difference'
-  else verdict = worse ? 'regression' : 'improvement'
+  // Welch already weighs the variance: a significant change is real even from noisy samples; only when
+  // it is not significant does noise decide between "no difference" and "cannot tell".
+  if (w.significant) verdict = worse ? 'regression' : 'improvement'
+  else verdict = B.cv > noiseLimit || C.cv > noiseLimit ? 'too noisy to tell' : 'no significant difference'
   // The gate asks for a regression significantly beyond the threshold: the whole 95% CI of the change must
   // lie past it (a point estimate just over 5% with a CI reaching back to 1% is not enough to fail CI).
   const nearest = c.higherIsBetter ? -w.ci95[1] : w.ci95[0] // the CI bound closest to "no change", made positive when worse
