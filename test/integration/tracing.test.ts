@@ -151,7 +151,7 @@ describe('suite tracing (real kernel)', function () {
         this.skip()
       }
       const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
-      const r = cli(['--quick', '--layers', 'event,scenarios', '--attach', 'tracepoint,raw_tracepoint', '--body', 'null', '--stats', 'on', '--out', out])
+      const r = cli(['--quick', '--no-mount-tracefs', '--layers', 'event,scenarios', '--attach', 'tracepoint,raw_tracepoint', '--body', 'null', '--stats', 'on', '--out', out])
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.match(/SKIPPED\n {2}tracepoint: .*tracefs.*ebpfperf doctor --fix/)
       const [doc] = results(out)
@@ -160,6 +160,20 @@ describe('suite tracing (real kernel)', function () {
       expect(cases.find((c) => c.id === 'skipped/scenarios/syscall tracepoint scenarios')?.reason).to.match(/tracefs/)
       expect(cases.find((c) => c.id === 'event/raw_tracepoint/null/stats-on')?.status).to.equal('ok')
       expect(tracefsMounted(), 'the suite mounted nothing').to.equal(false)
+    })
+
+    it('by default mounts a missing tracefs for the run, measures tracepoint, and unmounts it after', function () {
+      if (tracefsMounted()) {
+        console.log('      skipped: tracefs is mounted (by someone else): cannot check the mount-for-the-run case')
+        this.skip()
+      }
+      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const r = cli(['--quick', '--layers', 'event', '--attach', 'tracepoint', '--body', 'null', '--stats', 'off', '--out', out])
+      expect(r.code, r.stderr).to.equal(0)
+      expect(r.stdout).to.match(/mounted tracefs on \/sys\/kernel\/tracing for the run; unmounted after/)
+      const [doc] = results(out)
+      expect((doc.cases as Case[]).find((c) => c.id === 'event/tracepoint/null/stats-off')?.status).to.equal('ok')
+      expect(tracefsMounted(), 'put back as it was').to.equal(false)
     })
 
     it('--quick measures tracepoint, raw tracepoint, uprobe and uretprobe, proves each program fired, and skips the rest with reasons', function () {

@@ -146,13 +146,13 @@ export class TracingSession {
       const r = await run('mount', ['-t', 'tracefs', 'nodev', MOUNTS.tracefs.where])
       if (r.failed) throw new Error(`mounting tracefs: ${r.stderr}`)
       this.mountedTracefs = MOUNTS.tracefs.where
-      this.notes.push(`mounted tracefs on ${MOUNTS.tracefs.where} for the run (--mount-tracefs); unmounted after`)
+      this.notes.push(`mounted tracefs on ${MOUNTS.tracefs.where} for the run; unmounted after (--no-mount-tracefs to leave it alone)`)
     }
     const gate = await suiteGate('tracing')
     const why = (c: string) => {
       const r = gate.skipped.get(c)
       if (!r) return undefined
-      return /tracefs/.test(r) ? `${r} (fix: ebpfperf doctor --fix, or: ${MOUNTS.tracefs.fix}, or rerun with --mount-tracefs)` : r
+      return /tracefs/.test(r) ? `${r} (fix: ebpfperf doctor --fix, or: ${MOUNTS.tracefs.fix}, or rerun without --no-mount-tracefs)` : r
     }
     const allKinds = [...new Set(bodies.flatMap((b) => b.kinds))]
     for (const k of allKinds) {
