@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 
+#include "args.h"
 #include "common.h"
 #include "netattach.h"
 #include "object.h"
@@ -21,21 +22,17 @@
 namespace {
 
 using ebp::ProbeResult;
-
-Napi::Value ThrowType(Napi::Env env, const std::string& message) {
-  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
+using ebp::TypeErr;
 
 // A non-negative integer that fits in 32 bits, else a TypeError.
 bool GetU32(const Napi::CallbackInfo& info, size_t i, const char* name, uint32_t* out) {
   if (info.Length() <= i || !info[i].IsNumber()) {
-    ThrowType(info.Env(), std::string(name) + " must be a number");
+    TypeErr(info.Env(), std::string(name) + " must be a number");
     return false;
   }
   double v = info[i].As<Napi::Number>().DoubleValue();
   if (!std::isfinite(v) || v < 0 || v > 4294967295.0 || std::floor(v) != v) {
-    ThrowType(info.Env(), std::string(name) + " must be an integer between 0 and 2^32-1");
+    TypeErr(info.Env(), std::string(name) + " must be an integer between 0 and 2^32-1");
     return false;
   }
   *out = static_cast<uint32_t>(v);
@@ -106,22 +103,22 @@ Napi::Value ProbeHelper(const Napi::CallbackInfo& info) {
 bool AttachArgs(const Napi::CallbackInfo& info, size_t i, std::string* kind, std::string* target) {
   Napi::Env env = info.Env();
   if (info.Length() <= i || !info[i].IsString()) {
-    ThrowType(env, std::string("kind must be one of ") + ebp::AttachKindList());
+    TypeErr(env, std::string("kind must be one of ") + ebp::AttachKindList());
     return false;
   }
   *kind = info[i].As<Napi::String>().Utf8Value();
   if (!ebp::IsAttachKind(*kind)) {
-    ThrowType(env, "unknown attach kind '" + *kind + "'; expected one of " + ebp::AttachKindList());
+    TypeErr(env, "unknown attach kind '" + *kind + "'; expected one of " + ebp::AttachKindList());
     return false;
   }
   if (info.Length() > i + 1 && !info[i + 1].IsUndefined() && !info[i + 1].IsNull()) {
     if (!info[i + 1].IsString()) {
-      ThrowType(env, "target must be a string when given");
+      TypeErr(env, "target must be a string when given");
       return false;
     }
     *target = info[i + 1].As<Napi::String>().Utf8Value();
     if (target->find('\0') != std::string::npos) {
-      ThrowType(env, "target must not contain NUL");
+      TypeErr(env, "target must not contain NUL");
       return false;
     }
   }
@@ -139,7 +136,7 @@ Napi::Value ProbeAttach(const Napi::CallbackInfo& info) {
 // undefined). Resolves with the same object the synchronous probes return.
 Napi::Value ProbeAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsString()) return ThrowType(env, "op must be prog, map, helper or attach");
+  if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "op must be prog, map, helper or attach");
   const std::string op = info[0].As<Napi::String>().Utf8Value();
   std::function<ProbeResult()> probe;
   uint32_t a = 0, b = 0;
@@ -155,7 +152,7 @@ Napi::Value ProbeAsync(const Napi::CallbackInfo& info) {
     if (!AttachArgs(info, 1, &kind, &target)) return env.Undefined();
     probe = [kind, target] { return ebp::ProbeAttach(kind, target); };
   } else {
-    return ThrowType(env, "op must be prog, map, helper or attach, not '" + op + "'");
+    return TypeErr(env, "op must be prog, map, helper or attach, not '" + op + "'");
   }
   auto* worker = new ProbeWorker(env, std::move(probe));
   Napi::Promise promise = worker->Promise();

@@ -6,12 +6,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/utsname.h>
+#include <sched.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace ebp {
@@ -369,6 +372,38 @@ int ResolveCodeAddress(uintptr_t addr, std::string* path, uint64_t* offset, std:
   }
   *why = "no mapping in /proc/self/maps contains the address";
   return ENOENT;
+}
+
+uint64_t MonoNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+int PinThisThread(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  if (sched_setaffinity(0, sizeof(set), &set)) return errno;
+  if (sched_getcpu() != cpu) return EAGAIN;
+  return 0;
+}
+
+int RunPinned(int cpu, const std::function<void()>& fn) {
+  int pin_err = 0;
+  std::thread t([&] {
+    pin_err = PinThisThread(cpu);
+    if (!pin_err) fn();
+  });
+  t.join();
+  return pin_err;
+}
+
+int GetProgInfo(int fd, bpf_prog_info* out) {
+  std::memset(out, 0, sizeof(*out));
+  uint32_t len = sizeof(*out);
+  return bpf_obj_get_info_by_fd(fd, out, &len) ? errno : 0;
 }
 
 }  // namespace ebp

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 
 namespace ebp {
@@ -135,6 +136,15 @@ uint32_t RunningKernelVersionCode();
 
 // File and file offset of the code at `addr` in this process (for uprobes). Returns 0 or errno (*why says why).
 int ResolveCodeAddress(uintptr_t addr, std::string* path, uint64_t* offset, std::string* why);
+
+// CLOCK_MONOTONIC in ns (the clock bpf_ktime_get_ns reads).
+uint64_t MonoNs();
+// Pins the calling thread to `cpu`; 0 or errno. Checks with sched_getcpu that it moved.
+int PinThisThread(int cpu);
+// Runs fn on a new thread pinned to `cpu` and waits for it; returns the pin error (fn does not run then).
+int RunPinned(int cpu, const std::function<void()>& fn);
+// bpf_obj_get_info_by_fd for a program: 0 or errno.
+int GetProgInfo(int fd, bpf_prog_info* out);
 
 // Reads a whole (small or /proc) file. Returns 0 or errno.
 int ReadFile(const std::string& path, std::string* out);

@@ -201,10 +201,8 @@ Napi::Value ProgInfo(const Napi::CallbackInfo& info) {
   int64_t fd;
   if (!ArgInt(info, 0, "fd", &fd)) return info.Env().Undefined();
   bpf_prog_info pi;
-  std::memset(&pi, 0, sizeof(pi));
-  uint32_t len = sizeof(pi);
-  if (bpf_obj_get_info_by_fd(static_cast<int>(fd), &pi, &len)) {
-    ThrowErrno(info.Env(), errno, "bpf_obj_get_info_by_fd");
+  if (int err = GetProgInfo(static_cast<int>(fd), &pi)) {
+    ThrowErrno(info.Env(), err, "bpf_obj_get_info_by_fd");
     return info.Env().Undefined();
   }
   Napi::Object o = Napi::Object::New(info.Env());

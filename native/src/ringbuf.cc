@@ -229,9 +229,8 @@ class BufferWorker : public Napi::AsyncWorker {
     int n = pb ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
     if (s_.perf && n >= 0) {
       for (auto& p : producers_) {
-        int pin = 0, rc = 0;
-        std::thread t([&] {
-          if ((pin = PinThisThread(p.cpu))) return;
+        int rc = 0;
+        int pin = RunPinned(p.cpu, [&] {
           auto opts = MakeOpts<bpf_test_run_opts>();
           opts.data_in = s_.data.data();
           opts.data_size_in = static_cast<uint32_t>(s_.data.size());
@@ -239,7 +238,6 @@ class BufferWorker : public Napi::AsyncWorker {
           rc = bpf_prog_test_run_opts(s_.flush_fd, &opts) ? errno : 0;
           if (!rc && opts.retval != s_.expect) rc = ENOSPC;
         });
-        t.join();
         if (pin || rc) {
           if (pb) perf_buffer__free(pb);
           return Fail(pin ? pin : rc, "flush marker on CPU " + std::to_string(p.cpu));

@@ -37,22 +37,6 @@
 
 namespace ebp {
 
-uint64_t MonoNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-int PinThisThread(int cpu) {
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return EINVAL;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  if (sched_setaffinity(0, sizeof(set), &set)) return errno;
-  if (sched_getcpu() != cpu) return EAGAIN;
-  return 0;
-}
-
 namespace {
 
 constexpr uint64_t kMaxRepeat = 0x7fffffff;  // opts.repeat is an int
@@ -100,9 +84,7 @@ struct Failure {
 
 bool ProgCounters(int fd, uint64_t* run_cnt, uint64_t* run_time_ns) {
   bpf_prog_info info;
-  std::memset(&info, 0, sizeof(info));
-  uint32_t len = sizeof(info);
-  if (bpf_obj_get_info_by_fd(fd, &info, &len)) return false;
+  if (GetProgInfo(fd, &info)) return false;
   *run_cnt = info.run_cnt;
   *run_time_ns = info.run_time_ns;
   return true;
@@ -161,17 +143,6 @@ int RunOnce(const RunSpec& s, int cpu, uint64_t repeat, Sample* out, std::string
   out->run_cnt = cnt1 - cnt0;
   out->run_time_ns = time1 - time0;
   return 0;
-}
-
-// Runs fn on a new thread pinned to cpu; returns the pin error (fn does not run then).
-int OnCpu(int cpu, const std::function<void()>& fn) {
-  int pin_err = 0;
-  std::thread t([&] {
-    pin_err = PinThisThread(cpu);
-    if (!pin_err) fn();
-  });
-  t.join();
-  return pin_err;
 }
 
 // Time per iteration as the measurement sees it: the kernel's own timer in mode repeat (it leaves out
@@ -239,7 +210,7 @@ class TestRunWorker : public Napi::AsyncWorker {
     for (auto& rep : reports_) {
       std::string what;
       int err = 0;
-      int pin = OnCpu(rep.cpu, [&] { err = Calibrate(spec_, rep.cpu, &rep, &what); });
+      int pin = RunPinned(rep.cpu, [&] { err = Calibrate(spec_, rep.cpu, &rep, &what); });
       if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
       if (err) return Fail(err, what);
     }
@@ -252,7 +223,7 @@ class TestRunWorker : public Napi::AsyncWorker {
           std::string what;
           int err = 0;
           Sample smp;
-          int pin = OnCpu(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &smp, &what); });
+          int pin = RunPinned(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &smp, &what); });
           if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
           if (err) return Fail(err, what);
           rep.samples.push_back(smp);
@@ -289,7 +260,7 @@ class TestRunWorker : public Napi::AsyncWorker {
         if (!proof_stats.valid()) return Fail(errno, "bpf_enable_stats(BPF_STATS_RUN_TIME)");
         std::string what;
         int err = 0;
-        int pin = OnCpu(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &rep.proof, &what); });
+        int pin = RunPinned(rep.cpu, [&] { err = RunOnce(spec_, rep.cpu, rep.repeat, &rep.proof, &what); });
         if (pin) return Fail(pin, "pinning a thread to CPU " + std::to_string(rep.cpu) + " (sched_setaffinity)");
         if (err) return Fail(err, what);
         rep.has_proof = true;

@@ -14,9 +14,4 @@ void RegisterTestrunFunctions(Napi::Env env, Napi::Object exports);
 // bufferRunAsync.
 void RegisterRingbufFunctions(Napi::Env env, Napi::Object exports);
 
-// Shared by both: CLOCK_MONOTONIC in ns (the clock bpf_ktime_get_ns reads).
-uint64_t MonoNs();
-// Pins the calling thread to `cpu`; 0 or errno. Checks with sched_getcpu that it moved.
-int PinThisThread(int cpu);
-
 }  // namespace ebp

@@ -79,12 +79,6 @@ namespace {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-uint64_t NowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 uint64_t ThreadCpuNs() {
   struct timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -269,9 +263,7 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
     maps.Set(i++, mo);
   }
   bpf_prog_info pi;
-  std::memset(&pi, 0, sizeof(pi));
-  uint32_t len = sizeof(pi);
-  bpf_obj_get_info_by_fd(bpf_program__fd(prog), &pi, &len);
+  GetProgInfo(bpf_program__fd(prog), &pi);  // on failure pi stays zeroed: progId 0 means "unknown"
   uint32_t handle;
   {
     std::lock_guard<std::mutex> lock(g_att_mutex);
@@ -506,10 +498,7 @@ class TriggerThread {
 
  private:
   void Main() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(cpu_, &set);
-    int err = sched_setaffinity(0, sizeof(set), &set) ? errno : 0;
+    int err = PinThisThread(cpu_);
     if (!err && realtime_) {
       // SCHED_FIFO priority 1: other tasks on this CPU wait while a loop runs (the thread sleeps between jobs;
       // the kernel's RT throttling still leaves them 5% of every second)
@@ -553,14 +542,14 @@ class TriggerThread {
     job->cpu_before = sched_getcpu();
     uint64_t sink = 0;
     for (uint32_t c = 0; c < chunks; c++) {
-      const uint64_t t0 = NowNs();
+      const uint64_t t0 = MonoNs();
       if (job->kind == TriggerKind::Syscall) {
         for (uint64_t i = 0; i < per; i++) sink += static_cast<uint64_t>(syscall(__NR_getpgid, 0));
       } else {
         TraceTarget fn = kTargets[job->target];
         for (uint64_t i = 0; i < per; i++) sink += fn(i);
       }
-      job->chunk_ns[c] = NowNs() - t0;
+      job->chunk_ns[c] = MonoNs() - t0;
     }
     job->cpu_after = sched_getcpu();
     getrusage(RUSAGE_THREAD, &r1);

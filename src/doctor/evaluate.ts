@@ -3,7 +3,7 @@ import coerce from 'semver/functions/coerce.js'
 import gte from 'semver/functions/gte.js'
 import type {Check, Profile} from './profile.js'
 import type {Facts} from './facts.js'
-import {MOUNTS, SYSCTLS, hasCap} from '../kernel/runtime.js'
+import {MOUNTS, SYSCTLS, findMount, hasCap, type MountKind} from '../kernel/runtime.js'
 import type {KconfigOption} from '../kernel/kconfig.js'
 import {moduleState, unknownOption} from '../kernel/kconfig.js'
 
@@ -145,12 +145,11 @@ function runtimeEvidence(check: Check, f: Facts, fixes: Fix[]): Evidence[] {
     }
   }
   if (check.mount) {
-    const m = MOUNTS[check.mount]
     if (!f.live) out.push(offline('mount', check.mount))
     else {
-      const found = f.mounts.find((x) => x.fstype === m.fstype)
+      const found = findMount(check.mount, f.mounts)
       out.push({kind: 'mount', what: check.mount, status: found ? 'pass' : 'fail', value: found ? `mounted at ${found.target}` : 'not mounted', source: '/proc/self/mounts'})
-      if (!found) fixes.push({text: `mount ${check.mount}`, command: m.fix, ...(m.safe ? {action: {type: 'mount' as const, fstype: m.fstype, target: m.where}} : {})})
+      if (!found) fixes.push(mountFix(check.mount, `mount ${check.mount}`))
     }
   }
   for (const cap of check.cap) {
@@ -183,6 +182,12 @@ function runtimeEvidence(check: Check, f: Facts, fixes: Fix[]): Evidence[] {
     }
   }
   return out
+}
+
+/** The fix for a missing mount; `--fix` may apply it only where mounting there is safe. */
+function mountFix(kind: MountKind, text: string): Fix {
+  const m = MOUNTS[kind]
+  return {text, command: m.fix, ...(m.safe ? {action: {type: 'mount' as const, fstype: m.fstype, target: m.where}} : {})}
 }
 
 function lsmEvidence(lsm: string, f: Facts, fixes: Fix[]): Evidence {
@@ -227,10 +232,7 @@ export function evaluateCheck(profile: string, check: Check, f: Facts): Finding 
       const failed = refused
       disagreement = `the config allows it (${kconf.filter((e) => e.status === 'pass').map((e) => e.value).join(', ')}) but the kernel refused: ${failed.what} ${failed.stage ?? ''} failed with ${failed.code ?? 'an error'}`
       fixes.push({text: refusalAdvice(failed, f)})
-      if (!f.lockdown && f.live && !f.mounts.some((m) => m.fstype === 'securityfs')) {
-        const m = MOUNTS.securityfs
-        fixes.push({text: 'mount securityfs to see the lockdown mode and the active LSMs', command: m.fix, action: {type: 'mount', fstype: m.fstype, target: m.where}})
-      }
+      if (!f.lockdown && f.live && !findMount('securityfs', f.mounts)) fixes.push(mountFix('securityfs', 'mount securityfs to see the lockdown mode and the active LSMs'))
     } else if (kconf.length > 0 && configStatus === 'fail' && probeStatus === 'pass') {
       disagreement = `the config says it is missing (${kconf.filter((e) => e.status === 'fail').map((e) => e.value).join(', ')}) but the live probe succeeded: is ${f.kconfig?.file} the config of the running kernel?`
       fixes.length = 0

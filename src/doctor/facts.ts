@@ -69,15 +69,8 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
         specs.filter(patchesText).reduce((chain, s) => chain.then(() => probeOne(s)), Promise.resolve()),
       ])
     : undefined
-  const probe = (spec: string): ProbeResult | undefined => {
-    if (!native) return undefined
-    let r = memo.get(spec)
-    if (!r) {
-      r = runProbe(native, spec)
-      memo.set(spec, r)
-    }
-    return r
-  }
+  // every spec a profile names is in memo once `probing` settles (awaited below)
+  const probe = (spec: string): ProbeResult | undefined => memo.get(spec)
 
   const env = opts.env ?? process.env
   const discovery = discoverKconfig(osRelease(), opts.kconfig, env.EBPFPERF_KCONFIG)

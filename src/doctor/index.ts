@@ -3,12 +3,10 @@ import {writeFileSync} from 'node:fs'
 import {Facts, gatherFacts} from './facts.js'
 import {evaluateCheck, verdictFor, type Finding, type Fix, type FixAction, type Status, type Verdict} from './evaluate.js'
 import {listBuiltinProfiles, loadProfile, type Profile} from './profile.js'
-import {CAPS, MOUNTS, SYSCTLS, effectiveCaps, hasCap, type CapName} from '../kernel/runtime.js'
+import {CAPS, MOUNTS, SYSCTLS, effectiveCaps, findMount, hasCap, type CapName, type MountKind} from '../kernel/runtime.js'
 import {run} from '../exec.js'
 import {toolVersion} from '../util/version.js'
 import {PrivilegeError} from '../util/errors.js'
-
-export {PrivilegeError}
 
 export const DOCTOR_SCHEMA = 'ebpfperf/doctor/v1'
 
@@ -52,7 +50,7 @@ function systemState(f: Facts): SystemState | undefined {
       const value = f.sysctls.get(s.name)
       return {name: s.name, path: s.path, value, meaning: value === undefined ? undefined : s.meaning[value]}
     }),
-    mounts: Object.fromEntries(Object.entries(MOUNTS).map(([k, m]) => [k, f.mounts.find((x) => x.fstype === m.fstype)?.target ?? null])),
+    mounts: Object.fromEntries(Object.keys(MOUNTS).map((k) => [k, findMount(k as MountKind, f.mounts)?.target ?? null])),
     capabilities: Object.fromEntries(Object.keys(CAPS).map((c) => [c, hasCap(c as CapName, f.capEff)])),
     lockdown: f.lockdown,
     lsms: f.lsms,

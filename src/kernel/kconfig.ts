@@ -138,7 +138,7 @@ export class Kconfig {
     return {name: bare, state, value: e.value, line: e.line}
   }
 
-  /** A stable digest of the options, for result fingerprints. */
+  /** Every option and its value, sorted by name (two copies of a config compare equal this way). */
   entriesSorted(): [string, string | undefined][] {
     return [...this.entries].map(([k, v]) => [k, v.value] as [string, string | undefined]).sort(([a], [b]) => (a < b ? -1 : 1))
   }

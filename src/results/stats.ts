@@ -14,15 +14,20 @@ export interface Summary {
   cv: number // sd / mean (0 when mean is 0)
 }
 
+/** Arithmetic mean; NaN for no values. */
+export function mean(xs: number[]): number {
+  return xs.length === 0 ? Number.NaN : xs.reduce((a, b) => a + b, 0) / xs.length
+}
+
 export function summarize(xs: number[]): Summary {
   const n = xs.length
   if (n === 0) throw new Error('summarize: no samples')
-  const mean = xs.reduce((a, b) => a + b, 0) / n
-  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1)) : 0
+  const m = mean(xs)
+  const sd = n > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (n - 1)) : 0
   const sorted = [...xs].sort((a, b) => a - b)
   const median = n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
   const halfWidth = n > 1 ? tQuantile(0.975, n - 1) * (sd / Math.sqrt(n)) : Number.POSITIVE_INFINITY
-  return {n, mean, sd, min: sorted[0], max: sorted[n - 1], median, ci95: [mean - halfWidth, mean + halfWidth], halfWidth, cv: mean === 0 ? 0 : sd / Math.abs(mean)}
+  return {n, mean: m, sd, min: sorted[0], max: sorted[n - 1], median, ci95: [m - halfWidth, m + halfWidth], halfWidth, cv: m === 0 ? 0 : sd / Math.abs(m)}
 }
 
 /** The p-quantile of a sorted copy (linear interpolation between closest ranks). */

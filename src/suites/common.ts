@@ -1,6 +1,6 @@
 // What every suite shares: doctor's gate, the run document, interleaved repetitions, saving results.
 import {Flags} from '@oclif/core'
-import {ListrLogger, ProcessOutput} from 'listr2'
+import {DefaultRenderer, ListrLogger, ProcessOutput} from 'listr2'
 import {gatherFacts} from '../doctor/facts.js'
 import {buildReport, type DoctorReport} from '../doctor/index.js'
 import {loadProfile} from '../doctor/profile.js'
@@ -87,6 +87,11 @@ export function finishRun(run: RunResult, outDir: string, csv: string, complete:
  * listr2 options for a suite's progress tree on stderr (stdout keeps the tables or the --json document):
  * the live renderer on a terminal, plain lines otherwise; signals are ours (withSignals), not listr2's.
  */
+/** listr2's default renderer, allowed to draw when stderr is a terminal (listr2 itself looks at stdout). */
+export class StderrRenderer extends DefaultRenderer {
+  static nonTTY = true
+}
+
 export function stderrListrOptions() {
   const tty = Boolean(process.stderr.isTTY)
   const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
@@ -94,9 +99,9 @@ export function stderrListrOptions() {
     concurrent: false,
     exitOnError: true,
     registerSignalListeners: false,
-    renderer: 'default' as const,
+    renderer: StderrRenderer,
     fallbackRenderer: 'simple' as const,
-    fallbackRendererCondition: !tty,
+    fallbackRendererCondition: () => !tty,
     rendererOptions: {logger, collapseSkips: false},
     fallbackRendererOptions: {logger},
   }

@@ -5,7 +5,7 @@
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {release, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {RunResult, CaseResult} from '../../src/results/store.js'
 import type {RunSample} from '../../src/suites/accelerator/measure.js'
@@ -80,7 +80,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
     expect(r.code, r.stderr).to.equal(0)
     const doc = JSON.parse(r.stdout) as RunResult
     expect(doc).to.include({schema: 'ebpfperf/result/v1', suite: 'accelerator', complete: true})
-    expect(doc.environment.kernel.release).to.be.a('string')
+    expect(doc.environment.kernel.release).to.equal(release())
     // the result file is the same document, with a CSV beside it
     const files = readdirSync(out).filter((f) => f.startsWith('accelerator-'))
     const json = files.find((f) => f.endsWith('.json'))!

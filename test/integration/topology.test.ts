@@ -1,7 +1,7 @@
 // The real kernel: namespaces, veths, routes, pings; the built CLI as a user runs it.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {loadTopology} from '../../src/topology/model.js'
 import {down, withTopology} from '../../src/topology/index.js'
@@ -184,12 +184,15 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
   it('withTopology runs the work inside the nodes and tears down even when the work throws', async () => {
     const plan = loadTopology(undefined)
     let seen = ''
+    let pid = 0
     const err = await withTopology(plan, async (t) => {
       seen = (await t.exec('client', ['ping', '-c', '1', '-W', '2', '198.18.1.1'])).stdout
       const p = await t.spawn('server', ['sleep', '30'])
-      expect(p.pid).to.be.a('number')
+      pid = p.pid!
+      await waitFor(() => sh(`ip netns identify ${pid}`).stdout.trim() === 'ebp-dut-server') // it runs in the server node
       throw new Error('boom')
     }).catch((e: Error) => e)
+    expect(existsSync(`/proc/${pid}`), 'the spawned process was stopped at teardown').to.equal(false)
     expect((err as Error).message).to.equal('boom')
     expect(seen).to.match(/ttl=63/)
     expect(ours()).to.deep.equal([])

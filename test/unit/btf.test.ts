@@ -692,9 +692,12 @@ describe('btf: vmlinux search list', () => {
     expect(findVmlinuxBtf(undefined, 'no-such-release')).to.deep.equal({ path: VMLINUX, tried: [VMLINUX] });
   });
 
-  it('reports every path tried when nothing is found', () => {
+  it('reports every path tried when nothing is found', function () {
     const r = findVmlinuxBtf(undefined, 'no-such-release');
-    if (r.path === VMLINUX) return; // covered above
+    if (r.path === VMLINUX) {
+      console.log(`      skipped: ${VMLINUX} exists here, so the search stops at it (covered above)`);
+      return this.skip();
+    }
     expect(r.tried).to.deep.equal(VMLINUX_BTF_PATHS('no-such-release'));
   });
 });

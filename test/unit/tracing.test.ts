@@ -3,11 +3,11 @@ import {expect} from 'chai'
 import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {KINDS, BUILTIN_BODIES, builtinProgram, kindsForProgram, programFits, parseKinds, triggerOf} from '../../src/suites/tracing/kinds.js'
-import {CHUNK_QUANTILE, describeNs, eventConfigs, localBaseline, precisionMet} from '../../src/suites/tracing/event.js'
+import {CHUNK_QUANTILE, chunkFigure, describeNs, eventConfigs, localBaseline, precisionMet} from '../../src/suites/tracing/event.js'
 import {parseIperf, received} from '../../src/suites/tracing/workload.js'
 import {syscallFunctionCandidates} from '../../src/suites/tracing/targets.js'
 import {renderTracing} from '../../src/suites/tracing/render.js'
-import {summarize, welch} from '../../src/results/stats.js'
+import {percentile, summarize, welch} from '../../src/results/stats.js'
 import {PROG_TYPES} from '../../src/kernel/uapi.js'
 import type {TracingReport} from '../../src/suites/tracing/index.js'
 import type {Loaded} from '../../src/suites/tracing/programs.js'
@@ -87,7 +87,15 @@ describe('tracing suite: per-event statistics', () => {
     // the next baseline was disturbed (another task ran): the round's median decides
     expect(localBaseline(200, 380, 201)).to.equal(201)
     expect(localBaseline(380, 200, 199)).to.equal(200)
-    expect(CHUNK_QUANTILE).to.be.greaterThan(0).and.lessThan(0.5)
+  })
+
+  it("a sample's figure is the lower quartile of its chunks: one disturbed chunk does not move it", () => {
+    const chunks = [1000, 1010, 990, 1005, 995, 1002, 998, 1001, 999, 1003] // ns per chunk of 10 triggers
+    const calm = chunkFigure(chunks, 10)
+    expect(calm.ns).to.be.closeTo(percentile(chunks.map((x) => x / 10), CHUNK_QUANTILE), 1e-9)
+    const disturbed = chunkFigure([...chunks.slice(0, 9), 9000], 10)
+    expect(disturbed.ns).to.equal(calm.ns)
+    expect(disturbed.meanNs).to.be.greaterThan(calm.meanNs + 50)
   })
 
   it('meets the precision target at 5% of the figure or 2 ns, whichever is larger', () => {

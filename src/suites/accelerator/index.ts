@@ -16,7 +16,8 @@ import {which} from '../../exec.js'
 import {startIperf3Server, formatRate, type Spawner} from '../../workloads/iperf3.js'
 import {fillDevmaps, FastPath, loadBuiltin, loadUserObject, describeObject, type DutPort, type Hook, type LoadedObject, type TcAttach} from './fastpath.js'
 import {measureRun, type RunSample} from './measure.js'
-import {buildCases, csvOf, type Bucket, type ModeInfo} from './report.js'
+import {buildCases, csvOf, measured, type Bucket, type ModeInfo} from './report.js'
+import {mean} from '../../results/stats.js'
 import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
 import {Progress} from './progress.js'
 
@@ -84,8 +85,6 @@ export interface AccelOutcome {
   run: RunResult
   buckets: Bucket[]
   files?: {json: string; csv: string}
-  complete: boolean
-  notes: string[]
   cpus: number
 }
 
@@ -181,7 +180,7 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
     throw error
   }
   for (const o of objects) o.obj.close()
-  return {run, buckets, files: save(), complete, notes, cpus}
+  return {run, buckets, files: save(), cpus}
 }
 
 async function sweep(
@@ -246,7 +245,6 @@ async function sweep(
     if (signal.aborted) throw new Error(`the sweep stopped after ${progress.completed} of ${total} runs`)
     throw error
   } finally {
-    progress.close()
     rmSync(scratch, {recursive: true, force: true})
   }
 }
@@ -255,9 +253,9 @@ function summaryLine(point: Point, buckets: Bucket[]): string {
   const parts = buckets
     .filter((b) => b.point === point && !b.mode.skipped)
     .map((b) => {
-      const runs = b.runs.filter((r) => !r.warmup)
+      const runs = measured(b)
       if (runs.length === 0) return `${b.mode.mode} —`
-      const m = runs.reduce((a, r) => a + r.bitsPerSecond, 0) / runs.length
+      const m = mean(runs.map((r) => r.bitsPerSecond))
       const bad = runs.some((r) => r.problem) || b.errors.length > 0 ? ' ✗' : ''
       return `${b.mode.mode} ${formatRate(m)}${bad}`
     })

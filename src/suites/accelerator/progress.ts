@@ -1,12 +1,8 @@
 // The live progress tree on stderr (listr2): one task per grid point, its title showing the repetition,
 // the configuration and the ETA of the whole sweep; a finished point shows its summary. stdout stays
 // free for the table or the --json document. Without a terminal on stderr it prints plain lines.
-import {DefaultRenderer, Listr, ListrLogger, ProcessOutput} from 'listr2'
-
-/** The default renderer, allowed to draw when stderr (not stdout) is a terminal. */
-class StderrRenderer extends DefaultRenderer {
-  static nonTTY = true
-}
+import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+import {StderrRenderer} from '../common.js'
 
 export function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '…'
@@ -80,5 +76,4 @@ export class Progress {
     await list.run()
   }
 
-  close(): void {}
 }

@@ -4,12 +4,11 @@
 import type {CaseResult} from '../../results/store.js'
 import {renderTable} from '../../results/table.js'
 import {toCsv} from '../../results/store.js'
-import {summarize, type Summary} from '../../results/stats.js'
+import {summarize, type Summary, mean} from '../../results/stats.js'
 import {measuredCase} from '../common.js'
 import type {BufferOutcome} from './buffers.js'
 import {caseParams, type RunOutcome} from './runner.js'
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN)
 const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x))
 
 /** ns per run of the baseline test on each CPU (for "over baseline"), when it ran and has the same program type. */

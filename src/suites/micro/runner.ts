@@ -3,6 +3,7 @@
 // prepare maps, run calibrated samples on every CPU, and judge: a wrong return value, a program that did
 // not run as often as asked (bpf_stats proof), or a kernel error fails the test.
 import {basename} from 'node:path'
+import {mean} from '../../results/stats.js'
 import {BpfObject, type Native, type NativeError, type TestRunReport, type TestRunSample} from '../../native.js'
 import type {RunTest} from './spec.js'
 
@@ -45,7 +46,6 @@ export interface RunnerOptions {
   stats?: 'proof' | 'samples' | 'off'
 }
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : Number.NaN)
 
 /** Runs tests in order; consecutive tests of one object share one load. */
 export async function runTests(tests: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {

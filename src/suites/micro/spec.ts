@@ -2,6 +2,7 @@
 // objects they name (programs, program types, maps, map kinds) and this machine (CPUs). Every mistake is
 // one BadInputError line naming the file, the test and the field (exit 2), before anything is loaded.
 import {existsSync, readFileSync} from 'node:fs'
+import {readText} from '../../kernel/runtime.js'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 import {BadInputError} from '../../util/errors.js'
 import {readInput, readYaml} from '../../util/input.js'
@@ -111,7 +112,7 @@ export class SuiteError extends BadInputError {
 
 /** CPUs the kernel has online (/sys/devices/system/cpu/online, e.g. "0-3,6"). */
 export function onlineCpus(text?: string): number[] {
-  const raw = text ?? (existsSync('/sys/devices/system/cpu/online') ? readFileSync('/sys/devices/system/cpu/online', 'utf8') : '0')
+  const raw = text ?? readText('/sys/devices/system/cpu/online') ?? '0'
   const out: number[] = []
   for (const part of raw.trim().split(',').filter(Boolean)) {
     const [a, b] = part.split('-').map(Number)

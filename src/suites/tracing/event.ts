@@ -3,10 +3,11 @@
 // Every configuration's sample sits between two baseline samples of the same trigger, so its figure is a
 // paired difference: ns(config) - mean(ns(baseline before), ns(baseline after)). Programs' own cost comes from
 // bpf_stats (run_time_ns / run_cnt); the cost of bpf_stats itself is stats-on minus stats-off, paired by round.
-import {readFileSync, readdirSync, readlinkSync} from 'node:fs'
+import {readdirSync, readlinkSync} from 'node:fs'
+import {readText} from '../../kernel/runtime.js'
 import type {Native} from '../../native.js'
 import {interleaved} from '../common.js'
-import {percentile, summarize, type Summary} from '../../results/stats.js'
+import {mean, percentile, summarize, type Summary} from '../../results/stats.js'
 import type {TraceKind} from '../../native.js'
 import {triggerOf, type Trigger} from './kinds.js'
 import {diffCounts, type Body, type Loaded, type Programs} from './programs.js'
@@ -114,17 +115,20 @@ export function describeNs(s: Summary | undefined, noisyWhy?: string, contaminat
   return `${s.mean >= 0 ? '+' : ''}${s.mean.toFixed(1)} ns ±${s.halfWidth.toFixed(1)}`
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const n = s.length
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-}
-
 /**
  * A sample's figure is this quantile of its chunks' ns per trigger: a chunk during which another task ran on the
  * trigger's CPU is slower, never faster, so the lower quartile estimates the undisturbed cost (for the baseline
  * and the configuration alike) and one disturbed chunk cannot move it.
  */
+/**
+ * A sample's figure from its timed chunks: ns per trigger at the lower quartile of the chunks, so a chunk
+ * that another task disturbed only raises its own time, not the figure (the mean is kept beside it).
+ */
+export function chunkFigure(chunkNs: number[], perChunk: number): {ns: number; meanNs: number} {
+  const per = chunkNs.map((x) => x / perChunk)
+  return {ns: percentile(per, CHUNK_QUANTILE), meanNs: mean(per)}
+}
+
 export const CHUNK_QUANTILE = 0.25
 
 /** The baseline for a sample between baselines `prev` and `next`: their mean, unless they disagree by more than 2%, then the median of the two and the round's median. */
@@ -197,8 +201,7 @@ export async function runEventLayer(programs: Programs, configs: EventConfig[], 
   }
   const measure = async (trigger: Trigger, count: number, fn = 0): Promise<Omit<Sample, 'runCnt' | 'runTimeNs' | 'recursionMisses' | 'mine'>> => {
     const r = await native.triggerRun(trigger, count, opts.chunks, fn)
-    const per = r.chunkNs.map((x) => x / r.perChunk)
-    return {ns: percentile(per, CHUNK_QUANTILE), meanNs: per.reduce((a, b) => a + b, 0) / per.length, involuntary: r.involuntary, migrated: r.cpuBefore !== cpu || r.cpuAfter !== cpu}
+    return {...chunkFigure(r.chunkNs, r.perChunk), involuntary: r.involuntary, migrated: r.cpuBefore !== cpu || r.cpuAfter !== cpu}
   }
   for (const trigger of ['syscall', 'uprobe'] as const) {
     if (!configs.some((c) => c.trigger === trigger)) continue
@@ -337,7 +340,7 @@ export async function runEventLayer(programs: Programs, configs: EventConfig[], 
         if (!warm) {
           // each sample against its own baseline: the mean of the baselines just before and after it, unless one of
           // them was disturbed (then the median of those two and the round's median baseline)
-          const roundMedian = median(roundBase)
+          const roundMedian = percentile(roundBase, 0.5)
           baseline[trigger].push(...roundBase)
           for (let i = 1; i < roundBase.length; i++) steps[trigger].push(roundBase[i] - roundBase[i - 1])
           for (const p of pending) {
@@ -443,12 +446,7 @@ export function statsHolders(): string[] {
       }
     })
     if (!holds) continue
-    let cmd = ''
-    try {
-      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ').slice(0, 80)
-    } catch {
-      // gone
-    }
+    const cmd = (readText(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ').slice(0, 80)
     out.push(`pid ${pid}${cmd ? ` ${cmd}` : ''}`)
   }
   return out

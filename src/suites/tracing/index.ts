@@ -328,7 +328,7 @@ export class TracingSession {
     }
     if (this.restoreStats !== undefined) {
       try {
-        writeFileSync('/proc/sys/kernel/bpf_stats_enabled', this.restoreStats)
+        writeFileSync(readSysctl('kernel.bpf_stats_enabled').path, this.restoreStats)
       } catch (error) {
         this.notes.push(`could not restore kernel.bpf_stats_enabled=${this.restoreStats}: ${(error as Error).message}`)
       }

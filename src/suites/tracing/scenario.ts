@@ -6,7 +6,7 @@ import type {EventOptions} from './event.js'
 // third configuration traces nothing. Impact on the untraced process's syscall rate, Welch's t-test.
 import type {Native, RingCounts} from '../../native.js'
 import {interleaved} from '../common.js'
-import {describeImpact, summarize, welch, type Summary, type Welch} from '../../results/stats.js'
+import {describeImpact, percentile, summarize, welch, type Summary, type Welch} from '../../results/stats.js'
 import {SCENARIO_OBJECT} from './kinds.js'
 import {diffCounts, type Loaded, type Programs} from './programs.js'
 
@@ -54,12 +54,6 @@ export interface ScenarioOptions extends EventOptions {
   tracedPid?: number
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  const n = s.length
-  return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2
-}
-
 export async function runScenarios(programs: Programs, opts: ScenarioOptions): Promise<ScenarioLayer> {
   const native: Native = programs.native
   const tracedPid = opts.tracedPid ?? 1
@@ -78,7 +72,7 @@ export async function runScenarios(programs: Programs, opts: ScenarioOptions): P
 
   const measure = async (count: number) => {
     const r = await native.triggerRun('syscall', count, opts.chunks)
-    return median(r.chunkNs.map((x) => x / r.perChunk))
+    return percentile(r.chunkNs.map((x) => x / r.perChunk), 0.5)
   }
   const probe = await measure(opts.chunks * 200)
   const count = Math.max(opts.chunks * 100, Math.ceil((opts.sampleMs * 1e6) / probe / opts.chunks) * opts.chunks)

@@ -2,11 +2,11 @@
 // tracepoint, the sys_enter raw tracepoint, getpgid's kernel function, the addon's own function); in the
 // workload layer, the receive path of the iperf3 server. User-given targets are checked here, before
 // anything is loaded: a name that does not exist is bad input (exit 2).
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {join} from 'node:path'
 import type {TraceKind} from '../../native.js'
 import {Btf, findVmlinuxBtf} from '../../kernel/btf.js'
-import {findMount} from '../../kernel/runtime.js'
+import {findMount, readText} from '../../kernel/runtime.js'
 import {run, which} from '../../exec.js'
 import {BTF_KINDS, KFUNC_KINDS} from './kinds.js'
 import {TracingInputError} from './programs.js'
@@ -70,11 +70,7 @@ export class KernelSymbols {
 
   inKallsyms(func: string): boolean {
     if (this.kallsyms === undefined) {
-      try {
-        this.kallsyms = readFileSync('/proc/kallsyms', 'utf8')
-      } catch {
-        this.kallsyms = null
-      }
+      this.kallsyms = readText('/proc/kallsyms') ?? null
     }
     if (!this.kallsyms) return false
     return new RegExp(`^[0-9a-f]+ [tTwW] ${func.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm').test(this.kallsyms)
