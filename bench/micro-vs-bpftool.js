@@ -114,6 +114,7 @@ try {
   console.log(`ebpfperf runner, suite samples:  ${fmt(S)}  CV ${(S.cv * 100).toFixed(2)}% (target < 2%)  bpf_stats proof: ${proofOk ? `run_cnt +${c.proof.runCnt} = repeat` : 'FAILED'}`)
   console.log(`ebpfperf runner, interleaved:    ${fmt(A)}`)
   console.log(`bpftool prog run, interleaved:   ${fmt(B)}`)
+  console.log(`CV over the interleaved runs: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU and repeat count)`)
   const ratio = A.mean / B.mean
   console.log(`ratio ebpfperf / bpftool: ${ratio.toFixed(3)} (${Math.abs(ratio - 1) <= 0.05 ? 'within' : 'NOT within'} 5%)`)
   if (suite.cpus[0].samples.some((s) => s.runCnt > 0)) console.log('note: bpf_stats was on during the samples (another process or the sysctl): both figures include its cost')

@@ -52,7 +52,7 @@ to tell (CV above --noise). Exit 1 when a regression lies beyond --threshold wit
 export function renderComparison(cmp: Comparison, format: 'table' | 'markdown'): string {
   const c = makeChalk(process.env, format === 'table' && Boolean(process.stdout.isTTY))
   const rows = cmp.cases.map((x) => [
-    `${x.suite}/${x.id}`,
+    x.label,
     `${fmtNum(x.base.mean)} ${x.unit}`,
     `${fmtNum(x.candidate.mean)} ${x.unit}`,
     Number.isFinite(x.relative) ? fmtPct(x.relative) : '-',
@@ -66,6 +66,6 @@ export function renderComparison(cmp: Comparison, format: 'table' | 'markdown'):
   if (cmp.missing.length > 0) out.push('', `${bullet}Missing from the candidate: ${cmp.missing.join(', ')}`)
   if (cmp.added.length > 0) out.push('', `${bullet}New in the candidate: ${cmp.added.join(', ')}`)
   const gated = cmp.cases.filter((x) => x.gate)
-  out.push('', gated.length > 0 ? `${bullet}${gated.length} regression(s) beyond ${fmtPct(cmp.threshold).slice(1)}: ${gated.map((x) => `${x.suite}/${x.id}`).join(', ')}` : `${bullet}No significant regression beyond ${fmtPct(cmp.threshold).slice(1)}.`)
+  out.push('', gated.length > 0 ? `${bullet}${gated.length} regression(s) beyond ${fmtPct(cmp.threshold).slice(1)}: ${gated.map((x) => x.label).join(', ')}` : `${bullet}No significant regression beyond ${fmtPct(cmp.threshold).slice(1)}.`)
   return out.join('\n')
 }

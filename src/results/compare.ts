@@ -11,6 +11,9 @@ export type CompareVerdict = 'regression' | 'improvement' | 'no significant diff
 export interface CaseComparison {
   suite: string
   id: string
+  /** suite/id, plus the parameters that tell this case from others of the same id (e.g. "cpu=1"). */
+  label: string
+  params: Record<string, string | number | boolean>
   metric: string
   unit: string
   higherIsBetter: boolean
@@ -116,6 +119,7 @@ export function compareRuns(base: (RunResult & {file?: string})[], candidate: (R
       cases.push(compareCase(run.suite, b.samples, c, threshold, noiseLimit))
     }
   }
+  labelByParams(cases)
   const missing = [...pooled.entries()].filter(([k]) => !seen.has(k)).map(([, v]) => caseLabel(v.suite, v.c))
   if (cases.length === 0) {
     const files = [...base, ...candidate].map((r) => r.file ?? r.suite).join(', ')
@@ -139,8 +143,19 @@ export function compareRuns(base: (RunResult & {file?: string})[], candidate: (R
   }
 }
 
+/** Cases sharing suite/id get the parameters that differ between them in their label. */
+function labelByParams(cases: CaseComparison[]): void {
+  const byId = new Map<string, CaseComparison[]>()
+  for (const c of cases) byId.set(c.label, [...(byId.get(c.label) ?? []), c])
+  for (const same of byId.values()) {
+    if (same.length < 2) continue
+    const keys = [...new Set(same.flatMap((c) => Object.keys(c.params)))].filter((k) => new Set(same.map((c) => JSON.stringify(c.params[k]))).size > 1)
+    for (const c of same) if (keys.length) c.label += ` ${keys.map((k) => `${k}=${c.params[k]}`).join(' ')}`
+  }
+}
+
 function compareCase(suite: string, baseSamples: number[], c: CaseResult, threshold: number, noiseLimit: number): CaseComparison {
-  const common = {suite, id: c.id, metric: c.metric, unit: c.unit, higherIsBetter: c.higherIsBetter}
+  const common = {suite, id: c.id, label: caseLabel(suite, c), params: c.params, metric: c.metric, unit: c.unit, higherIsBetter: c.higherIsBetter}
   const B = summarize(baseSamples)
   if (c.status !== 'ok' || c.samples.length === 0) {
     return {...common, base: pick(B), candidate: {n: 0, mean: Number.NaN, sd: Number.NaN, cv: Number.NaN}, change: Number.NaN, relative: Number.NaN, ci95: [Number.NaN, Number.NaN], p: Number.NaN, verdict: 'failed', gate: true, note: c.reason ?? `candidate case ${c.status}`}

@@ -96,7 +96,7 @@ export function comparisonChart(cmp: Comparison): ChartSpec {
     title: 'Change per case vs base (%, 95% CI), coloured by verdict',
     type: 'bar',
     yTitle: 'change (%)',
-    labels: cmp.cases.map((c) => `${c.suite}/${c.id}`),
+    labels: cmp.cases.map((c) => c.label),
     datasets: [
       {
         label: 'change',

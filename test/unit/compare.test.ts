@@ -78,6 +78,20 @@ describe('compare', () => {
     expect(cmp.exitCode).to.equal(0)
   })
 
+  it('cases of one id on several CPUs are labelled by the parameter that differs', () => {
+    const twoCpus = (started: string, ms: [number, number]) => {
+      const r = run(started, {x: ms[0]})
+      r.cases.push({...run(started, {x: ms[1]}).cases[0], params: {cpu: 1}})
+      return r
+    }
+    const cmp = compareRuns([twoCpus('2026-11-01T00:00:00Z', [10, 20])], [twoCpus('2026-11-02T00:00:00Z', [10, 30])])
+    expect(cmp.cases.map((c) => [c.label, c.verdict])).to.deep.equal([
+      ['micro/x cpu=0', 'no significant difference'],
+      ['micro/x cpu=1', 'regression'],
+    ])
+    expect(compareRuns([run('2026-11-01T00:00:00Z', {x: 10})], [run('2026-11-02T00:00:00Z', {x: 10})]).cases[0].label).to.equal('micro/x')
+  })
+
   it('too noisy to tell instead of a false effect', () => {
     const noisy = run('2026-11-04T00:00:00Z', {baseline: 10})
     noisy.cases[0].samples = [5, 15, 8, 13, 10, 20, 4]

@@ -2,12 +2,13 @@
 // every-event accounting, percentiles, the CSV columns, the input packet. Suite checks open the built
 // BPF objects (bpf/.output, libbpf parses them; no bpf() calls), so they need `make -C bpf` and the addon.
 import {expect} from 'chai'
-import {existsSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import yaml from 'js-yaml'
 import {nativeAvailable, type BufferRunReport, type TestRunReport} from '../../src/native.js'
 import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, splitError, type RunTest} from '../../src/suites/micro/spec.js'
-import {judge} from '../../src/suites/micro/runner.js'
+import {judge, mergeReports} from '../../src/suites/micro/runner.js'
 import {accounting, histogramPercentiles, mergeBuckets, perfPagesFor, sampleOf} from '../../src/suites/micro/buffers.js'
 import {durationsCsv, formatNs, verifierTail} from '../../src/suites/micro/report.js'
 import {ipv4UdpPacket} from '../../src/suites/micro/packet.js'
@@ -56,6 +57,20 @@ describe('micro: suite files', function () {
     expect(printk.tests.map((t) => t.name)).to.deep.equal(['helper_trace_printk'])
     // a pattern does not pull in a test that is off by default
     expect(loadSuite(defaultSuiteFile(), {tests: ['helper_*']}, ONLINE).tests.map((t) => t.name)).to.not.include('helper_trace_printk')
+  })
+
+  it('reload is on unless the suite (defaults.reload) or the test says otherwise', () => {
+    expect(loadSuite(defaultSuiteFile(), {}, ONLINE).tests.filter((t) => t.kind === 'run').every((t) => (t as RunTest).reload)).to.equal(true)
+    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-'))
+    try {
+      const file = join(dir, 'r.suite.yml')
+      const base = {schema: 'ebpfperf/micro-suite/v1', name: 'r', defaults: {reload: false, input: {packet: 'ipv4-udp', size: 64}}}
+      const t = {object: 'micro_baseline.bpf.o', program: 'micro_baseline', type: 'xdp', expect: 0}
+      writeFileSync(file, yaml.dump({...base, tests: [{name: 'a', ...t}, {name: 'b', ...t, reload: true}]}))
+      expect(loadSuite(file, {}, ONLINE).tests.map((x) => (x as RunTest).reload)).to.deep.equal([false, true])
+    } finally {
+      rmSync(dir, {recursive: true, force: true})
+    }
   })
 
   it('baseline is two instructions` worth of C: return 0 from an XDP program, expected 0', () => {
@@ -166,6 +181,18 @@ describe('micro: judging a test run', () => {
     expect(o.cpus[0].nsPerRun).to.deep.equal([50, 52])
     const bad = judge(test({expect: 'cpu', mode: 'call'}), report([s(50), {...s(50), runCnt: 10}], undefined, 'call'))
     expect(bad.reason).to.match(/bpf_stats counted 1010 runs over the samples, 2000 were asked for/)
+  })
+
+  it('reload: the loads\' reports merge into one (samples in order, a failed proof wins) and are judged as one', () => {
+    const first = report([sample({kernelNs: 40})])
+    const later = (ns: number, retval = 2) => ({...report([sample({kernelNs: ns, retval})]), cpus: [{...report([]).cpus[0], calibration: [], samples: [sample({kernelNs: ns, retval})], proof: undefined}]})
+    const m = mergeReports([first, later(96), later(44)])
+    expect(m.cpus[0].samples.map((x) => x.kernelNs)).to.deep.equal([40, 96, 44])
+    expect(m.cpus[0].proof).to.deep.include({runCnt: 1000})
+    expect(judge(test(), m).cpus[0].nsPerOp).to.deep.equal([10, 24, 11])
+    expect(judge(test(), mergeReports([first, later(40, 1)])).reason).to.equal('returned 1, expected 2 (CPU 0, sample 2)')
+    const badProof = report([sample()], sample({runCnt: 5}))
+    expect(mergeReports([first, badProof]).cpus[0].proof?.runCnt).to.equal(5)
   })
 })
 

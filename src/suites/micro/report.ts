@@ -51,6 +51,7 @@ export function runCases(outcomes: RunOutcome[], baseline: string | undefined): 
             mode: o.mode,
             onCpuFlag: o.onCpuFlag,
             repeat: c?.repeat,
+            reload: t.reload,
             nsPerRun: c?.nsPerRun,
             wallNsPerRun: c?.wallNsPerRun,
             proof: c?.proof,
@@ -269,6 +270,8 @@ export function renderNotes(runs: RunOutcome[], buffers: BufferOutcome[], baseli
       `note: every test ran from a thread pinned to its CPU (sched_setaffinity); ${onCpu.length ? `BPF_F_TEST_RUN_ON_CPU was used for ${onCpu.join(', ')} (raw_tp)` : 'BPF_F_TEST_RUN_ON_CPU was not used'}${ran.length > onCpu.length ? ' — XDP and skb programs do not take it' : ''}`,
     )
   }
+  const reloaded = ran.filter((o) => o.test.reload).length
+  if (reloaded) out.push(`note: ${reloaded === ran.length ? 'every test' : `${reloaded} of ${ran.length} tests`} took each sample from a fresh load of its object (reload): code and map placement change per load, so the spread includes them; the first load calibrated and gave the bpf_stats proof`)
   const stats = runs.filter((o) => o.statsWereOn).map((o) => o.test.name)
   if (stats.length) out.push(`note: bpf_stats was on during the samples of ${stats.length} test(s) (kernel.bpf_stats_enabled, or another process holding BPF_ENABLE_STATS): their figures include its clock reads`)
   const base = runs.find((o) => o.test.name === baseline && o.status === 'ok')

@@ -47,13 +47,20 @@ export interface RunnerOptions {
 }
 
 
-/** Runs tests in order; consecutive tests of one object share one load. */
+/** Runs tests in order: a `reload` test loads its object afresh for every sample; consecutive others of one object share one load. */
 export async function runTests(tests: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {
   const out: RunOutcome[] = []
   let i = 0
   while (i < tests.length) {
+    if (tests[i].reload) {
+      opts.signal?.throwIfAborted()
+      opts.onTest?.(tests[i])
+      out.push(await runReloaded(tests[i], opts))
+      i++
+      continue
+    }
     let j = i + 1
-    while (j < tests.length && tests[j].objectPath === tests[i].objectPath) j++
+    while (j < tests.length && tests[j].objectPath === tests[i].objectPath && !tests[j].reload) j++
     out.push(...(await runGroup(tests.slice(i, j), opts)))
     i = j
   }
@@ -64,21 +71,33 @@ function programsOf(t: RunTest): string[] {
   return [t.program, ...t.load, ...(t.prepare ? [t.prepare.program] : [])]
 }
 
-async function runGroup(group: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {
-  const programs = [...new Set(group.flatMap(programsOf))]
-  let obj: BpfObject | undefined
+function loadFor(group: RunTest[], native: Native): BpfObject {
+  const obj = BpfObject.open(group[0].objectPath, native)
   try {
-    obj = BpfObject.open(group[0].objectPath, opts.native).only(programs).load()
+    return obj.only([...new Set(group.flatMap(programsOf))]).load()
   } catch (error) {
-    obj?.close()
+    obj.close()
+    throw error
+  }
+}
+
+function loadFailed(t: RunTest, error: unknown): RunOutcome {
+  const e = error as NativeError
+  return {test: t, status: 'failed', reason: `load failed: ${e.message.split('\n')[0]}`, verifierLog: e.verifierLog, cpus: [], notes: []}
+}
+
+async function runGroup(group: RunTest[], opts: RunnerOptions): Promise<RunOutcome[]> {
+  let obj: BpfObject
+  try {
+    obj = loadFor(group, opts.native)
+  } catch (error) {
     if (group.length > 1) {
       // find out which test's program it was: each loads alone
       const out: RunOutcome[] = []
       for (const t of group) out.push(...(await runGroup([t], opts)))
       return out
     }
-    const e = error as NativeError
-    return [{test: group[0], status: 'failed', reason: `load failed: ${e.message.split('\n')[0]}`, verifierLog: e.verifierLog, cpus: [], notes: []}]
+    return [loadFailed(group[0], error)]
   }
   const out: RunOutcome[] = []
   try {
@@ -93,44 +112,93 @@ async function runGroup(group: RunTest[], opts: RunnerOptions): Promise<RunOutco
   return out
 }
 
+/** Why a test failed before its samples (map preparation), as opposed to a kernel error. */
+class PrepareFailed extends Error {}
+
 async function runOne(t: RunTest, obj: BpfObject, opts: RunnerOptions): Promise<RunOutcome> {
-  const n = opts.native
-  const o: RunOutcome = {test: t, status: 'ok', cpus: [], notes: []}
-  const failed = (reason: string): RunOutcome => ({...o, status: 'failed', reason})
   try {
-    // maps filled from user space
-    for (const m of t.maps) {
-      if (m.fill === undefined) continue
-      const fd = obj.mapFd(m.name)
-      const value = Buffer.alloc(m.percpu ? Math.ceil(m.valueSize / 8) * 8 * n.numPossibleCpus() : m.valueSize)
-      const key = Buffer.alloc(4)
-      for (let k = 0; k < m.fill; k++) {
-        key.writeUInt32LE(k)
-        n.mapUpdate(fd, key, value)
-      }
-    }
-    // map-preparation program, once, on the first CPU
-    if (t.prepare) {
-      const r = await n.testRunAsync({progFd: obj.progFd(t.prepare.program), data: t.data, cpus: [t.cpus[0]], samples: 1, repeat: t.prepare.repeat, stats: 'off', warmup: false})
-      const got = r.cpus[0].samples[0].retval
-      if (got !== t.prepare.expect) return failed(`map preparation ${t.prepare.program} returned ${got}, expected ${t.prepare.expect}`)
-    }
-    const report = await n.testRunAsync({
-      progFd: obj.progFd(t.program),
-      data: t.data,
-      ctx: t.ctx,
-      cpus: t.cpus,
-      samples: t.samples,
-      repeat: t.repeat,
-      targetNs: opts.targetNs,
-      mode: t.mode,
-      stats: opts.stats ?? 'proof',
-      concurrent: t.concurrent,
-    })
-    return judge(t, report, o)
+    return judge(t, await measure(t, obj, opts, t.samples))
   } catch (error) {
-    const e = error as NativeError
-    return failed(`${e.message.split('\n')[0]}`)
+    return {test: t, status: 'failed', reason: (error as Error).message.split('\n')[0], cpus: [], notes: []}
+  }
+}
+
+/** A `reload` test: each sample from its own load of the object, the reports merged, then judged as one. */
+async function runReloaded(t: RunTest, opts: RunnerOptions): Promise<RunOutcome> {
+  const reports: TestRunReport[] = []
+  for (let k = 0; k < t.samples; k++) {
+    opts.signal?.throwIfAborted()
+    let obj: BpfObject
+    try {
+      obj = loadFor([t], opts.native)
+    } catch (error) {
+      return loadFailed(t, error)
+    }
+    try {
+      // the first load calibrates and proves (bpf_stats); later loads reuse its repeat count, warm up, and take one sample
+      const first = reports[0]
+      const again = first && {repeat: t.repeat || Math.max(...first.cpus.map((c) => c.repeat)), stats: opts.stats === 'samples' ? ('samples' as const) : ('off' as const)}
+      reports.push(await measure(t, obj, opts, 1, again))
+    } catch (error) {
+      return {test: t, status: 'failed', reason: `load ${k + 1}: ${(error as Error).message.split('\n')[0]}`, cpus: [], notes: []}
+    } finally {
+      obj.close()
+    }
+  }
+  return judge(t, mergeReports(reports))
+}
+
+/** Fills the test's maps, runs its preparation program, and takes `samples` samples on every CPU. */
+async function measure(t: RunTest, obj: BpfObject, opts: RunnerOptions, samples: number, again?: {repeat: number; stats: 'off' | 'samples'}): Promise<TestRunReport> {
+  const n = opts.native
+  // maps filled from user space
+  for (const m of t.maps) {
+    if (m.fill === undefined) continue
+    const fd = obj.mapFd(m.name)
+    const value = Buffer.alloc(m.percpu ? Math.ceil(m.valueSize / 8) * 8 * n.numPossibleCpus() : m.valueSize)
+    const key = Buffer.alloc(4)
+    for (let k = 0; k < m.fill; k++) {
+      key.writeUInt32LE(k)
+      n.mapUpdate(fd, key, value)
+    }
+  }
+  // map-preparation program, once, on the first CPU
+  if (t.prepare) {
+    const r = await n.testRunAsync({progFd: obj.progFd(t.prepare.program), data: t.data, cpus: [t.cpus[0]], samples: 1, repeat: t.prepare.repeat, stats: 'off', warmup: false})
+    const got = r.cpus[0].samples[0].retval
+    if (got !== t.prepare.expect) throw new PrepareFailed(`map preparation ${t.prepare.program} returned ${got}, expected ${t.prepare.expect}`)
+  }
+  return n.testRunAsync({
+    progFd: obj.progFd(t.program),
+    data: t.data,
+    ctx: t.ctx,
+    cpus: t.cpus,
+    samples,
+    repeat: again?.repeat ?? t.repeat,
+    targetNs: opts.targetNs,
+    mode: t.mode,
+    stats: again?.stats ?? opts.stats ?? 'proof',
+    concurrent: t.concurrent,
+  })
+}
+
+/** One report from several loads' reports: samples and calibration runs in order; a proof that failed wins. Exported for tests. */
+export function mergeReports(reports: TestRunReport[]): TestRunReport {
+  const [first] = reports
+  return {
+    ...first,
+    statsDuringSamples: reports.some((r) => r.statsDuringSamples),
+    cpus: first.cpus.map((c, i) => {
+      const all = reports.map((r) => r.cpus[i])
+      const proofs = all.flatMap((x) => (x.proof ? [x.proof] : []))
+      return {
+        cpu: c.cpu,
+        repeat: c.repeat,
+        calibration: all.flatMap((x) => x.calibration),
+        samples: all.flatMap((x) => x.samples),
+        proof: proofs.find((p) => p.runCnt !== p.repeat) ?? proofs[0],
+      }
+    }),
   }
 }
 

@@ -57,6 +57,8 @@ export interface RunTest extends TestBase {
   opsPerRun: number
   expect: number | 'cpu'
   concurrent: boolean
+  /** Every sample from a fresh load of the object, so the JIT's per-load code placement is sampled, not fixed for the run. */
+  reload: boolean
 }
 
 export interface BufferTest extends TestBase {
@@ -329,6 +331,7 @@ export function loadSuite(file: string, opts: LoadOptions = {}, online: number[]
         opsPerRun: (t.ops_per_run as number | undefined) ?? 1,
         expect: (t.expect as number | 'cpu' | undefined) ?? 0,
         concurrent: t.concurrent === true,
+        reload: ((t.reload ?? defaults.reload) as boolean | undefined) ?? true,
       })
     } else {
       const prog = findProgram('program', t.program as string)
