@@ -12,7 +12,8 @@
         "src/trace.cc",
         "src/netattach.cc",
         "src/testrun.cc",
-        "src/ringbuf.cc"
+        "src/ringbuf.cc",
+        "src/teardown.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")"

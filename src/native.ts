@@ -79,8 +79,18 @@ export interface Native {
    * directory (cgroup), 'ingress' | 'egress' (tc, tcx). xdp kinds take none.
    */
   probeAttach(kind: AttachKind, target?: string): ProbeResult
-  /** Any of the probes above on libuv's worker pool, so that independent probes overlap their kernel waits. */
-  probeAsync(spec: ProbeSpec): Promise<ProbeResult>
+  /**
+   * Any of the probes above on libuv's worker pool, so that independent probes overlap their kernel waits.
+   * deferTeardown: attachments whose detach is slow (uprobes, kprobes, trampolines: RCU grace periods)
+   * stay open until releaseProbes() instead of being detached before the promise settles.
+   */
+  probeAsync(spec: ProbeSpec, opts?: {deferTeardown?: boolean}): Promise<ProbeResult>
+  /**
+   * Hands the deferred teardowns to a short-lived "ebp-teardown" process that detaches them and exits,
+   * so that the caller need not wait for the kernel's grace periods. pid 0: nothing was pending, or the
+   * hand-over failed (error) and they were detached here.
+   */
+  releaseProbes(): {fds: number; pid: number; error?: string}
 
   // ---- objects, programs and maps for the suites (every failure throws a NativeError)
   objectOpen(path: string): number
@@ -385,7 +395,7 @@ export type ProbeSpec =
   | {op: 'attach'; kind: AttachKind; target?: string}
 
 interface Binding extends Omit<Native, 'probeAsync'> {
-  probeAsync(op: string, a: number | string, b?: number | string): Promise<ProbeResult>
+  probeAsync(op: string, a: number | string, b?: number | string, deferTeardown?: boolean): Promise<ProbeResult>
 }
 
 const BUILD_HINT = 'run: npm run build:native (needs g++, python3, pkg-config, libbpf-dev, libelf-dev, zlib1g-dev)'
@@ -407,7 +417,7 @@ export class NativeLoadError extends Error {
 }
 
 const ADDON_FILE = 'ebpfperf_native.node'
-const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync'] as const
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes'] as const
 
 /** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
 export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -457,7 +467,7 @@ function wrap(binding: Binding): Native {
     probeMapType: (mapType: number) => binding.probeMapType(mapType),
     probeHelper: (progType: number, helperId: number) => binding.probeHelper(progType, helperId),
     probeAttach: (kind: AttachKind, target?: string) => binding.probeAttach(kind, target),
-    probeAsync(spec: ProbeSpec) {
+    probeAsync(spec: ProbeSpec, opts?: {deferTeardown?: boolean}) {
       switch (spec.op) {
         case 'prog':
         case 'map':
@@ -465,9 +475,10 @@ function wrap(binding: Binding): Native {
         case 'helper':
           return binding.probeAsync('helper', spec.progType, spec.helperId)
         case 'attach':
-          return binding.probeAsync('attach', spec.kind, spec.target)
+          return binding.probeAsync('attach', spec.kind, spec.target, opts?.deferTeardown === true)
       }
     },
+    releaseProbes: () => binding.releaseProbes(),
   })
 }
 

@@ -60,17 +60,20 @@ Napi::Value RunProbe(Napi::Env env, F&& probe) {
 
 class ProbeWorker : public Napi::AsyncWorker {
  public:
-  ProbeWorker(Napi::Env env, std::function<ProbeResult()> probe)
-      : Napi::AsyncWorker(env), probe_(std::move(probe)), deferred_(Napi::Promise::Deferred::New(env)) {}
+  ProbeWorker(Napi::Env env, std::function<ProbeResult()> probe, bool defer_teardown)
+      : Napi::AsyncWorker(env), probe_(std::move(probe)), defer_(defer_teardown), deferred_(Napi::Promise::Deferred::New(env)) {}
   Napi::Promise Promise() const { return deferred_.Promise(); }
   void Execute() override {
     ebp::ClearLibbpfLog();
+    ebp::tl_defer_teardown = defer_;
     result_ = probe_();
+    ebp::tl_defer_teardown = false;
   }
   void OnOK() override { deferred_.Resolve(ToJs(Env(), result_)); }
 
  private:
   std::function<ProbeResult()> probe_;
+  bool defer_;
   Napi::Promise::Deferred deferred_;
   ProbeResult result_;
 };
@@ -131,9 +134,10 @@ Napi::Value ProbeAttach(const Napi::CallbackInfo& info) {
   return RunProbe(info.Env(), [&] { return ebp::ProbeAttach(kind, target); });
 }
 
-// probeAsync(op, a, b): op is "prog" (a = type), "map" (a = type), "helper"
+// probeAsync(op, a, b, deferTeardown): op is "prog" (a = type), "map" (a = type), "helper"
 // (a = prog type, b = helper id) or "attach" (a = kind, b = target or
 // undefined). Resolves with the same object the synchronous probes return.
+// deferTeardown (boolean, info[3]): slow detaches wait for releaseProbes().
 Napi::Value ProbeAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "op must be prog, map, helper or attach");
@@ -154,10 +158,24 @@ Napi::Value ProbeAsync(const Napi::CallbackInfo& info) {
   } else {
     return TypeErr(env, "op must be prog, map, helper or attach, not '" + op + "'");
   }
-  auto* worker = new ProbeWorker(env, std::move(probe));
+  const bool defer = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
+  auto* worker = new ProbeWorker(env, std::move(probe), defer);
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// releaseProbes() → {fds, pid, error?}: the deferred teardowns go to an "ebp-teardown" grandchild
+// process (pid: the forked child's, already reaped); error names why they were closed here instead.
+Napi::Value ReleaseProbes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int count = 0, err = 0;
+  int pid = ebp::ReleaseDeferred(&count, &err);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fds", count);
+  out.Set("pid", pid);
+  if (err) out.Set("error", ebp::ErrnoCode(err) + ": " + ebp::ErrnoText(err));
+  return out;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -168,6 +186,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeHelper", Napi::Function::New(env, ProbeHelper, "probeHelper"));
   exports.Set("probeAttach", Napi::Function::New(env, ProbeAttach, "probeAttach"));
   exports.Set("probeAsync", Napi::Function::New(env, ProbeAsync, "probeAsync"));
+  exports.Set("releaseProbes", Napi::Function::New(env, ReleaseProbes, "releaseProbes"));
   ebp::RegisterObjectFunctions(env, exports);
   ebp::RegisterTraceFunctions(env, exports);
   ebp::RegisterNetattachFunctions(env, exports);

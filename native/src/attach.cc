@@ -255,6 +255,7 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   if (!link.valid())
     return FailOp(Stage::Attach, errno, "bpf_link_create(" + type_name + " \xE2\x86\x92 " + spec.target + ")",
                   spec.target);
+  DeferTeardown({&link, &prog});  // a trampoline's detach waits for grace periods too
   return Ok("attached via bpf_link_create(" + type_name + ")", spec.target);
 }
 
@@ -288,7 +289,9 @@ ProbeResult ProbeDynamicPmu(const char* pmu, bool retprobe, uint64_t config1, ui
   attr.config2 = config2;  // probe_offset
   Fd pfd, link;
   const std::string name = std::string(pmu).insert(1, retprobe ? "ret" : "") + " PMU";  // kretprobe, uretprobe
-  return OpenAndAttachPerf(&attr, prog.get(), name, what, &pfd, &link);
+  ProbeResult r = OpenAndAttachPerf(&attr, prog.get(), name, what, &pfd, &link);
+  DeferTeardown({&link, &pfd, &prog});  // a uprobe's detach waits ~100 ms for grace periods
+  return r;
 }
 
 ProbeResult ProbeKprobe(bool retprobe, const std::string& target) {
@@ -325,6 +328,7 @@ ProbeResult ProbeKprobeMulti(const std::string& target) {
       AddDetail(&r, "kprobe.multi links need CONFIG_FPROBE");
     return r;
   }
+  DeferTeardown({&link, &prog});
   return Ok("attached via bpf_link_create(BPF_TRACE_KPROBE_MULTI)", func);
 }
 
@@ -437,6 +441,7 @@ ProbeResult ProbeUprobeMulti(const std::string& target) {
   if (!link.valid())
     return FailOp(Stage::Attach, errno, "BPF_LINK_CREATE(BPF_TRACE_UPROBE_MULTI)",
                   where.Describe());
+  DeferTeardown({&link, &prog});
   return Ok("attached via BPF_LINK_CREATE(BPF_TRACE_UPROBE_MULTI)", where.Describe());
 }
 

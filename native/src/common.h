@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 namespace ebp {
@@ -76,6 +77,15 @@ class Fd {
  private:
   int fd_;
 };
+
+// Deferred teardown (teardown.cc). On a thread with tl_defer_teardown set, DeferTeardown() moves the
+// fds (in close order) to a pending list instead of letting them close; ReleaseDeferred() hands the list
+// to a short-lived grandchild process that closes them and exits, closes this process's copies, and
+// returns the forked child's pid (0 when nothing was pending or the hand-over failed: *err says why,
+// and the fds were then closed here). *count: how many fds there were.
+extern thread_local bool tl_defer_teardown;
+void DeferTeardown(std::initializer_list<Fd*> fds);
+int ReleaseDeferred(int* count, int* err);
 
 // Zero-initialised libbpf "opts" struct with .sz set (C++ stand-in for LIBBPF_OPTS).
 template <typename T>

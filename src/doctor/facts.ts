@@ -60,14 +60,16 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   // Probes that patch kernel text (kprobes, trampolines) go one at a time: run together they can stall a
   // small machine for minutes (seen as soft lockups in a 2-vCPU emulated guest); the others overlap.
   const patchesText = (s: string) => /^attach:(kprobe|kretprobe|kprobe\.multi|fentry|fexit|lsm)$/.test(s)
+  // Attachments whose detach waits for RCU grace periods (a uprobe: 120-150 ms here, one after another)
+  // stay attached until every probe has answered, then go to a short-lived teardown process together.
   const probeOne = async (s: string) => {
-    memo.set(s, await native!.probeAsync(parseProbeSpec(s)))
+    memo.set(s, await native!.probeAsync(parseProbeSpec(s), {deferTeardown: true}))
   }
   const probing = native
     ? Promise.all([
         ...specs.filter((s) => !patchesText(s)).map(probeOne),
         specs.filter(patchesText).reduce((chain, s) => chain.then(() => probeOne(s)), Promise.resolve()),
-      ])
+      ]).finally(() => native!.releaseProbes())
     : undefined
   // every spec a profile names is in memo once `probing` settles (awaited below)
   const probe = (spec: string): ProbeResult | undefined => memo.get(spec)

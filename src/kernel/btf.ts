@@ -7,9 +7,10 @@
  *   little-endian and 4-byte aligned; otherwise a single copy, byte-swapped for
  *   big-endian BTF), and each type is known only by its word offset in
  *   `typeOffsets`. No per-type objects are created while parsing.
- * - Names are decoded lazily. Name lookups use a hash index over the names'
- *   bytes (typed arrays only, built once, on the first lookup), so a lookup
- *   decodes only the few names that share the query's hash.
+ * - Names are decoded lazily. The first few name lookups scan (the name's
+ *   offsets in the string section, then the types pointing there); after
+ *   that a hash index over the names' bytes (typed arrays only, built once)
+ *   answers, decoding only the few names that share the query's hash.
  * - Everything is validated while parsing: header, section bounds, every type's
  *   trailing data, every string offset and every referenced type id. Bad or
  *   truncated input always ends in a BtfError, never a RangeError or a
@@ -352,6 +353,7 @@ export class Btf {
    * arrays only; names are decoded only to confirm a lookup's candidates.
    */
   private nameKeys: Uint32Array | undefined; // name hash (never 0); 0 = empty slot
+  private scans = 0; // lookups answered by scanning before the index is built
   private nameHeads: Int32Array | undefined;
   private nameNext: Int32Array | undefined;
   private nameShift = 0;
@@ -719,6 +721,30 @@ export class Btf {
     this.nameShift = shift;
   }
 
+  /** String offsets where the NUL-terminated `needle` is a whole string, in the base's strings and these. */
+  private stringOffsetsOf(needle: Buffer): number[] {
+    const out = this.base ? this.base.stringOffsetsOf(needle) : [];
+    const s = this.strings;
+    for (let at = s.indexOf(needle); at >= 0; at = s.indexOf(needle, at + 1)) {
+      if (at === 0 || s[at - 1] === 0) out.push(this.strStart + at);
+    }
+    return out;
+  }
+
+  /** ownIdsNamed without the index: every own type whose name offset is one of the needle's. */
+  private scanNamed(needle: Buffer): number[] {
+    const offs = this.stringOffsetsOf(needle);
+    const out: number[] = [];
+    if (offs.length === 0) return out;
+    const words = this.words;
+    const offsets = this.offsets;
+    for (let i = 0; i < this.typeCount; i++) {
+      const so = words[offsets[i]];
+      if (so !== 0 && (so === offs[0] || (offs.length > 1 && offs.includes(so)))) out.push(i);
+    }
+    return out;
+  }
+
   /** Hash of the string at a (validated) string offset. */
   private nameHash(so: number): number {
     return so >= this.strStart ? hashName(this.strings, so - this.strStart) : (this.base as Btf).nameHash(so);
@@ -726,9 +752,15 @@ export class Btf {
 
   /** Own type indexes (id - startId) named `name`, ascending. */
   private ownIdsNamed(name: string): number[] {
-    this.ensureIndex();
     const needle = Buffer.from(name + '\0', 'utf8');
     if (needle.indexOf(0) !== needle.length - 1) return []; // a name cannot contain NUL
+    // The first few lookups scan (~1 ms: find the name in the string section, then the types that point
+    // at it); building the index costs ~35 ms on a vmlinux BTF and pays off only for many lookups.
+    if (!this.nameKeys && this.scans < SCANS_BEFORE_INDEX) {
+      this.scans++;
+      return this.scanNamed(needle);
+    }
+    this.ensureIndex();
     const key = hashName(needle, 0);
     const keys = this.nameKeys as Uint32Array;
     const mask = keys.length - 1;
@@ -744,6 +776,8 @@ export class Btf {
     return out;
   }
 }
+
+const SCANS_BEFORE_INDEX = 8;
 
 /** FNV-1a over the NUL-terminated bytes at `pos`, never 0 (0 marks an empty hash slot). */
 function hashName(buf: Buffer, pos: number): number {

@@ -72,6 +72,14 @@ export function summarizeLatency(r: PingReplies): LatencySummary {
   }
 }
 
+function firstReply(file: string): boolean {
+  try {
+    return /bytes from|icmp_seq=/.test(readFileSync(file, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 export interface LatencyProbe {
   /** Stops the probe (SIGINT: ping prints its summary) and returns what it saw. */
   stop(): Promise<PingReplies>
@@ -81,12 +89,23 @@ export interface LatencyProbe {
  * Starts `ping -D -i interval` to `target` (IPv4 or IPv6) in the node `spawn` runs in. Its output goes
  * to a file (`outFile`), not through a pipe, so that nothing in this process wakes up per reply while
  * the load runs; without outFile it is read from the pipe.
+ * Resolves once ping is running and has had its first reply (with outFile; at most `settleMs`, default
+ * 300 ms): starting `ip netns exec`, a shell and ping costs a few ms of CPU that must not land inside
+ * the load's first second on a small machine. Replies before the load are dropped by withinWindow.
  */
-export async function startLatencyProbe(spawn: Spawner, target: string, opts: {intervalMs?: number; family?: 4 | 6; size?: number; outFile?: string} = {}): Promise<LatencyProbe> {
+export async function startLatencyProbe(spawn: Spawner, target: string, opts: {intervalMs?: number; family?: 4 | 6; size?: number; outFile?: string; settleMs?: number} = {}): Promise<LatencyProbe> {
   const interval = (opts.intervalMs ?? 20) / 1000
   const ping = ['ping', `-${opts.family ?? (target.includes(':') ? 6 : 4)}`, '-n', '-D', '-i', String(interval), '-W', '1', ...(opts.size ? ['-s', String(opts.size)] : []), target]
   const file = opts.outFile
   const p = await spawn(file ? ['sh', '-c', 'exec "$@" > "$0" 2>&1', file, ...ping] : ping)
+  const settle = Date.now() + (opts.settleMs ?? 300)
+  let exited = false
+  const gone = () => (exited = true)
+  p.done.then(gone, gone)
+  while (!exited && Date.now() < settle) {
+    if (file && firstReply(file)) break
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
   return {
     async stop() {
       p.kill('SIGINT')

@@ -305,6 +305,22 @@ describe('native addon (src/native.ts) against the running kernel', function () 
       expect(`${r.message} ${r.detail ?? ''}`).to.include('bpf_lsm_file_open')
     })
 
+    it('deferred teardown: a uprobe.multi link stays until releaseProbes(), then a teardown process detaches it', async function () {
+      const bpfLinks = () => (JSON.parse(execFileSync('bpftool', ['-j', 'link', 'list'], {encoding: 'utf8'}) || '[]') as unknown[]).length
+      const before = bpfLinks()
+      const r = await native.probeAsync({op: 'attach', kind: 'uprobe.multi'}, {deferTeardown: true})
+      expectOk(r)
+      expect(bpfLinks(), 'still attached after the probe answered').to.equal(before + 1)
+      const rel = native.releaseProbes()
+      expect(rel.error).to.equal(undefined)
+      expect(rel.fds).to.equal(2) // the link and its program
+      expect(rel.pid).to.be.greaterThan(0)
+      const deadline = Date.now() + 10_000
+      while (bpfLinks() > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      expect(bpfLinks(), 'detached by the teardown process').to.equal(before)
+      expect(native.releaseProbes()).to.deep.equal({fds: 0, pid: 0})
+    })
+
     describe('targets', function () {
       it('uprobe accepts an explicit "<path>:<offset>" target', function () {
         const first = native.probeAttach('uprobe')

@@ -753,6 +753,17 @@ describe('btf: live /sys/kernel/btf/vmlinux', function () {
     expect(btf.findFunc('no_such_fn_xyz')).to.equal(undefined);
   });
 
+  it('name lookups agree whether answered by scanning (the first few) or by the index', () => {
+    const names = ['udp_recvmsg', 'task_struct', 'sk_buff', 'int', 'bpf_attach_type', 'no_such_name_xyz', 'u32', 'xdp_md']
+    for (let id = 1; id <= btf.typeCount; id += 9973) if (btf.nameOf(id)) names.push(btf.nameOf(id))
+    const scanned = Btf.fromFile(VMLINUX)
+    const indexed = Btf.fromFile(VMLINUX)
+    for (let i = 0; i < 8; i++) indexed.findByName(`warm_up_${i}`) // uses up the scans: what follows is indexed
+    for (const name of names.slice(0, 8)) expect(scanned.findByName(name), name).to.deep.equal(indexed.findByName(name))
+    expect(scanned.findByName('udp_recvmsg', 'FUNC')).to.have.length(1)
+    for (const name of names) expect(scanned.findByName(name), name).to.deep.equal(indexed.findByName(name))
+  });
+
   it('enums', () => {
     expect(btf.enumValues('bpf_func_id')?.get('BPF_FUNC_map_lookup_elem')).to.equal(1n);
     const attach = btf.enumValues('bpf_attach_type');
