@@ -91,6 +91,8 @@ export interface Native {
    * hand-over failed (error) and they were detached here.
    */
   releaseProbes(): {fds: number; pid: number; error?: string}
+  /** A read-only Buffer over mmap(path) (undefined when it cannot be mapped): /sys/kernel/btf/vmlinux in one call instead of ~1,350 4-KiB reads. Never write to it. */
+  mapFile(path: string): Buffer | undefined
 
   // ---- objects, programs and maps for the suites (every failure throws a NativeError)
   objectOpen(path: string): number
@@ -417,7 +419,7 @@ export class NativeLoadError extends Error {
 }
 
 const ADDON_FILE = 'ebpfperf_native.node'
-const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes'] as const
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes', 'mapFile'] as const
 
 /** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
 export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -479,6 +481,7 @@ function wrap(binding: Binding): Native {
       }
     },
     releaseProbes: () => binding.releaseProbes(),
+    mapFile: (path: string) => binding.mapFile(path),
   })
 }
 

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/perf_event.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -94,12 +95,24 @@ int FindKernelSymbols(const std::vector<std::string>& names, std::vector<bool>* 
 // Picks the kernel function for kprobes: `target` if given, else the first of
 // a few always-present functions. Fails at stage 'setup'.
 bool PickKernelFunction(const std::string& target, std::string* out, ProbeResult* fail) {
-  const std::vector<std::string> names =
-      target.empty() ? std::vector<std::string>{"do_getpgid", "__x64_sys_getpgid",
-                                                "__arm64_sys_getpgid", "ksys_read", "vfs_read"}
-                     : std::vector<std::string>{target};
+  static const std::vector<std::string> kDefaults{"do_getpgid", "__x64_sys_getpgid", "__arm64_sys_getpgid",
+                                                  "ksys_read", "vfs_read"};
+  const std::vector<std::string> names = target.empty() ? kDefaults : std::vector<std::string>{target};
   std::vector<bool> found;
-  if (int err = FindKernelSymbols(names, &found)) {
+  int err = 0;
+  if (target.empty()) {
+    // kprobe, kretprobe and kprobe.multi all look for the default: generating /proc/kallsyms costs
+    // tens of ms, so the answer is kept for the process
+    static std::once_flag once;
+    static std::vector<bool> default_found;
+    static int default_err = 0;
+    std::call_once(once, [] { default_err = FindKernelSymbols(kDefaults, &default_found); });
+    found = default_found;
+    err = default_err;
+  } else {
+    err = FindKernelSymbols(names, &found);
+  }
+  if (err) {
     *fail = FailOp(Stage::Setup, err, "reading /proc/kallsyms");
     return false;
   }
@@ -193,6 +206,20 @@ ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string
 // fentry / fexit / lsm
 
 
+// The running kernel's BTF parsed from a mapping of /sys/kernel/btf/vmlinux (kernels since 6.16 allow
+// it): one mmap instead of the ~1,350 4-KiB reads btf__load_vmlinux_btf() does. nullptr: cannot map.
+btf* MapVmlinuxBtf() {
+  Fd fd(open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || fstat(fd.get(), &st) != 0 || st.st_size <= 0) return nullptr;
+  const size_t size = static_cast<size_t>(st.st_size);
+  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return nullptr;
+  btf* b = btf__new(p, static_cast<uint32_t>(size));  // copies what it keeps
+  munmap(p, size);
+  return libbpf_get_error(b) ? nullptr : b;
+}
+
 ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   const bool lsm = kind == "lsm";
   ProgSpec spec;
@@ -208,7 +235,8 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   static int load_err = 0;
   std::call_once(once, [] {
     errno = 0;
-    shared_vmlinux = btf__load_vmlinux_btf();
+    shared_vmlinux = MapVmlinuxBtf();
+    if (!shared_vmlinux) shared_vmlinux = btf__load_vmlinux_btf();
     if (!shared_vmlinux) load_err = errno ? errno : ENOENT;
   });
   const btf* vmlinux = shared_vmlinux;

@@ -169,7 +169,10 @@ ProbeResult AttachXdp(int prog, int ifindex, uint32_t flags, const std::string& 
   auto opts = MakeOpts<bpf_link_create_opts>();
   opts.flags = flags;
   Fd link(bpf_link_create(prog, ifindex, BPF_XDP, &opts));
-  if (link.valid()) return Ok("attached via bpf_link_create(BPF_XDP, " + mode + ")", where);
+  if (link.valid()) {
+    DeferTeardown({&link});  // or the netns going away detaches it
+    return Ok("attached via bpf_link_create(BPF_XDP, " + mode + ")", where);
+  }
   int err = errno;
   if (err != EINVAL) return FailOp(Stage::Attach, err, "bpf_link_create(BPF_XDP, " + mode + ")", where);
   // Kernels before 5.9 have no XDP links: netlink attach, then detach.
@@ -272,6 +275,7 @@ ProbeResult ProbeTcx(bool egress) {
 
   Fd link(bpf_link_create(prog.get(), ifindex, static_cast<enum bpf_attach_type>(type), nullptr));
   if (!link.valid()) return FailOp(Stage::Attach, errno, "bpf_link_create(" + type_name + ")", kLoWhere);
+  DeferTeardown({&link});  // its detach waits for a grace period
   return Ok("attached via bpf_link_create(" + type_name + ")", kLoWhere);
 }
 
@@ -293,6 +297,7 @@ struct NetnsJob {
   std::string kind;
   std::string target;
   ProbeResult result;
+  bool defer_teardown;  // the calling thread's tl_defer_teardown, carried over
 };
 
 void* NetnsThreadMain(void* arg) {
@@ -301,6 +306,7 @@ void* NetnsThreadMain(void* arg) {
     job->result = FailOp(Stage::Setup, errno, "unshare(CLONE_NEWNET) for the probe thread");
     return nullptr;
   }
+  tl_defer_teardown = job->defer_teardown;
   job->result = RunNetProbe(job->kind, job->target);
   return nullptr;
 }
@@ -308,7 +314,7 @@ void* NetnsThreadMain(void* arg) {
 }  // namespace
 
 ProbeResult ProbeNetAttach(const std::string& kind, const std::string& target) {
-  NetnsJob job{kind, target, ProbeResult()};
+  NetnsJob job{kind, target, ProbeResult(), tl_defer_teardown};
   // The probe thread starts with every signal blocked so that none of the
   // process's signals is ever delivered to it.
   sigset_t all, old;

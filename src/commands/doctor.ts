@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
+import {DOCTOR_FLAGS as F} from '../doctor/flags.js'
 import {applyFixes, runDoctor, safeFixes, type DoctorReport} from '../doctor/index.js'
 import {renderReport} from '../doctor/render.js'
 import {compareDoctorFiles, renderDoctorComparison, type DoctorComparison} from '../doctor/compare.js'
@@ -12,15 +13,16 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
   static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile tracing --json', '<%= config.bin %> doctor --no-live --kconfig ./config-6.1 --btf ./vmlinux', '<%= config.bin %> doctor --fix --dry-run']
   static enableJsonFlag = true
 
+  // names, kinds and texts from DOCTOR_FLAGS, which the fast path (src/doctor/fast.ts) also reads; a test keeps them equal
   static flags = {
-    profile: Flags.string({char: 'p', multiple: true, description: 'profile name (kernel-config, accelerator, tracing, micro) or path to a *.profile.yml; default: all shipped profiles'}),
-    kconfig: Flags.string({description: 'kernel config file (plain or .gz) instead of discovering the running kernel\'s'}),
-    btf: Flags.file({description: 'vmlinux BTF (raw BTF or an ELF with .BTF) instead of /sys/kernel/btf/vmlinux'}),
-    live: Flags.boolean({default: true, allowNo: true, description: 'run live probes on this machine (--no-live: judge another kernel offline from --kconfig/--btf, no root needed)'}),
-    fix: Flags.boolean({description: 'apply safe runtime fixes (mount bpffs/tracefs/securityfs, set sysctls), printing each command first'}),
-    'dry-run': Flags.boolean({description: 'with --fix: print the commands only', dependsOn: ['fix']}),
-    verbose: Flags.boolean({char: 'v', description: 'show the evidence of passing checks too'}),
-    compare: Flags.string({multiple: true, description: 'two saved `doctor --json` (or `vm doctor --json`) reports, A then B: print the findings whose status differs and the verdicts side by side'}),
+    profile: Flags.string({char: F.profile.char, multiple: true, description: F.profile.description}),
+    kconfig: Flags.string({description: F.kconfig.description}),
+    btf: Flags.file({description: F.btf.description}),
+    live: Flags.boolean({default: F.live.default, allowNo: true, description: F.live.description}),
+    fix: Flags.boolean({description: F.fix.description}),
+    'dry-run': Flags.boolean({description: F['dry-run'].description, dependsOn: [...F['dry-run'].dependsOn]}),
+    verbose: Flags.boolean({char: F.verbose.char, description: F.verbose.description}),
+    compare: Flags.string({multiple: true, description: F.compare.description}),
   }
 
   async run(): Promise<DoctorReport | DoctorComparison> {

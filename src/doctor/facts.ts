@@ -83,7 +83,9 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
     kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
     const needBtf = opts.btf !== undefined || opts.system !== false || profiles.some((p) => p.checks.some((c) => c.btf.length > 0))
     if ((opts.live || opts.btf) && needBtf) btfFound = findVmlinuxBtf(opts.btf, opts.live ? osRelease() : kconfig?.kernelVersion)
-    btf = btfFound.path ? Btf.fromFile(btfFound.path) : undefined
+    // the running kernel's sysfs BTF through the addon's mmap (no 4-KiB reads); anything else read as a file
+    const mapped = btfFound.path?.startsWith('/sys/kernel/btf/') ? native?.mapFile(btfFound.path) : undefined
+    btf = mapped ? Btf.fromBuffer(mapped, btfFound.path!) : btfFound.path ? Btf.fromFile(btfFound.path) : undefined
   } catch (error) {
     await probing // bad input: let the probes finish their own clean-up before the process exits
     throw error

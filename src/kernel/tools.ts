@@ -1,4 +1,5 @@
 // The user-space tools the suites drive, and their versions.
+import {readFileSync, realpathSync} from 'node:fs'
 import {run, which} from '../exec.js'
 
 export interface ToolInfo {
@@ -6,6 +7,8 @@ export interface ToolInfo {
   package: string // Debian package that provides it
   path?: string
   version?: string
+  /** Where the version came from: the dpkg package that owns the file, or the tool's own --version. */
+  versionFrom?: string
 }
 
 const TOOLS: Record<string, {package: string; args: string[]; pattern: RegExp}> = {
@@ -20,12 +23,96 @@ const TOOLS: Record<string, {package: string; args: string[]; pattern: RegExp}> 
 
 export const KNOWN_TOOLS = Object.keys(TOOLS)
 
-/** Where a tool is and (unless `version` is false, which runs nothing) its version. */
+/**
+ * Where a tool is and (unless `version` is false, which runs nothing) its version: from dpkg's database
+ * when a package of that name owns the file (no process started: doctor stays fast), else from running it.
+ */
 export async function probeTool(name: string, version = true): Promise<ToolInfo> {
   const t = TOOLS[name] ?? {package: name, args: ['--version'], pattern: /(\d+\.\d+(?:\.\d+)?)/}
   const path = which(name)
   if (!path || !version) return {name, package: t.package, path}
+  const fromDpkg = dpkgVersion(t.package, path)
+  if (fromDpkg) return {name, package: t.package, path, version: fromDpkg.version, versionFrom: `dpkg (${fromDpkg.package})`}
   const r = await run(path, t.args, {timeoutMs: 5000})
   const m = t.pattern.exec(`${r.stdout}\n${r.stderr}`)
-  return {name, package: t.package, path, version: m?.[1]}
+  return {name, package: t.package, path, version: m?.[1], versionFrom: m ? `${name} ${t.args.join(' ')}` : undefined}
+}
+
+const DPKG = '/var/lib/dpkg'
+
+/**
+ * The upstream version of the Debian package that owns `path` (or the file it links to), among the
+ * packages named `pkg` or `pkg-*` (clang → clang-14). undefined: no dpkg database, or no such package owns it.
+ */
+export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: string; version: string} | undefined {
+  const db = dpkgDb(root)
+  if (!db) return undefined
+  const installed = db.names
+    .filter((n) => n === pkg || n.startsWith(`${pkg}-`))
+    .map((n) => ({n, stanza: stanzaOf(db.status, n)}))
+    .filter((x): x is {n: string; stanza: string} => x.stanza !== undefined && /^Status: .* installed$/m.test(x.stanza))
+  const lists = new Map<string, Set<string>>()
+  const listOf = (n: string, stanza: string): Set<string> => {
+    let l = lists.get(n)
+    if (!l) {
+      const arch = /^Architecture: (\S+)$/m.exec(stanza)?.[1]
+      l = new Set((readOr(`${root}/info/${n}.list`) ?? readOr(`${root}/info/${n}:${arch}.list`) ?? '').split('\n'))
+      lists.set(n, l)
+    }
+    return l
+  }
+  // the file itself first (clang → /usr/lib/llvm-14/bin/clang, clang-14's), then the name on PATH;
+  // usrmerge: dpkg may list /bin/ip for /usr/bin/ip
+  const real = safeRealpath(path)
+  for (const p of [...new Set([real, path].filter((x): x is string => Boolean(x)))]) {
+    const variants = [p, p.replace(/^\/usr\/(s?bin)\//, '/$1/')]
+    for (const {n, stanza} of installed) {
+      const list = listOf(n, stanza)
+      if (!variants.some((v) => list.has(v))) continue
+      const v = /^Version: (\S+)$/m.exec(stanza)?.[1]
+      if (v) return {package: n, version: upstreamVersion(v)}
+    }
+  }
+  return undefined
+}
+
+const dbs = new Map<string, {status: string; names: string[]} | null>()
+/** dpkg's status file and its package names, read once per process. */
+function dpkgDb(root: string): {status: string; names: string[]} | undefined {
+  if (!dbs.has(root)) {
+    const status = readOr(`${root}/status`)
+    dbs.set(root, status === undefined ? null : {status, names: [...status.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1])})
+  }
+  return dbs.get(root) ?? undefined
+}
+
+function readOr(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+}
+
+function stanzaOf(status: string, pkg: string): string | undefined {
+  const at = status.indexOf(`\nPackage: ${pkg}\n`)
+  const start = at >= 0 ? at + 1 : status.startsWith(`Package: ${pkg}\n`) ? 0 : -1
+  if (start < 0) return undefined
+  const end = status.indexOf('\n\n', start)
+  return status.slice(start, end < 0 ? undefined : end)
+}
+
+/** "1:14.0.6-12" → "14.0.6", "3.12-1+deb12u2" → "3.12": no epoch, no Debian revision. */
+export function upstreamVersion(v: string): string {
+  const noEpoch = v.replace(/^\d+:/, '')
+  const dash = noEpoch.lastIndexOf('-')
+  return dash > 0 ? noEpoch.slice(0, dash) : noEpoch
+}
+
+function safeRealpath(p: string): string | undefined {
+  try {
+    return realpathSync(p)
+  } catch {
+    return undefined
+  }
 }

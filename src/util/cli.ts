@@ -1,6 +1,6 @@
 // How every command reports: stderr lines that are never wrapped or swallowed by --json.
 import {Command} from '@oclif/core'
-import {exitCodeFor} from './errors.js'
+import {failureLine} from './errors.js'
 
 export abstract class BaseCommand extends Command {
   /** Progress and notes for humans: always stderr, also under --json (stdout stays one document). */
@@ -17,7 +17,9 @@ export abstract class BaseCommand extends Command {
   /** The catch-all of a command: an oclif exit passes through, anything else is one line and its exit code. */
   protected failWith(error: unknown): never {
     if ((error as {oclif?: unknown}).oclif) throw error
-    return this.fail((error as Error).message, exitCodeFor(error))
+    const f = failureLine(error)
+    process.stderr.write(`${f.line}\n`)
+    return this.exit(f.code)
   }
 
   /** A suite's catch-all: says where the samples taken so far were saved (marked incomplete), then fails. */
@@ -39,3 +41,4 @@ export abstract class BaseCommand extends Command {
     return super.catch(error)
   }
 }
+

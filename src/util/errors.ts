@@ -20,3 +20,8 @@ export function exitCodeFor(error: unknown): number {
   const code = (error as {exitCode?: unknown})?.exitCode
   return typeof code === 'number' ? code : 1
 }
+
+/** How a command reports an error: one line on stderr (`ebpfperf: …`) and the error's exit code. */
+export function failureLine(error: unknown): {line: string; code: number} {
+  return {line: `ebpfperf: ${(error as Error)?.message ?? String(error)}`, code: exitCodeFor(error)}
+}

@@ -1,6 +1,10 @@
 // Reading a user-named file with one clear reason per failure (the caller wraps it in its own error type).
 import {readFileSync} from 'node:fs'
-import yaml from 'js-yaml'
+import {createRequire} from 'node:module'
+
+// js-yaml on first use: `ebpfperf doctor` reads the shipped profiles' JSON copies and need not load it.
+let yamlModule: typeof import('js-yaml') | undefined
+const yaml = () => (yamlModule ??= createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml'))
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file (check the path)',
@@ -29,7 +33,7 @@ export function readInput<E extends Error>(path: string, fail: (reason: string) 
 export function readYaml<E extends Error>(path: string, fail: (reason: string) => E): unknown {
   const text = readInput(path, fail).toString('utf8')
   try {
-    return yaml.load(text, {filename: path})
+    return yaml().load(text, {filename: path})
   } catch (error) {
     const e = error as {reason?: string; mark?: {line: number}}
     throw fail(`malformed YAML: ${e.reason ?? (error as Error).message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`)

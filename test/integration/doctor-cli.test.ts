@@ -98,6 +98,20 @@ describe('ebpfperf doctor (built CLI)', function () {
     expect(tracing.skipped.map((s) => s.case)).to.include.members(['kprobe', 'kretprobe'])
   })
 
+  it('the fast path (no oclif) prints what the full CLI prints, and steps aside for what it does not take', () => {
+    const full = cli(['doctor', '--json'], {env: {EBPFPERF_FULL_CLI: '1'}})
+    const strip = (doc: string) => doc.replace(/\n {2}"generated": "[^"]*",/, '')
+    expect(full.code).to.equal(live.code)
+    expect(strip(live.stdout)).to.equal(strip(full.stdout))
+    expect(cli(['doctor', '-v']).stdout).to.equal(cli(['doctor', '-v'], {env: {EBPFPERF_FULL_CLI: '1'}}).stdout)
+    const help = cli(['doctor', '--help'])
+    expect(help.code).to.equal(0)
+    expect(help.stdout).to.match(/USAGE[\s\S]*--no-live/)
+    const unknown = cli(['doctor', '--no-such-flag'])
+    expect(unknown.code).to.equal(2)
+    expect(unknown.stderr).to.match(/Nonexistent flag: --no-such-flag/)
+  })
+
   it('the human output is grouped, ends with the verdicts, and honours NO_COLOR', () => {
     const plain = cli(['doctor'])
     expect(plain.code).to.equal(report.exitCode)
@@ -158,14 +172,16 @@ describe('ebpfperf doctor: bad input, privilege, offline', () => {
     ['a malformed profile', ['--profile', fx('profiles/malformed.profile.yml')], /malformed YAML/],
   ]
   for (const [what, args, re] of cases) {
-    it(`${what}: one line naming the input, exit 2, nothing changed`, () => {
-      const before = readFileSync('/proc/self/mounts', 'utf8')
-      const r = cli(['doctor', '--no-live', ...args])
-      expect(r.code).to.equal(2)
-      expect(r.stderr).to.match(re)
-      expect(r.stderr).to.match(/^ebpfperf: [^\n]+\n$/) // exactly one line
-      expect(r.stdout).to.equal('')
-      expect(readFileSync('/proc/self/mounts', 'utf8')).to.equal(before)
+    it(`${what}: one line naming the input, exit 2, nothing changed (fast path and full CLI alike)`, () => {
+      for (const env of [{}, {EBPFPERF_FULL_CLI: '1'}]) {
+        const before = readFileSync('/proc/self/mounts', 'utf8')
+        const r = cli(['doctor', '--no-live', ...args], {env})
+        expect(r.code).to.equal(2)
+        expect(r.stderr).to.match(re)
+        expect(r.stderr).to.match(/^ebpfperf: [^\n]+\n$/) // exactly one line
+        expect(r.stdout).to.equal('')
+        expect(readFileSync('/proc/self/mounts', 'utf8')).to.equal(before)
+      }
     })
   }
 

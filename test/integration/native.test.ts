@@ -321,6 +321,22 @@ describe('native addon (src/native.ts) against the running kernel', function () 
       expect(native.releaseProbes()).to.deep.equal({fds: 0, pid: 0})
     })
 
+    it('mapFile maps the sysfs BTF read-only (the same bytes as reading it) and gives undefined for what it cannot map', function () {
+      const path = '/sys/kernel/btf/vmlinux'
+      if (!existsSync(path)) {
+        console.log(`      skipping: ${path} does not exist`)
+        this.skip()
+      }
+      const mapped = native.mapFile(path)
+      if (!mapped) {
+        console.log('      skipping: this kernel does not allow mapping its BTF (before 6.16); doctor reads it instead')
+        this.skip()
+      }
+      expect(mapped.equals(readFileSync(path))).to.equal(true)
+      expect(native.mapFile('/nonexistent/ebp')).to.equal(undefined)
+      expect(native.mapFile('/proc/self/status')).to.equal(undefined) // size 0: not mappable
+    })
+
     describe('targets', function () {
       it('uprobe accepts an explicit "<path>:<offset>" target', function () {
         const first = native.probeAttach('uprobe')

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {listBuiltinProfiles, loadProfile, parseProfile, ProfileError} from '../../src/doctor/profile.js'
+import {listBuiltinProfiles, loadProfile, parseProfile, ProfileError, resolveProfile} from '../../src/doctor/profile.js'
 
 const fx = (f: string) => new URL(`../fixtures/profiles/${f}`, import.meta.url).pathname
 
@@ -50,5 +50,41 @@ describe('profiles', () => {
     for (const [c, re] of cases) expect(() => parseProfile({...base, checks: [c]}, 'inline.yml'), re.source).to.throw(ProfileError, re)
     expect(() => parseProfile({...base, schema: 'v0', checks: [{id: 'a', kconfig: ['BPF']}]}, 'f')).to.throw(/schema: expected "ebpfperf\/profile\/v1"/)
     expect(() => parseProfile({...base, checks: [{id: 'a', kconfig: ['BPF']}, {id: 'a', kconfig: ['BPF']}]}, 'f')).to.throw(/duplicate id/)
+  })
+})
+
+describe('doctor flags: one table for the oclif command and the fast path', () => {
+  it('the oclif command declares exactly the table\'s flags, with the same kind, char, multiple and texts', async () => {
+    const {DOCTOR_FLAGS} = await import('../../src/doctor/flags.js')
+    const {default: Doctor} = await import('../../src/commands/doctor.js')
+    const flags = Doctor.flags as Record<string, {type: string; char?: string; multiple?: boolean; allowNo?: boolean; default?: unknown; description?: string}>
+    expect(Object.keys(flags).sort()).to.deep.equal(Object.keys(DOCTOR_FLAGS).sort())
+    for (const [name, spec] of Object.entries(DOCTOR_FLAGS) as [string, {type: string; char?: string; multiple?: boolean; allowNo?: boolean; default?: boolean; description: string}][]) {
+      const f = flags[name]
+      expect(f.type === 'boolean' ? 'boolean' : 'string', name).to.equal(spec.type)
+      expect(f.char, name).to.equal(spec.char)
+      expect(Boolean(f.multiple), name).to.equal(Boolean(spec.multiple))
+      expect(Boolean(f.allowNo), name).to.equal(Boolean(spec.allowNo))
+      expect(f.description, name).to.equal(spec.description)
+      if (spec.default !== undefined) expect(f.default, name).to.equal(spec.default)
+    }
+  })
+
+  it('the fast path takes the common options and leaves the rest to the full CLI', async () => {
+    const {fastDoctorArgs} = await import('../../src/doctor/fast.js')
+    expect(fastDoctorArgs([])).to.deep.equal({json: false, profile: undefined, kconfig: undefined, btf: undefined, live: true, verbose: false})
+    expect(fastDoctorArgs(['--json', '-p', 'micro', '--profile=tracing', '--no-live', '--kconfig', 'k', '-v'])).to.deep.include({json: true, profile: ['micro', 'tracing'], kconfig: 'k', live: false, verbose: true})
+    for (const argv of [['--help'], ['-h'], ['--fix'], ['--fix', '--dry-run'], ['--compare', 'a', 'b'], ['--bogus'], ['extra'], ['--kconfig'], ['--live', '--no-live'], ['--']]) {
+      expect(fastDoctorArgs(argv), argv.join(' ')).to.equal(undefined)
+    }
+  })
+
+  it('the shipped profiles read from the build\'s JSON copies equal their YAML', async () => {
+    const yaml = (await import('js-yaml')).default
+    const {readFileSync} = await import('node:fs')
+    for (const name of listBuiltinProfiles()) {
+      const file = resolveProfile(name)
+      expect(loadProfile(name), name).to.deep.equal(parseProfile(yaml.load(readFileSync(file, 'utf8')), file))
+    }
   })
 })

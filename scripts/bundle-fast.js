@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Build step: dist/doctor/fast.js and everything it imports as one file (dist/doctor/fast.bundle.js), which
+// bin/run.js loads for a plain `ebpfperf doctor`: one file parses and links about twice as fast as the
+// ~40 modules it is made of, and doctor is meant to take no longer than `bpftool feature probe`.
+// The native addon and js-yaml stay outside (loaded at run time by path / on first use).
+import {buildSync} from 'esbuild'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+buildSync({
+  entryPoints: [join(root, 'dist/doctor/fast.js')],
+  outfile: join(root, 'dist/doctor/fast.bundle.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['js-yaml'],
+  // CommonJS dependencies inside an ES module bundle need a require()
+  banner: {js: "import {createRequire as __ebpCreateRequire} from 'node:module';const require = __ebpCreateRequire(import.meta.url);"},
+  logLevel: 'warning',
+})
