@@ -83,9 +83,10 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
     kconfig = discovery.path ? Kconfig.fromFile(discovery.path) : undefined
     const needBtf = opts.btf !== undefined || opts.system !== false || profiles.some((p) => p.checks.some((c) => c.btf.length > 0))
     if ((opts.live || opts.btf) && needBtf) btfFound = findVmlinuxBtf(opts.btf, opts.live ? osRelease() : kconfig?.kernelVersion)
-    // the running kernel's sysfs BTF through the addon's mmap (no 4-KiB reads); anything else read as a file
+    // The running kernel's sysfs BTF: mapped by the addon (no 4-KiB reads), and trusted (the kernel checked
+    // it at boot; the types' entries are not checked again). Any other BTF is read as a file and checked.
     const mapped = btfFound.path?.startsWith('/sys/kernel/btf/') ? native?.mapFile(btfFound.path) : undefined
-    btf = mapped ? Btf.fromBuffer(mapped, btfFound.path!) : btfFound.path ? Btf.fromFile(btfFound.path) : undefined
+    btf = mapped ? Btf.fromBuffer(mapped, btfFound.path!, undefined, {trusted: true}) : btfFound.path ? Btf.fromFile(btfFound.path) : undefined
   } catch (error) {
     await probing // bad input: let the probes finish their own clean-up before the process exits
     throw error

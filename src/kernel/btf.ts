@@ -273,8 +273,11 @@ for (const k of [KIND_STRUCT, KIND_UNION, KIND_ENUM, KIND_FUNC_PROTO, KIND_ENUM6
 const ENTRY_REF = new Int32Array(32).fill(-1);
 ENTRY_REF[KIND_STRUCT] = 1; ENTRY_REF[KIND_UNION] = 1; ENTRY_REF[KIND_FUNC_PROTO] = 1; ENTRY_REF[KIND_DATASEC] = 0;
 
-/** Returns the number of types; `r` receives the error (if any) and the maxima. */
-function scanTypes(words: Uint32Array, offsets: Int32Array, r: Float64Array): number {
+/**
+ * Returns the number of types; `r` receives the error (if any) and the maxima. `members` false: the
+ * trailing entries (struct members, parameters, ...) are stepped over, not checked (trusted data).
+ */
+function scanTypes(words: Uint32Array, offsets: Int32Array, r: Float64Array, members: boolean): number {
   const nWords = words.length;
   let count = 0;
   let w = 0;
@@ -298,7 +301,7 @@ function scanTypes(words: Uint32Array, offsets: Int32Array, r: Float64Array): nu
       const t = words[w + 3] > words[w + 4] ? words[w + 3] : words[w + 4];
       if (t > ref) ref = t;
     }
-    if (per !== 0) {
+    if (per !== 0 && members) {
       const named = ENTRY_NAME[kind];
       const refAt = ENTRY_REF[kind];
       for (let e = start; e < end; e += per) {
@@ -416,16 +419,21 @@ export class Btf {
   }
 
   /** Parse raw BTF bytes, or an ELF image with a `.BTF` section. `label` names the data in errors. */
-  static fromBuffer(buf: Buffer, label: string, base?: Btf): Btf {
+  static fromBuffer(buf: Buffer, label: string, base?: Btf, opts: { trusted?: boolean } = {}): Btf {
     if (isElf(buf)) {
       const { data, fileOffset } = extractElfBtf(new BufferSource(buf), label);
-      return Btf.parse(data, label, base, fileOffset);
+      return Btf.parse(data, label, base, fileOffset, opts.trusted === true);
     }
-    return Btf.parse(buf, label, base, -1);
+    return Btf.parse(buf, label, base, -1, opts.trusted === true);
   }
 
   /** `elfOffset` is the file offset of the .BTF section when the data came from an ELF file, else -1. */
-  private static parse(buf: Buffer, label: string, base: Btf | undefined, elfOffset: number): Btf {
+  /**
+   * trusted: the running kernel's own BTF, which the kernel checked when it loaded it: the header, section
+   * bounds and every type's size are still checked, the entries inside the types (member names and type
+   * ids, FUNC → FUNC_PROTO) are not (that is ~90% of the work on a vmlinux BTF).
+   */
+  private static parse(buf: Buffer, label: string, base: Btf | undefined, elfOffset: number, trusted = false): Btf {
     const where = elfOffset >= 0 ? ` of the .BTF section (at file offset ${elfOffset})` : '';
     const fail = (reason: string): never => { throw new BtfError(label, reason); };
     const n = buf.length;
@@ -502,7 +510,7 @@ export class Btf {
     const byteOf = (word: number): number => typeStart + word * 4;
     const at = (idx: number, word: number): string => `type #${startId + idx} at byte ${byteOf(word)}${where}`;
     const r = SCAN;
-    const typeCount = scanTypes(words, offsets, r);
+    const typeCount = scanTypes(words, offsets, r, !trusted);
     const errWord = r[S_ERR_WORD], errIdx = r[S_ERR_IDX];
     switch (r[S_ERR]) {
       case 0: break;
@@ -527,7 +535,7 @@ export class Btf {
     const own = offsets.subarray(0, typeCount);
     const btf = new Btf(label, header, words, own, strings, base);
     // FUNC must point at a FUNC_PROTO (kernel verifier rule); findFunc relies on it.
-    for (let i = 0; i < typeCount; i++) {
+    for (let i = 0; i < (trusted ? 0 : typeCount); i++) {
       const o = own[i];
       const info = words[o + 1];
       if (((info >>> 24) & 0x1f) !== KIND_FUNC) continue;

@@ -764,6 +764,15 @@ describe('btf: live /sys/kernel/btf/vmlinux', function () {
     for (const name of names) expect(scanned.findByName(name), name).to.deep.equal(indexed.findByName(name))
   });
 
+  it('trusted (the running kernel\'s own BTF): same types and answers; a truncated copy still fails', () => {
+    const raw = fs.readFileSync(VMLINUX)
+    const t = Btf.fromBuffer(raw, VMLINUX, undefined, { trusted: true })
+    expect(t.typeCount).to.equal(btf.typeCount)
+    for (const name of ['udp_recvmsg', 'task_struct', 'xdp_md']) expect(t.findByName(name), name).to.deep.equal(btf.findByName(name))
+    expect(t.findFunc('udp_recvmsg')).to.deep.equal(btf.findFunc('udp_recvmsg'))
+    expect(() => Btf.fromBuffer(raw.subarray(0, raw.length >> 1), 'half', undefined, { trusted: true })).to.throw(BtfError, /truncated/)
+  });
+
   it('enums', () => {
     expect(btf.enumValues('bpf_func_id')?.get('BPF_FUNC_map_lookup_elem')).to.equal(1n);
     const attach = btf.enumValues('bpf_attach_type');
