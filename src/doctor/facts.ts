@@ -15,6 +15,12 @@ export interface FactsOptions {
   env?: NodeJS.ProcessEnv
   /** The whole picture (every known tool, BTF even if no check names it), as doctor shows; off for preflights. */
   system?: boolean
+  /**
+   * Hand slow detaches (uprobes, trampolines, tcx: RCU grace periods) to a short-lived process after every
+   * probe has answered, instead of waiting for them: doctor's own run. Off for preflights, whose callers
+   * go on to count or attach programs and must find the probes' ones gone.
+   */
+  deferTeardown?: boolean
 }
 
 export interface Facts {
@@ -60,10 +66,11 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   // Probes that patch kernel text (kprobes, trampolines) go one at a time: run together they can stall a
   // small machine for minutes (seen as soft lockups in a 2-vCPU emulated guest); the others overlap.
   const patchesText = (s: string) => /^attach:(kprobe|kretprobe|kprobe\.multi|fentry|fexit|lsm)$/.test(s)
-  // Attachments whose detach waits for RCU grace periods (a uprobe: 120-150 ms here, one after another)
-  // stay attached until every probe has answered, then go to a short-lived teardown process together.
+  // With deferTeardown, attachments whose detach waits for RCU grace periods (a uprobe: 120-150 ms here,
+  // one after another) stay attached until every probe has answered, then go to a teardown process together.
+  const deferTeardown = opts.deferTeardown === true
   const probeOne = async (s: string) => {
-    memo.set(s, await native!.probeAsync(parseProbeSpec(s), {deferTeardown: true}))
+    memo.set(s, await native!.probeAsync(parseProbeSpec(s), {deferTeardown}))
   }
   const probing = native
     ? Promise.all([

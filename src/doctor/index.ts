@@ -72,7 +72,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       throw new PrivilegeError('live probes need root (CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, or CAP_SYS_ADMIN): run it with sudo, or add --no-live to check only the kernel config and BTF')
     }
   }
-  const facts = await gatherFacts(opts, profiles)
+  // doctor's own run: slow detaches go to a short-lived teardown process once every probe has answered
+  const facts = await gatherFacts({...opts, deferTeardown: true}, profiles)
   return buildReport(facts, profiles)
 }
 

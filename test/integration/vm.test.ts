@@ -23,6 +23,9 @@ const vmTemps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ebpfperf
 const probe = (r: DoctorReport, what: string) => r.findings.flatMap((f) => f.evidence).find((e) => e.what === what)
 
 describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
+  // a guest under software emulation (TCG) boots and runs a suite in about a minute on a busy 2-core
+  // machine; this is a hang guard, not a speed target (cli() itself gives up after 280 s)
+  this.timeout(300_000)
   let tempsBefore: string[]
 
   before(function () {
