@@ -31,13 +31,12 @@ namespace {
 std::mutex g_mu;
 std::vector<int> g_pending;  // in the order they must be closed (links before the perf events they hold)
 
-// In the grandchild: only raw system calls (a fork of a multi-threaded process). It waits for EOF on
-// `gate` (every write end closed: the caller's after it has closed its own copies of the fds), so that
-// its close() calls are the last references and carry the slow detach, not the caller's.
-[[noreturn]] void CloseAndExit(const std::vector<int>& fds, std::vector<int> keep, int gate) {
+// In the grandchild: only raw system calls, no allocation (a fork of a multi-threaded process). `keep`
+// (sorted) is every fd to keep: `fds` and the read end of `gate`. It waits for EOF on `gate` (every write
+// end closed: the caller's after it has closed its own copies of the fds), so that its close() calls
+// are the last references and carry the slow detach, not the caller's.
+[[noreturn]] void CloseAndExit(const std::vector<int>& fds, const std::vector<int>& keep, int gate) {
   prctl(PR_SET_NAME, "ebp-teardown", 0, 0, 0);
-  keep.push_back(gate);
-  std::sort(keep.begin(), keep.end());
   // every other inherited fd first: the caller's stdout/stderr pipes must not wait for us
   unsigned lo = 0;
   for (int fd : keep) {
@@ -77,6 +76,9 @@ int ReleaseDeferred(int* count, int* err) {
     for (int fd : fds) close(fd);
     return 0;
   }
+  std::vector<int> keep(fds);
+  keep.push_back(gate[0]);
+  std::sort(keep.begin(), keep.end());
   // Signals stay blocked in the children (no JS signal handler may run there); the caller's mask comes back after.
   sigset_t all, old;
   sigfillset(&all);
@@ -84,7 +86,7 @@ int ReleaseDeferred(int* count, int* err) {
   pid_t child = fork();
   if (child == 0) {
     long grandchild = syscall(SYS_fork);
-    if (grandchild == 0) CloseAndExit(fds, fds, gate[0]);
+    if (grandchild == 0) CloseAndExit(fds, keep, gate[0]);
     syscall(SYS_exit_group, grandchild < 0 ? 1 : 0);  // the grandchild is init's to reap
   }
   bool handed = false;
