@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <sys/utsname.h>
 #include <sched.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,7 +15,6 @@
 #include <cstdarg>
 #include <cstdio>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace ebp {
@@ -390,13 +390,48 @@ int PinThisThread(int cpu) {
   return 0;
 }
 
+namespace {
+void* ThreadMain(void* arg) {
+  (*static_cast<std::function<void()>*>(arg))();
+  return nullptr;
+}
+}  // namespace
+
+int Thread::Start(std::function<void()> fn, bool block_signals) {
+  Join();
+  fn_ = new std::function<void()>(std::move(fn));
+  sigset_t all, old;
+  if (block_signals) {
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+  }
+  int rc = pthread_create(&id_, nullptr, ThreadMain, fn_);
+  if (block_signals) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) {
+    delete fn_;
+    fn_ = nullptr;
+    return rc;
+  }
+  started_ = true;
+  return 0;
+}
+
+void Thread::Join() {
+  if (started_) pthread_join(id_, nullptr);
+  started_ = false;
+  delete fn_;
+  fn_ = nullptr;
+}
+
 int RunPinned(int cpu, const std::function<void()>& fn) {
   int pin_err = 0;
-  std::thread t([&] {
-    pin_err = PinThisThread(cpu);
-    if (!pin_err) fn();
-  });
-  t.join();
+  Thread t;
+  if (int err = t.Start([&] {
+        pin_err = PinThisThread(cpu);
+        if (!pin_err) fn();
+      }))
+    return err;
+  t.Join();
   return pin_err;
 }
 

@@ -39,8 +39,7 @@ struct NsJob {
 
 std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
 
-void* NsThreadMain(void* arg) {
-  NsJob* job = static_cast<NsJob*>(arg);
+void NsThreadMain(NsJob* job) {
   ClearLibbpfLog();
   if (!job->netns.empty()) {
     const std::string path = NetnsPath(job->netns);
@@ -48,32 +47,26 @@ void* NsThreadMain(void* arg) {
     if (!ns.valid()) {
       job->err = errno;
       job->what = "opening network namespace " + path;
-      return nullptr;
+      return;
     }
     if (setns(ns.get(), CLONE_NEWNET) != 0) {
       job->err = errno;
       job->what = "setns(" + path + ", CLONE_NEWNET)";
-      return nullptr;
+      return;
     }
   }
   job->err = job->fn(&job->what);
   job->log = LibbpfLog();
-  return nullptr;
 }
 
 // Runs job->fn on a new thread inside the namespace. Returns false after throwing a JS error.
 bool RunInNetns(Napi::Env env, NsJob* job) {
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);  // the thread never takes the process's signals
-  pthread_t thread;
-  int rc = pthread_create(&thread, nullptr, NsThreadMain, job);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (rc != 0) {
+  Thread thread;  // it never takes the process's signals
+  if (int rc = thread.Start([job] { NsThreadMain(job); }, true)) {
     ThrowErrno(env, rc, "starting a thread for network namespace " + job->netns);
     return false;
   }
-  pthread_join(thread, nullptr);
+  thread.Join();
   if (job->err == 0) return true;
   std::string what = job->what;
   std::string log = FirstLines(job->log, 2);

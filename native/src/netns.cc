@@ -300,31 +300,23 @@ struct NetnsJob {
   bool defer_teardown;  // the calling thread's tl_defer_teardown, carried over
 };
 
-void* NetnsThreadMain(void* arg) {
-  NetnsJob* job = static_cast<NetnsJob*>(arg);
+void NetnsThreadMain(NetnsJob* job) {
   if (unshare(CLONE_NEWNET) != 0) {
     job->result = FailOp(Stage::Setup, errno, "unshare(CLONE_NEWNET) for the probe thread");
-    return nullptr;
+    return;
   }
   tl_defer_teardown = job->defer_teardown;
   job->result = RunNetProbe(job->kind, job->target);
-  return nullptr;
 }
 
 }  // namespace
 
 ProbeResult ProbeNetAttach(const std::string& kind, const std::string& target) {
   NetnsJob job{kind, target, ProbeResult(), tl_defer_teardown};
-  // The probe thread starts with every signal blocked so that none of the
-  // process's signals is ever delivered to it.
-  sigset_t all, old;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &old);
-  pthread_t thread;
-  int rc = pthread_create(&thread, nullptr, NetnsThreadMain, &job);
-  pthread_sigmask(SIG_SETMASK, &old, nullptr);
-  if (rc != 0) return FailOp(Stage::Setup, rc, "starting the private-netns probe thread");
-  pthread_join(thread, nullptr);
+  Thread thread;  // none of the process's signals is ever delivered to it
+  if (int rc = thread.Start([&job] { NetnsThreadMain(&job); }, true))
+    return FailOp(Stage::Setup, rc, "starting the private-netns probe thread");
+  thread.Join();
   return job.result;
 }
 

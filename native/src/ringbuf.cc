@@ -27,7 +27,6 @@
 #include <atomic>
 #include <cmath>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "args.h"
@@ -197,11 +196,17 @@ class BufferWorker : public Napi::AsyncWorker {
       if (!rb) return Fail(errno, "ring_buffer__new");
     }
 
+    auto free_buffers = [&] {
+      if (pb) perf_buffer__free(pb);
+      if (rb) ring_buffer__free(rb);
+    };
+
     // 3. consumer thread, then producers
     std::atomic<bool> stop{false};
     int consumer_err = 0, consumer_pin = 0;
     start_ns_ = MonoNs();
-    std::thread consumer([&] {
+    Thread consumer;
+    int start_err = consumer.Start([&] {
       if (s_.consumer_cpu >= 0 && (consumer_pin = PinThisThread(s_.consumer_cpu))) return;
       while (!stop.load(std::memory_order_acquire)) {
         int n = pb ? perf_buffer__poll(pb, 20) : ring_buffer__poll(rb, 20);
@@ -213,17 +218,25 @@ class BufferWorker : public Napi::AsyncWorker {
         if (n > 0) wakeups_++;
       }
     });
+    if (start_err) {
+      free_buffers();
+      return Fail(start_err, "starting the consumer thread");
+    }
 
     producers_.resize(s_.producers.size());
-    std::vector<std::thread> threads;
-    for (size_t i = 0; i < s_.producers.size(); i++) {
+    std::vector<Thread> threads(s_.producers.size());
+    for (size_t i = 0; i < s_.producers.size() && !start_err; i++) {
       producers_[i].cpu = s_.producers[i];
-      threads.emplace_back([this, i] { Produce(&producers_[i]); });
+      start_err = threads[i].Start([this, i] { Produce(&producers_[i]); });
     }
-    for (auto& t : threads) t.join();
+    for (auto& t : threads) t.Join();
     producers_done_ns_ = MonoNs();
     stop.store(true, std::memory_order_release);
-    consumer.join();
+    consumer.Join();
+    if (start_err) {
+      free_buffers();
+      return Fail(start_err, "starting a producer thread");
+    }
 
     // 4. drain (this thread; the consumer thread has stopped)
     int n = pb ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
@@ -239,15 +252,14 @@ class BufferWorker : public Napi::AsyncWorker {
           if (!rc && opts.retval != s_.expect) rc = ENOSPC;
         });
         if (pin || rc) {
-          if (pb) perf_buffer__free(pb);
+          free_buffers();
           return Fail(pin ? pin : rc, "flush marker on CPU " + std::to_string(p.cpu));
         }
       }
       n = perf_buffer__consume(pb);
     }
     end_ns_ = MonoNs();
-    if (pb) perf_buffer__free(pb);
-    if (rb) ring_buffer__free(rb);
+    free_buffers();
     if (n < 0) return Fail(-n, s_.perf ? "perf_buffer__consume" : "ring_buffer__consume");
     if (consumer_pin) return Fail(consumer_pin, "pinning the consumer to CPU " + std::to_string(s_.consumer_cpu));
     if (consumer_err) return Fail(consumer_err, s_.perf ? "perf_buffer__poll" : "ring_buffer__poll");

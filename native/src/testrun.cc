@@ -230,20 +230,24 @@ class TestRunWorker : public Napi::AsyncWorker {
         }
       } else {
         const size_t k = reports_.size();
-        std::vector<std::thread> threads;
+        std::vector<Thread> threads(k);
         std::vector<int> errs(k, 0), pins(k, 0);
         std::vector<std::string> whats(k);
         std::vector<Sample> got(k);
         std::atomic<size_t> ready{0};
-        for (size_t i = 0; i < k; i++) {
-          threads.emplace_back([&, i] {
+        std::atomic<bool> abandon{false};
+        int start_err = 0;
+        for (size_t i = 0; i < k && !start_err; i++) {
+          start_err = threads[i].Start([&, i] {
             pins[i] = PinThisThread(reports_[i].cpu);
             ready.fetch_add(1);
-            while (ready.load() < k) std::this_thread::yield();  // start together
-            if (!pins[i]) errs[i] = RunOnce(spec_, reports_[i].cpu, reports_[i].repeat, &got[i], &whats[i]);
+            while (ready.load() < k && !abandon.load()) std::this_thread::yield();  // start together
+            if (!pins[i] && !abandon.load()) errs[i] = RunOnce(spec_, reports_[i].cpu, reports_[i].repeat, &got[i], &whats[i]);
           });
         }
-        for (auto& t : threads) t.join();
+        if (start_err) abandon.store(true);  // the started ones stop waiting for the others
+        for (auto& t : threads) t.Join();
+        if (start_err) return Fail(start_err, "starting a thread per CPU");
         for (size_t i = 0; i < k; i++) {
           if (pins[i]) return Fail(pins[i], "pinning a thread to CPU " + std::to_string(reports_[i].cpu) + " (sched_setaffinity)");
           if (errs[i]) return Fail(errs[i], whats[i]);

@@ -32,7 +32,6 @@
 #include <map>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "args.h"
@@ -450,20 +449,20 @@ struct TriggerJob {
 
 class TriggerThread {
  public:
-  // Starts the thread pinned to `cpu`; returns 0 or errno (sched_setaffinity's).
+  // Starts the thread pinned to `cpu`; returns 0 or errno (pthread_create's or sched_setaffinity's).
   int Start(int cpu, bool realtime) {
     std::unique_lock<std::mutex> lock(mu_);
     cpu_ = cpu;
     realtime_ = realtime;
     rt_err_ = 0;
     ready_ = false;
-    thread_ = std::thread([this] { Main(); });
+    if (int err = thread_.Start([this] { Main(); })) return err;
     cv_.wait(lock, [this] { return ready_; });
     if (pin_err_) {
       stop_ = true;
       cv_.notify_all();
       lock.unlock();
-      thread_.join();
+      thread_.Join();
       stop_ = false;
       return pin_err_;
     }
@@ -473,11 +472,11 @@ class TriggerThread {
   void Stop() {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!thread_.joinable()) return;
+      if (!thread_.Running()) return;
       stop_ = true;
     }
     cv_.notify_all();
-    thread_.join();
+    thread_.Join();
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = false;
   }
@@ -490,7 +489,7 @@ class TriggerThread {
     cv_.wait(lock, [job] { return job->done; });
   }
 
-  bool running() const { return thread_.joinable(); }
+  bool running() const { return thread_.Running(); }
   pid_t tid() const { return tid_; }
   int cpu() const { return cpu_; }
   bool realtime() const { return realtime_ && rt_err_ == 0; }
@@ -558,7 +557,7 @@ class TriggerThread {
     job->sink = sink;
   }
 
-  std::thread thread_;
+  Thread thread_;
   std::mutex mu_;
   std::condition_variable cv_;
   TriggerJob* job_ = nullptr;
@@ -571,7 +570,7 @@ class TriggerThread {
   pid_t tid_ = 0;
 };
 
-// Never destroyed (a joinable std::thread in a static destructor would abort the process); the environment's
+// Never destroyed (a static destructor would join a thread that may still wait for work); the environment's
 // cleanup hook stops it.
 TriggerThread* g_trigger = new TriggerThread();
 std::mutex g_trigger_mutex;
@@ -706,7 +705,7 @@ struct TrcEvent {
 
 struct RingConsumer {
   ring_buffer* rb = nullptr;
-  std::thread thread;
+  Thread thread;
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> events{0};
   std::atomic<uint64_t> matched{0};
@@ -743,7 +742,7 @@ Napi::Value RingStart(const Napi::CallbackInfo& info) {
     ThrowErrno(env, err, "ring_buffer__new");
     return env.Undefined();
   }
-  r->thread = std::thread([r] {
+  int start_err = r->thread.Start([r] {
     const uint64_t c0 = ThreadCpuNs();
     while (!r->stop.load()) {
       int n = ring_buffer__poll(r->rb, 20);
@@ -756,6 +755,12 @@ Napi::Value RingStart(const Napi::CallbackInfo& info) {
     ring_buffer__consume(r->rb);
     r->cpu_ns = ThreadCpuNs() - c0;
   });
+  if (start_err) {
+    ring_buffer__free(r->rb);
+    delete r;
+    ThrowErrno(env, start_err, "starting the ring buffer consumer thread");
+    return env.Undefined();
+  }
   std::lock_guard<std::mutex> lock(g_ring_mutex);
   uint32_t h = g_next_ring++;
   g_rings[h] = r;
@@ -792,7 +797,7 @@ Napi::Value RingRead(const Napi::CallbackInfo& info) {
 
 void StopRing(RingConsumer* r) {
   r->stop = true;
-  if (r->thread.joinable()) r->thread.join();
+  r->thread.Join();
   ring_buffer__free(r->rb);
   r->rb = nullptr;
 }
