@@ -23,6 +23,7 @@
 #include "probes.h"
 #include "testrun.h"
 #include "trace.h"
+#include "worker.h"
 
 namespace {
 
@@ -63,23 +64,23 @@ Napi::Value RunProbe(Napi::Env env, F&& probe) {
   return ToJs(env, probe());
 }
 
-class ProbeWorker : public Napi::AsyncWorker {
+class ProbeWorker : public ebp::PromiseWorker {
  public:
   ProbeWorker(Napi::Env env, std::function<ProbeResult()> probe, bool defer_teardown)
-      : Napi::AsyncWorker(env), probe_(std::move(probe)), defer_(defer_teardown), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+      : ebp::PromiseWorker(env), probe_(std::move(probe)), defer_(defer_teardown) {}
   void Execute() override {
     ebp::ClearLibbpfLog();
     ebp::tl_defer_teardown = defer_;
     result_ = probe_();
     ebp::tl_defer_teardown = false;
   }
-  void OnOK() override { deferred_.Resolve(ToJs(Env(), result_)); }
+
+ protected:
+  Napi::Value Result(Napi::Env env) override { return ToJs(env, result_); }
 
  private:
   std::function<ProbeResult()> probe_;
   bool defer_;
-  Napi::Promise::Deferred deferred_;
   ProbeResult result_;
 };
 

@@ -33,6 +33,7 @@
 #include "common.h"
 #include "object.h"
 #include "testrun.h"
+#include "worker.h"
 
 namespace ebp {
 namespace {
@@ -166,10 +167,9 @@ struct Producer {
   std::string what;
 };
 
-class BufferWorker : public Napi::AsyncWorker {
+class BufferWorker : public PromiseWorker {
  public:
-  BufferWorker(Napi::Env env, BufSpec spec) : Napi::AsyncWorker(env), s_(std::move(spec)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  BufferWorker(Napi::Env env, BufSpec spec) : PromiseWorker(env), s_(std::move(spec)) {}
 
   void Execute() override {
     ClearLibbpfLog();
@@ -271,12 +271,7 @@ class BufferWorker : public Napi::AsyncWorker {
     if (bpf_map_lookup_elem(s_.counters_fd, &key, counters_.data())) return Fail(errno, "reading the counters map");
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_) {
-      deferred_.Reject(MakeErrno(env, err_, what_, log_).Value());
-      return;
-    }
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     Napi::Array per = Napi::Array::New(env, producers_.size());
     for (size_t i = 0; i < producers_.size(); i++) {
@@ -328,7 +323,7 @@ class BufferWorker : public Napi::AsyncWorker {
     }
     lat.Set("buckets", b);
     out.Set("latency", lat);
-    deferred_.Resolve(out);
+    return out;
   }
 
  private:
@@ -372,24 +367,13 @@ class BufferWorker : public Napi::AsyncWorker {
     p->wall_ns = MonoNs() - t0;
   }
 
-  // Called on the worker thread: the libbpf log is per thread, so it is taken here, not in OnOK.
-  void Fail(int err, const std::string& what) {
-    err_ = err > 0 ? err : EINVAL;
-    what_ = what;
-    log_ = LibbpfLog();
-  }
-
   BufSpec s_;
-  Napi::Promise::Deferred deferred_;
   Consumer c_;
   int ncpu_ = 0;
   std::vector<Producer> producers_;
   std::vector<MicroCounters> counters_;
   uint64_t polls_ = 0, wakeups_ = 0;
   uint64_t start_ns_ = 0, producers_done_ns_ = 0, end_ns_ = 0;
-  int err_ = 0;
-  std::string what_;
-  std::string log_;
 };
 
 // bufferRunAsync({mechanism: 'ringbuf'|'perfbuf', mapFd, progFd, flushProgFd?, countersFd, producers: [cpu],

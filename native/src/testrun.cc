@@ -34,6 +34,7 @@
 #include "args.h"
 #include "common.h"
 #include "object.h"
+#include "worker.h"
 
 namespace ebp {
 
@@ -188,11 +189,9 @@ int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
   return 0;
 }
 
-class TestRunWorker : public Napi::AsyncWorker {
+class TestRunWorker : public PromiseWorker {
  public:
-  TestRunWorker(Napi::Env env, RunSpec spec)
-      : Napi::AsyncWorker(env), spec_(std::move(spec)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  TestRunWorker(Napi::Env env, RunSpec spec) : PromiseWorker(env), spec_(std::move(spec)) {}
 
   void Execute() override {
     ClearLibbpfLog();
@@ -272,12 +271,7 @@ class TestRunWorker : public Napi::AsyncWorker {
     }
   }
 
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_) {
-      deferred_.Reject(MakeErrno(env, err_, what_, log_).Value());
-      return;
-    }
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object out = Napi::Object::New(env);
     out.Set("mode", spec_.mode == Mode::Repeat ? "repeat" : "call");
     out.Set("onCpuFlag", spec_.mode == Mode::Call);
@@ -294,17 +288,10 @@ class TestRunWorker : public Napi::AsyncWorker {
       cpus.Set(i, c);
     }
     out.Set("cpus", cpus);
-    deferred_.Resolve(out);
+    return out;
   }
 
  private:
-  // Called on the worker thread: the libbpf log is per thread, so it is taken here, not in OnOK.
-  void Fail(int err, const std::string& what) {
-    err_ = err > 0 ? err : EINVAL;
-    what_ = what;
-    log_ = LibbpfLog();
-  }
-
   static Napi::Object ToJs(Napi::Env env, const Sample& s) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("repeat", static_cast<double>(s.repeat));
@@ -324,12 +311,8 @@ class TestRunWorker : public Napi::AsyncWorker {
   }
 
   RunSpec spec_;
-  Napi::Promise::Deferred deferred_;
   std::vector<CpuReport> reports_;
   bool stats_during_samples_ = false;
-  int err_ = 0;
-  std::string what_;
-  std::string log_;
 };
 
 bool Bytes(Napi::Object o, const char* key, std::vector<uint8_t>* out, std::string* err) {

@@ -37,6 +37,7 @@
 #include "args.h"
 #include "common.h"
 #include "object.h"
+#include "worker.h"
 
 // The uprobe triggers: functions of this addon that nothing else calls (doctor's probes use
 // ebpfperf_uprobe_marker in attach.cc, so a probe run by another process cannot land on these). Number 0 is the
@@ -606,10 +607,9 @@ Napi::Value TriggerStop(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-class TriggerWorker : public Napi::AsyncWorker {
+class TriggerWorker : public PromiseWorker {
  public:
-  TriggerWorker(Napi::Env env, TriggerJob job) : Napi::AsyncWorker(env), job_(std::move(job)), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() const { return deferred_.Promise(); }
+  TriggerWorker(Napi::Env env, TriggerJob job) : PromiseWorker(env), job_(std::move(job)) {}
   void Execute() override {
     std::lock_guard<std::mutex> lock(g_trigger_mutex);
     if (!g_trigger->running()) {
@@ -618,8 +618,9 @@ class TriggerWorker : public Napi::AsyncWorker {
     }
     g_trigger->Run(&job_);
   }
-  void OnOK() override {
-    Napi::Env env = Env();
+
+ protected:
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     Napi::Array ns = Napi::Array::New(env, job_.chunk_ns.size());
     for (size_t i = 0; i < job_.chunk_ns.size(); i++) ns.Set(static_cast<uint32_t>(i), static_cast<double>(job_.chunk_ns[i]));
@@ -629,13 +630,11 @@ class TriggerWorker : public Napi::AsyncWorker {
     o.Set("voluntary", static_cast<double>(job_.voluntary));
     o.Set("cpuBefore", static_cast<double>(job_.cpu_before));
     o.Set("cpuAfter", static_cast<double>(job_.cpu_after));
-    deferred_.Resolve(o);
+    return o;
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
  private:
   TriggerJob job_;
-  Napi::Promise::Deferred deferred_;
 };
 
 // triggerRun(kind: 'syscall' | 'uprobe', count, chunks, target = 0) → Promise<{chunkNs[], perChunk, involuntary, voluntary,
