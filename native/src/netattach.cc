@@ -151,6 +151,27 @@ Napi::Value NetnsIfindex(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), ifindex);
 }
 
+// bpf_link_create(prog, ifname's ifindex, type, flags) on a thread in job->netns → {linkFd, ifindex}, or a
+// thrown errno error naming what was attached where.
+Napi::Value LinkInNetns(const Napi::CallbackInfo& info, NsJob* job, const std::string& ifname, int prog,
+                        enum bpf_attach_type type, uint32_t flags, const std::string& what_kind,
+                        const std::string& type_name) {
+  int ifindex = 0, link = -1;
+  job->fn = [&](std::string* what) {
+    if (int err = Ifindex(ifname, job->netns, &ifindex, what)) return err;
+    auto opts = MakeOpts<bpf_link_create_opts>();
+    opts.flags = flags;
+    link = bpf_link_create(prog, ifindex, type, &opts);
+    if (link < 0) {
+      *what = "attaching " + what_kind + " to " + Where(ifname, job->netns) + " with bpf_link_create(" + type_name + ")";
+      return errno;
+    }
+    return 0;
+  };
+  if (!RunInNetns(info.Env(), job)) return info.Env().Undefined();
+  return LinkResult(info.Env(), link, ifindex);
+}
+
 // netnsXdpAttach(netns, ifname, progFd, mode 'native' | 'generic') → {linkFd, ifindex}
 Napi::Value NetnsXdpAttach(const Napi::CallbackInfo& info) {
   NsJob job;
@@ -163,20 +184,8 @@ Napi::Value NetnsXdpAttach(const Napi::CallbackInfo& info) {
     Napi::TypeError::New(info.Env(), "mode must be 'native' or 'generic'").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  int ifindex = 0, link = -1;
-  job.fn = [&](std::string* what) {
-    if (int err = Ifindex(ifname, job.netns, &ifindex, what)) return err;
-    auto opts = MakeOpts<bpf_link_create_opts>();
-    opts.flags = mode == "native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-    link = bpf_link_create(static_cast<int>(prog), ifindex, BPF_XDP, &opts);
-    if (link < 0) {
-      *what = "attaching XDP (" + mode + " mode) to " + Where(ifname, job.netns) + " with bpf_link_create(BPF_XDP)";
-      return errno;
-    }
-    return 0;
-  };
-  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
-  return LinkResult(info.Env(), link, ifindex);
+  return LinkInNetns(info, &job, ifname, static_cast<int>(prog), BPF_XDP,
+                     mode == "native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, "XDP (" + mode + " mode)", "BPF_XDP");
 }
 
 // netnsTcxAttach(netns, ifname, progFd, direction) → {linkFd, ifindex}: a tcx link (kernel 6.6+).
@@ -189,18 +198,8 @@ Napi::Value NetnsTcxAttach(const Napi::CallbackInfo& info) {
       !ArgDirection(info, 3, &egress))
     return info.Env().Undefined();
   const uint32_t type = egress ? kAttachTcxEgress : kAttachTcxIngress;
-  int ifindex = 0, link = -1;
-  job.fn = [&](std::string* what) {
-    if (int err = Ifindex(ifname, job.netns, &ifindex, what)) return err;
-    link = bpf_link_create(static_cast<int>(prog), ifindex, static_cast<enum bpf_attach_type>(type), nullptr);
-    if (link < 0) {
-      *what = "attaching to " + Where(ifname, job.netns) + " with bpf_link_create(" + AttachTypeName(type) + ")";
-      return errno;
-    }
-    return 0;
-  };
-  if (!RunInNetns(info.Env(), &job)) return info.Env().Undefined();
-  return LinkResult(info.Env(), link, ifindex);
+  return LinkInNetns(info, &job, ifname, static_cast<int>(prog), static_cast<enum bpf_attach_type>(type), 0,
+                     "tcx", AttachTypeName(type));
 }
 
 // netnsTcAttach(netns, ifname, progFd, direction) → {ifindex, handle, priority, createdHook}: a cls_bpf
