@@ -279,3 +279,20 @@ export async function runIperf3Client(spawn: Spawner, spec: Iperf3ClientSpec, op
     opts.signal?.removeEventListener('abort', stop)
   }
 }
+
+/**
+ * runIperf3Client, again while the server is not ready for it yet (it is still closing the previous test:
+ * "busy"; not listening yet: "refused" / "unable to connect"), up to `attempts` times with a growing pause.
+ */
+export async function runIperf3ClientRetrying(spawn: Spawner, spec: Iperf3ClientSpec, opts: {signal?: AbortSignal; attempts?: number} = {}): Promise<Iperf3Result> {
+  const attempts = opts.attempts ?? 10
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runIperf3Client(spawn, spec, {signal: opts.signal})
+    } catch (error) {
+      if (!(error instanceof Iperf3Error) || !/busy|Connection refused|unable to connect/i.test(error.message) || attempt >= attempts) throw error
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
+      opts.signal?.throwIfAborted()
+    }
+  }
+}

@@ -4,7 +4,8 @@ import {readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {KINDS, BUILTIN_BODIES, builtinProgram, kindsForProgram, programFits, parseKinds, triggerOf} from '../../src/suites/tracing/kinds.js'
 import {CHUNK_QUANTILE, chunkFigure, describeNs, eventConfigs, localBaseline, precisionMet} from '../../src/suites/tracing/event.js'
-import {parseIperf, received} from '../../src/suites/tracing/workload.js'
+import {workloadSpec} from '../../src/suites/tracing/workload.js'
+import {iperf3ClientArgs, parseIperf3} from '../../src/workloads/iperf3.js'
 import {syscallFunctionCandidates} from '../../src/suites/tracing/targets.js'
 import {renderTracing} from '../../src/suites/tracing/render.js'
 import {percentile, summarize, welch} from '../../src/results/stats.js'
@@ -119,17 +120,18 @@ describe('tracing suite: per-event statistics', () => {
 })
 
 describe('tracing suite: iperf3 results', () => {
-  it('reads the received side of a UDP run', () => {
-    const r = parseIperf(readFileSync(fx('iperf3-udp-P2.json'), 'utf8'))
+  it('runs seed 001\'s load (UDP, 64-byte datagrams, parallel streams) and reads the received side', () => {
+    expect(iperf3ClientArgs(workloadSpec(3, 4)).join(' ')).to.include('-u -b 1000000000 -l 64 -t 3 -P 4')
+    const r = parseIperf3(readFileSync(fx('iperf3-udp-P2.json'), 'utf8'))
     expect(r.bitsPerSecond).to.be.greaterThan(1e6)
-    expect(r.bytes).to.equal(5277568)
+    expect(r.bytesReceived).to.equal(5277568)
     // datagrams received = sent - lost, and 64 bytes each
-    expect(received(r)).to.equal(r.bytes / 64)
+    expect(r.packetsReceived).to.equal(r.bytesReceived / 64)
   })
 
   it('turns an iperf3 error or a non-JSON answer into an error', () => {
-    expect(() => parseIperf(readFileSync(fx('iperf3-busy.json'), 'utf8'))).to.throw(/server is busy/)
-    expect(() => parseIperf('iperf3: error - unable to connect')).to.throw(/no JSON/)
+    expect(() => parseIperf3(readFileSync(fx('iperf3-busy.json'), 'utf8'))).to.throw(/server is busy/)
+    expect(() => parseIperf3('iperf3: error - unable to connect')).to.throw(/no JSON/)
   })
 })
 

@@ -1,7 +1,7 @@
 // One run: the load (iperf3) with a latency probe beside it, bracketed by the counters that say what it
 // cost (CPU from /proc/stat, the fast path's bpf_stats) and which path carried it (the fast path's
 // verdict counters, the DUT kernel's forwarding counters).
-import {runIperf3Client, Iperf3Error, type Iperf3ClientSpec, type Iperf3Result, type Spawner} from '../../workloads/iperf3.js'
+import {runIperf3ClientRetrying, type Iperf3ClientSpec, type Iperf3Result, type Spawner} from '../../workloads/iperf3.js'
 import {startLatencyProbe, summarizeLatency, withinWindow, type LatencySummary, type PingReplies} from '../../workloads/latency.js'
 import {cpuDelta, readProcStat, type CpuTimes} from '../../workloads/procstat.js'
 import {diffSlots, readKernelForwarding, verdicts, type Verdicts} from './counters.js'
@@ -64,21 +64,6 @@ export interface RunContext {
   signal: AbortSignal
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-/** The client, retried while the server is still busy with the previous test (back-to-back runs). */
-async function iperf3WithRetry(ctx: RunContext, spec: Iperf3ClientSpec): Promise<Iperf3Result> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await runIperf3Client(ctx.client, spec, {signal: ctx.signal})
-    } catch (error) {
-      if (!(error instanceof Iperf3Error) || !/busy|Connection refused/i.test(error.message) || attempt >= 10) throw error
-      await sleep(100 * (attempt + 1))
-      ctx.signal.throwIfAborted()
-    }
-  }
-}
-
 export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep: number, fp: FastPath | undefined): Promise<RunSample> {
   const spec: Iperf3ClientSpec = {...ctx.iperf, protocol: point.protocol, bitsPerSecond: point.rate, size: point.size}
   const startedAt = new Date().toISOString()
@@ -96,7 +81,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
     let s1: CpuTimes
     let to: number
     try {
-      res = await iperf3WithRetry(ctx, spec)
+      res = await runIperf3ClientRetrying(ctx.client, spec, {signal: ctx.signal})
       s1 = readProcStat()
       to = Date.now()
     } finally {

@@ -5,10 +5,11 @@
 // baseline's coefficient of variation is above the limit.
 import {join} from 'node:path'
 import {loadTopology} from '../../topology/model.js'
-import {withTopology, type TopologyHandle} from '../../topology/index.js'
+import {withTopology} from '../../topology/index.js'
 import {describeImpact, summarize, welch, type Summary, type Welch} from '../../results/stats.js'
 import {projectRoot} from '../../util/paths.js'
 import {interleaved} from '../common.js'
+import {iperf3ServerArgs, runIperf3ClientRetrying, type Iperf3ClientSpec, type Iperf3Result} from '../../workloads/iperf3.js'
 import type {TraceKind} from '../../native.js'
 import {diffCounts, type Body, type Loaded, type Programs} from './programs.js'
 
@@ -71,50 +72,12 @@ export interface WorkloadOptions {
   topologyFile?: string
 }
 
-export interface IperfResult {
-  bitsPerSecond: number
-  bytes: number
-  packets: number
-  lost: number
-}
-
-/** The received side of an iperf3 UDP run (`--json`): sum_received when present, else sum. */
-export function parseIperf(stdout: string): IperfResult {
-  let j: {error?: string; end?: {sum?: Record<string, number>; sum_received?: Record<string, number>}}
-  try {
-    j = JSON.parse(stdout)
-  } catch {
-    throw new Error(`iperf3 printed no JSON: ${stdout.split('\n')[0] ?? ''}`)
-  }
-  if (j.error) throw new Error(`iperf3: ${j.error}`)
-  const sum = j.end?.sum
-  const rx = j.end?.sum_received ?? sum
-  if (!rx || typeof rx.bits_per_second !== 'number') throw new Error('iperf3 JSON has no end.sum_received')
-  const packets = typeof rx.packets === 'number' ? rx.packets : (sum?.packets ?? 0)
-  const lost = typeof rx.lost_packets === 'number' ? rx.lost_packets : (sum?.lost_packets ?? 0)
-  return {bitsPerSecond: rx.bits_per_second, bytes: rx.bytes, packets, lost}
-}
-
-/** Datagrams the server received in a run (sent minus lost). */
-export const received = (r: IperfResult): number => Math.max(0, r.packets - r.lost)
-
 /** Every datagram the server receives passes its receive path at least once; allow 10% for the datagrams iperf3 counts at the edges of the run. */
 export const PROOF_SHARE = 0.9
 
-async function iperfClient(t: TopologyHandle, duration: number, streams: number): Promise<IperfResult> {
-  const argv = ['iperf3', '-c', SERVER_ADDRESS, '-p', String(SERVER_PORT), '-u', '-P', String(streams), '-b', '1G', '-l', '64', '-t', String(duration), '--json']
-  let last: Error | undefined
-  for (let attempt = 0; attempt < 4; attempt++) {
-    const r = await t.exec('client', argv, {timeoutMs: (duration + 20) * 1000})
-    try {
-      return parseIperf(r.stdout)
-    } catch (error) {
-      last = error as Error
-      // the server is still finishing the previous test, or not listening yet
-      await new Promise((res) => setTimeout(res, 300 * (attempt + 1)))
-    }
-  }
-  throw last ?? new Error('iperf3 failed')
+/** Seed 001's load: UDP, 64-byte datagrams at up to 1 Gbit/s, `streams` parallel streams. */
+export function workloadSpec(duration: number, streams: number): Iperf3ClientSpec {
+  return {server: SERVER_ADDRESS, port: SERVER_PORT, protocol: 'udp', bitsPerSecond: 1e9, size: 64, seconds: duration, streams}
 }
 
 export async function runWorkload(programs: Programs, configs: WorkloadConfig[], opts: WorkloadOptions): Promise<WorkloadLayer> {
@@ -133,7 +96,7 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
   try {
     await withTopology(plan, async (t, signal) => {
       const aborted = () => signal.aborted || opts.signal?.aborted === true
-      await t.spawn('server', ['iperf3', '-s', '-B', SERVER_ADDRESS, '-p', String(SERVER_PORT)])
+      await t.spawn('server', ['iperf3', ...iperf3ServerArgs({port: SERVER_PORT, bind: SERVER_ADDRESS})])
       const order = interleaved(configs, opts.repeat, opts.warmup)
       let i = 0
       for (const {config: c, rep, warmup} of order) {
@@ -149,12 +112,12 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
         const stats = c.stats || (warmup && c.loaded !== undefined)
         const c0 = c.loaded ? programs.counts(c.loaded) : undefined
         const s0 = c.loaded ? programs.stats(c.loaded) : undefined
-        let res: IperfResult
+        let res: Iperf3Result
         const statsFd = c.loaded && stats ? native.enableStats() : -1
         try {
           if (c.loaded) programs.attach(c.loaded, c.target ?? '')
           try {
-            res = await iperfClient(t, warmup ? Math.min(opts.duration, 1) : opts.duration, opts.streams)
+            res = await runIperf3ClientRetrying((argv) => t.spawn('client', argv), workloadSpec(warmup ? Math.min(opts.duration, 1) : opts.duration, opts.streams))
           } finally {
             if (c.loaded) programs.detach(c.loaded)
           }
@@ -164,7 +127,7 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
         } finally {
           if (statsFd >= 0) native.closeFd(statsFd)
         }
-        const rx = received(res)
+        const rx = res.packetsReceived // datagrams the server received (sent − lost)
         let runs = 0
         let events = 0
         if (c.loaded && c0 && s0) {
@@ -176,7 +139,7 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
         }
         if (warmup) continue
         r.bitrate.push(res.bitsPerSecond / 1e6)
-        r.transfer.push(res.bytes / 1e6)
+        r.transfer.push(res.bytesReceived / 1e6)
         r.packets.push(rx)
         r.received += rx
         r.events += events
