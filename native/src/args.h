@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
 
 namespace ebp {
@@ -82,5 +84,58 @@ inline bool OptNumber(Napi::Object o, const char* key, double lo, double hi, dou
   *out = d;
   return true;
 }
+
+// Native things JS names by a small integer handle (BPF objects, trace attachments, ring consumers): a
+// mutex-guarded table. Find() reads the handle at info[i] and throws a TypeError (`unknown`) for one it
+// does not hold. Pointers it returns stay valid until that handle is taken out.
+template <typename T>
+class HandleTable {
+ public:
+  HandleTable(const char* what, const char* unknown) : what_(what), unknown_(unknown) {}
+
+  uint32_t Add(T value) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const uint32_t h = next_++;
+    items_.emplace(h, std::move(value));
+    return h;
+  }
+
+  T* Find(const Napi::CallbackInfo& info, size_t i, uint32_t* handle) {
+    if (info.Length() <= i || !info[i].IsNumber()) {
+      TypeErr(info.Env(), std::string(what_) + " must be a number");
+      return nullptr;
+    }
+    *handle = info[i].As<Napi::Number>().Uint32Value();
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = items_.find(*handle);
+    if (it == items_.end()) {
+      TypeErr(info.Env(), unknown_);
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  void Erase(uint32_t handle) {
+    std::lock_guard<std::mutex> lock(mu_);
+    items_.erase(handle);
+  }
+
+  // f(handle, T&) for every entry, under the lock; with `clear`, the table is emptied after.
+  template <typename F>
+  size_t ForEach(F f, bool clear = false) {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t n = items_.size();
+    for (auto& [h, v] : items_) f(h, v);
+    if (clear) items_.clear();
+    return n;
+  }
+
+ private:
+  const char* what_;
+  const char* unknown_;
+  std::mutex mu_;
+  std::map<uint32_t, T> items_;
+  uint32_t next_ = 1;
+};
 
 }  // namespace ebp

@@ -20,27 +20,12 @@
 namespace ebp {
 namespace {
 
-std::mutex g_objects_mutex;
-std::map<uint32_t, bpf_object*> g_objects;
-uint32_t g_next_handle = 1;
-
-bpf_object* Lookup(uint32_t handle) {
-  std::lock_guard<std::mutex> lock(g_objects_mutex);
-  auto it = g_objects.find(handle);
-  return it == g_objects.end() ? nullptr : it->second;
-}
+HandleTable<bpf_object*> g_objects("object handle", "unknown or closed object handle");
 
 bool GetHandle(const Napi::CallbackInfo& info, size_t i, uint32_t* handle, bpf_object** obj) {
-  if (info.Length() <= i || !info[i].IsNumber()) {
-    Napi::TypeError::New(info.Env(), "object handle must be a number").ThrowAsJavaScriptException();
-    return false;
-  }
-  *handle = info[i].As<Napi::Number>().Uint32Value();
-  *obj = Lookup(*handle);
-  if (!*obj) {
-    Napi::TypeError::New(info.Env(), "unknown or closed object handle").ThrowAsJavaScriptException();
-    return false;
-  }
+  bpf_object** found = g_objects.Find(info, i, handle);
+  if (!found) return false;
+  *obj = *found;
   return true;
 }
 
@@ -56,10 +41,7 @@ Napi::Value OpenObject(const Napi::CallbackInfo& info) {
     ThrowErrno(info.Env(), -err, path + ": cannot open as a BPF object" + (log.empty() ? "" : " (" + log + ")"));
     return info.Env().Undefined();
   }
-  std::lock_guard<std::mutex> lock(g_objects_mutex);
-  uint32_t handle = g_next_handle++;
-  g_objects[handle] = obj;
-  return Napi::Number::New(info.Env(), handle);
+  return Napi::Number::New(info.Env(), g_objects.Add(obj));
 }
 
 Napi::Value ObjectPrograms(const Napi::CallbackInfo& info) {
@@ -188,10 +170,7 @@ Napi::Value ObjectClose(const Napi::CallbackInfo& info) {
   uint32_t handle;
   bpf_object* obj;
   if (!GetHandle(info, 0, &handle, &obj)) return info.Env().Undefined();
-  {
-    std::lock_guard<std::mutex> lock(g_objects_mutex);
-    g_objects.erase(handle);
-  }
+  g_objects.Erase(handle);
   bpf_object__close(obj);
   return info.Env().Undefined();
 }

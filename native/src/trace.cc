@@ -150,22 +150,9 @@ struct Attachment {
   std::string program;
 };
 
-std::mutex g_att_mutex;
-std::map<uint32_t, Attachment> g_att;
-uint32_t g_next_handle = 1;
+HandleTable<Attachment> g_att("handle", "unknown or closed trace handle");
 
-Attachment* FindAttachment(const Napi::CallbackInfo& info, uint32_t* handle) {
-  double h;
-  if (!ArgNumber(info, 0, "handle", &h)) return nullptr;
-  *handle = static_cast<uint32_t>(h);
-  std::lock_guard<std::mutex> lock(g_att_mutex);
-  auto it = g_att.find(*handle);
-  if (it == g_att.end()) {
-    Napi::TypeError::New(info.Env(), "unknown or closed trace handle").ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  return &it->second;
-}
+Attachment* FindAttachment(const Napi::CallbackInfo& info, uint32_t* handle) { return g_att.Find(info, 0, handle); }
 
 void FreeAttachment(Attachment* a) {
   if (a->link) bpf_link__destroy(a->link);
@@ -264,17 +251,13 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   }
   bpf_prog_info pi;
   GetProgInfo(bpf_program__fd(prog), &pi);  // on failure pi stays zeroed: progId 0 means "unknown"
-  uint32_t handle;
-  {
-    std::lock_guard<std::mutex> lock(g_att_mutex);
-    handle = g_next_handle++;
-    Attachment& a = g_att[handle];
-    a.obj = obj;
-    a.prog = prog;
-    a.kind = kind;
-    a.path = path;
-    a.program = program;
-  }
+  Attachment a;
+  a.obj = obj;
+  a.prog = prog;
+  a.kind = kind;
+  a.path = path;
+  a.program = program;
+  const uint32_t handle = g_att.Add(std::move(a));
   out.Set("handle", static_cast<double>(handle));
   out.Set("progFd", static_cast<double>(bpf_program__fd(prog)));
   out.Set("progId", static_cast<double>(pi.id));
@@ -398,17 +381,12 @@ Napi::Value TraceClose(const Napi::CallbackInfo& info) {
   Attachment* a = FindAttachment(info, &handle);
   if (!a) return info.Env().Undefined();
   FreeAttachment(a);
-  std::lock_guard<std::mutex> lock(g_att_mutex);
-  g_att.erase(handle);
+  g_att.Erase(handle);
   return info.Env().Undefined();
 }
 
 size_t CloseAllAttachments() {
-  std::lock_guard<std::mutex> lock(g_att_mutex);
-  size_t n = g_att.size();
-  for (auto& [h, a] : g_att) FreeAttachment(&a);
-  g_att.clear();
-  return n;
+  return g_att.ForEach([](uint32_t, Attachment& a) { FreeAttachment(&a); }, true);
 }
 
 Napi::Value TraceCloseAll(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), static_cast<double>(CloseAllAttachments())); }
@@ -417,16 +395,15 @@ Napi::Value TraceCloseAll(const Napi::CallbackInfo& info) { return Napi::Number:
 Napi::Value TraceOpenHandles(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array out = Napi::Array::New(env);
-  std::lock_guard<std::mutex> lock(g_att_mutex);
   uint32_t i = 0;
-  for (auto& [h, a] : g_att) {
+  g_att.ForEach([&](uint32_t h, Attachment& a) {
     Napi::Object o = Napi::Object::New(env);
     o.Set("handle", static_cast<double>(h));
     o.Set("program", a.program);
     o.Set("kind", a.kind->name);
     o.Set("attached", a.link != nullptr);
     out.Set(i++, o);
-  }
+  });
   return out;
 }
 
@@ -722,9 +699,7 @@ int OnRingEvent(void* ctx, void* data, size_t size) {
   return 0;
 }
 
-std::mutex g_ring_mutex;
-std::map<uint32_t, RingConsumer*> g_rings;
-uint32_t g_next_ring = 1;
+HandleTable<RingConsumer*> g_rings("handle", "unknown or stopped ring consumer");
 
 // ringStart(mapFd, filterTgid) → handle: a thread polls the ring buffer and keeps the events of filterTgid.
 Napi::Value RingStart(const Napi::CallbackInfo& info) {
@@ -760,10 +735,7 @@ Napi::Value RingStart(const Napi::CallbackInfo& info) {
     ThrowErrno(env, start_err, "starting the ring buffer consumer thread");
     return env.Undefined();
   }
-  std::lock_guard<std::mutex> lock(g_ring_mutex);
-  uint32_t h = g_next_ring++;
-  g_rings[h] = r;
-  return Napi::Number::New(env, h);
+  return Napi::Number::New(env, g_rings.Add(r));
 }
 
 Napi::Object RingCounts(Napi::Env env, RingConsumer* r) {
@@ -776,16 +748,8 @@ Napi::Object RingCounts(Napi::Env env, RingConsumer* r) {
 }
 
 RingConsumer* FindRing(const Napi::CallbackInfo& info, uint32_t* h) {
-  double d;
-  if (!ArgNumber(info, 0, "handle", &d)) return nullptr;
-  *h = static_cast<uint32_t>(d);
-  std::lock_guard<std::mutex> lock(g_ring_mutex);
-  auto it = g_rings.find(*h);
-  if (it == g_rings.end()) {
-    Napi::TypeError::New(info.Env(), "unknown or stopped ring consumer").ThrowAsJavaScriptException();
-    return nullptr;
-  }
-  return it->second;
+  RingConsumer** r = g_rings.Find(info, 0, h);
+  return r ? *r : nullptr;
 }
 
 Napi::Value RingRead(const Napi::CallbackInfo& info) {
@@ -806,10 +770,7 @@ Napi::Value RingStop(const Napi::CallbackInfo& info) {
   uint32_t h;
   RingConsumer* r = FindRing(info, &h);
   if (!r) return info.Env().Undefined();
-  {
-    std::lock_guard<std::mutex> lock(g_ring_mutex);
-    g_rings.erase(h);
-  }
+  g_rings.Erase(h);
   StopRing(r);
   Napi::Object o = RingCounts(info.Env(), r);
   delete r;
@@ -817,14 +778,12 @@ Napi::Value RingStop(const Napi::CallbackInfo& info) {
 }
 
 void Cleanup(void*) {
-  {
-    std::lock_guard<std::mutex> lock(g_ring_mutex);
-    for (auto& [h, r] : g_rings) {
-      StopRing(r);
-      delete r;
-    }
-    g_rings.clear();
-  }
+  g_rings.ForEach(
+      [](uint32_t, RingConsumer*& r) {
+        StopRing(r);
+        delete r;
+      },
+      true);
   {
     std::lock_guard<std::mutex> lock(g_trigger_mutex);
     g_trigger->Stop();
