@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 // Wall time of `ebpfperf doctor --json` beside `bpftool feature probe`, same machine, same run,
 // interleaved (A B A B …) so drift hits both. Prints medians, min/max, and the ratio. Needs root.
+// Doctor hands slow detaches to a short-lived `ebp-teardown` process and exits (README: How long it
+// takes); the next command starts only once that process is gone, so it never runs beside the teardown,
+// and how long the teardown went on after doctor's exit is printed too.
 import {spawnSync} from 'node:child_process'
+import {readdirSync, readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {dirname, join} from 'node:path'
 
@@ -12,6 +16,26 @@ const cmds = {
   'bpftool feature probe': ['bpftool', 'feature', 'probe'],
 }
 const times = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]))
+const lingered = []
+
+// a live ebp-teardown (a zombie has finished: it waits only for init to reap it)
+const teardownRunning = () =>
+  readdirSync('/proc').some((p) => {
+    try {
+      if (!/^\d+$/.test(p)) return false
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8') // "pid (comm) state …"
+      return stat.includes('(ebp-teardown) ') && stat.split(') ')[1]?.[0] !== 'Z'
+    } catch {
+      return false // gone meanwhile
+    }
+  })
+
+/** Waits (up to 5 s) until no ebp-teardown process is left; returns how long that took. */
+function waitTeardown() {
+  const t0 = process.hrtime.bigint()
+  while (teardownRunning() && Number(process.hrtime.bigint() - t0) < 5e9) spawnSync('sleep', ['0.01'])
+  return Number(process.hrtime.bigint() - t0) / 1e6
+}
 
 function once(argv) {
   const t0 = process.hrtime.bigint()
@@ -22,13 +46,20 @@ function once(argv) {
   return ms
 }
 
-for (const argv of Object.values(cmds)) once(argv) // warm-up: page cache, JIT of node itself
-for (let i = 0; i < runs; i++) for (const [k, argv] of Object.entries(cmds)) times[k].push(once(argv))
+for (const argv of Object.values(cmds)) once(argv), waitTeardown() // warm-up: page cache, JIT of node itself
+for (let i = 0; i < runs; i++) {
+  for (const [k, argv] of Object.entries(cmds)) {
+    times[k].push(once(argv))
+    const ms = waitTeardown()
+    if (k.startsWith('ebpfperf')) lingered.push(ms)
+  }
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 console.log(`runs: ${runs} each, interleaved, after one warm-up`)
 for (const [k, xs] of Object.entries(times)) {
   console.log(`${k.padEnd(26)} median ${median(xs).toFixed(0).padStart(6)} ms   min ${Math.min(...xs).toFixed(0)}  max ${Math.max(...xs).toFixed(0)}`)
 }
+console.log(`ebp-teardown went on after doctor exited: median ${median(lingered).toFixed(0)} ms (max ${Math.max(...lingered).toFixed(0)}); the next command waited for it`)
 const [a, b] = Object.values(times).map(median)
 console.log(`ratio doctor / bpftool: ${(a / b).toFixed(2)} (target: ≤ 1.00)`)
