@@ -4,12 +4,13 @@
 // Every test checks that nothing is left behind: no ebp-acc-* namespace, no iperf3 of ours.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
-import {release, tmpdir} from 'node:os'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
+import {release} from 'node:os'
 import {join} from 'node:path'
 import type {RunResult, CaseResult} from '../../src/results/store.js'
 import type {RunSample} from '../../src/suites/accelerator/measure.js'
 import {loadNative} from '../../src/native.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -34,16 +35,8 @@ function expectNothingLeft() {
   expect(ourIperf3(), 'iperf3 processes left').to.equal('')
 }
 
-// scratch directories, removed after the tests
-const scratch: string[] = []
-const tmp = (prefix: string) => {
-  const d = mkdtempSync(join(tmpdir(), prefix))
-  scratch.push(d)
-  return d
-}
-
 function compile(src: string): string {
-  const out = join(tmp('ebp-acc-obj-'), src.replace(/\.c$/, '.o'))
+  const out = join(tempDir('acc-obj'), src.replace(/\.c$/, '.o'))
   const r = spawnSync('clang', ['-g', '-O2', '-Wall', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', fixture(src), '-o', out], {encoding: 'utf8'})
   if (r.status !== 0) throw new Error(`clang: ${r.stderr}`)
   return out
@@ -67,11 +60,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
     }
     if (!existsSync(join(root, 'dist/commands/suite/accelerator.js'))) throw new Error('build the CLI first: npm run build:ts')
     if (ourNamespaces().length > 0) spawnSync(process.execPath, [bin, 'topology', 'down', 'acc'])
-    out = tmp('ebp-acc-results-')
-  })
-
-  after(() => {
-    for (const d of scratch.splice(0)) rmSync(d, {recursive: true, force: true})
+    out = tempDir('acc-results')
   })
 
   it('--quick: topology up, kernel/xdp/tc measured, the fast paths proven to carry the traffic, result file, nothing left', function () {
@@ -217,7 +206,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
   })
 
   it('Ctrl-C mid-sweep: exit 130, traffic stopped, topology gone, the samples so far kept, marked incomplete', async function () {
-    const dir = tmp('ebp-acc-int-')
+    const dir = tempDir('acc-int')
     const child = spawn(process.execPath, [bin, 'suite', 'accelerator', '--quick', '--out', dir], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
     let stderr = ''
     const code = await new Promise<number | null>((resolve) => {

@@ -1,13 +1,14 @@
 // The built binary, run as a user would: exit codes, --json, bad input, privilege, colour, --fix.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {gunzipSync} from 'node:zlib'
 import {loadNative} from '../../src/native.js'
 import {runProbe} from '../../src/doctor/facts.js'
 import type {DoctorReport} from '../../src/doctor/index.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -159,7 +160,7 @@ describe('ebpfperf doctor (built CLI)', function () {
 })
 
 describe('ebpfperf doctor: bad input, privilege, offline', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'ebp-cli-'))
+  const tmp = tempDir('cli')
   const notBtf = join(tmp, 'random.btf')
   writeFileSync(notBtf, Buffer.alloc(4096, 7))
   const cases: [string, string[], RegExp][] = [

@@ -4,8 +4,8 @@
 // Figures are not asserted (a shared machine); what must hold whatever the speed is.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {copyFileSync, existsSync, readdirSync, readFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {BpfObject, loadNative, nativeAvailable} from '../../src/native.js'
 import {defaultSuiteFile, loadSuite, onlineCpus, type BufferTest, type RunTest} from '../../src/suites/micro/spec.js'
@@ -13,6 +13,7 @@ import {runTests} from '../../src/suites/micro/runner.js'
 import {runBufferTest} from '../../src/suites/micro/buffers.js'
 import {ipv4UdpPacket} from '../../src/suites/micro/packet.js'
 import type {RunResult} from '../../src/results/store.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const out = join(root, 'bpf/.output')
@@ -102,7 +103,7 @@ describe('micro: the BPF_PROG_TEST_RUN runner (real kernel)', function () {
   })
 
   it('a program the verifier rejects fails with the log\'s last lines; the others pass', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-'))
+    const dir = tempDir('micro')
     clang(join(fixtures, 'reject.bpf.c'), join(dir, 'reject.bpf.o'))
     copyFileSync(join(fixtures, 'reject.suite.yml'), join(dir, 'reject.suite.yml'))
     const suite = loadSuite(join(dir, 'reject.suite.yml'))
@@ -150,7 +151,7 @@ describe('micro: ring buffer and perf buffer account for every event (real kerne
   })
 
   it('with one page of buffer, events are lost — and still each one is counted (ring: the program; perf: the lost callback)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-'))
+    const dir = tempDir('micro')
     const obj = join(dir, 'micro_buffers_tiny.bpf.o')
     clang(join(root, 'bpf/micro_buffers.bpf.c'), obj, ['-DMICRO_RINGBUF_BYTES=4096'])
     const suite = loadSuite(defaultSuiteFile(), {tests: ['ringbuf_reserve_64b_all', 'perfbuf_output_64b_all', 'ringbuf_output_256b_one'], samples: 2})
@@ -184,7 +185,7 @@ describe('ebpfperf suite micro (built CLI)', function () {
   }
 
   it('--quick --json: one JSON document on stdout, JSON + bpf_performance CSV + buffers CSV in --out', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-out-'))
+    const dir = tempDir('micro-out')
     const r = cli(['suite', 'micro', '--quick', '--json', '--out', dir])
     expect(r.code, r.stderr.slice(-2000)).to.equal(0)
     const doc = JSON.parse(r.stdout) as RunResult
@@ -213,7 +214,7 @@ describe('ebpfperf suite micro (built CLI)', function () {
 
   const badFiles = ['missing-object', 'missing-program', 'wrong-type', 'unknown-map-kind', 'bad-cpu', 'repeat-zero', 'repeat-absurd']
   it(`bad suite files exit 2 with one line naming the test and field, writing nothing (${badFiles.join(', ')})`, () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-bad-'))
+    const dir = tempDir('micro-bad')
     for (const f of badFiles) {
       const r = cli(['suite', 'micro', '--suite', join(fixtures, `${f}.suite.yml`), '--out', dir])
       expect(r.code, `${f}: ${r.stderr}`).to.equal(2)

@@ -1,11 +1,12 @@
 // The suites' object layer against the real kernel: open, load, fds, stats, maps, errors with errno.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readFileSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {BpfObject, loadNative, type NativeError} from '../../src/native.js'
 import {PROG_TYPES} from '../../src/kernel/uapi.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const baseline = join(root, 'bpf/.output/baseline.bpf.o')
@@ -37,7 +38,7 @@ describe('native: BPF objects, program stats, maps', function () {
   })
 
   it('a file that is not BPF ELF is an error with errno and code', () => {
-    const f = join(mkdtempSync(join(tmpdir(), 'ebp-obj-')), 'x.o')
+    const f = join(tempDir('obj'), 'x.o')
     writeFileSync(f, 'not an ELF file at all')
     let err: NativeError | undefined
     try {
@@ -69,7 +70,7 @@ describe('native: BPF objects, program stats, maps', function () {
   it('map lookup and update on a real map', () => {
     const n = loadNative()
     // a throwaway object with one hash map, built here by clang
-    const src = join(mkdtempSync(join(tmpdir(), 'ebp-map-')), 'm.bpf.c')
+    const src = join(tempDir('map'), 'm.bpf.c')
     writeFileSync(src, '#include <linux/bpf.h>\n#include <bpf/bpf_helpers.h>\nstruct { __uint(type, BPF_MAP_TYPE_HASH); __uint(max_entries, 4); __type(key, __u32); __type(value, __u64); } counts SEC(".maps");\nSEC("xdp") int x(struct xdp_md *c) { return XDP_PASS; }\nchar LICENSE[] SEC("license") = "GPL";\n')
     const obj = src.replace(/\.c$/, '.o')
     const cc = spawnClang(src, obj)

@@ -1,11 +1,12 @@
 // The report page in a real headless Chromium: loads offline without console errors, charts draw.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {RESULT_SCHEMA, type CaseResult, type RunResult} from '../../src/results/store.js'
 import {summarize} from '../../src/results/stats.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const CHROMIUM = '/usr/bin/chromium'
@@ -18,7 +19,7 @@ const run = (suite: string, started: string, cases: CaseResult[]): RunResult => 
 
 describe('ebpfperf report (headless Chromium)', function () {
   this.timeout(120_000)
-  const dir = mkdtempSync(join(tmpdir(), 'ebp-report-'))
+  const dir = tempDir('report')
   const acc = (scale: number) =>
     run('accelerator', `2026-11-0${scale === 1 ? 1 : 2}T00:00:00Z`, [
       ...['kernel', 'xdp', 'tc'].flatMap((mode, m) => [100, 500, 900].map((rate) => mk(`${mode}/udp/${rate}M`, rate * 1e6 * (0.9 + 0.03 * m) * scale, {mode, rate}))),
@@ -69,7 +70,7 @@ describe('ebpfperf report (headless Chromium)', function () {
   })
 
   it('bad input: a folder with no results is one line, exit 2', () => {
-    const empty = mkdtempSync(join(tmpdir(), 'ebp-empty-'))
+    const empty = tempDir('empty')
     const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'report', empty, '-o', join(dir, 'x.html')], {encoding: 'utf8'})
     expect(r.status).to.equal(2)
     expect(r.stderr).to.match(/^ebpfperf: .*no ebpfperf result files in this folder\n$/)

@@ -3,10 +3,11 @@
 // the samples. Speed figures are not asserted here (bench/tracing-precision.js prints them).
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {loadNative, type Native, type TraceError} from '../../src/native.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -150,7 +151,7 @@ describe('suite tracing (real kernel)', function () {
         console.log('      skipped: tracefs is mounted (by someone else): cannot check the unmounted case')
         this.skip()
       }
-      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const out = tempDir('trc')
       const r = cli(['--quick', '--no-mount-tracefs', '--layers', 'event,scenarios', '--attach', 'tracepoint,raw_tracepoint', '--body', 'null', '--stats', 'on', '--out', out])
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.match(/SKIPPED\n {2}tracepoint: .*tracefs.*ebpfperf doctor --fix/)
@@ -167,7 +168,7 @@ describe('suite tracing (real kernel)', function () {
         console.log('      skipped: tracefs is mounted (by someone else): cannot check the mount-for-the-run case')
         this.skip()
       }
-      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const out = tempDir('trc')
       const r = cli(['--quick', '--layers', 'event', '--attach', 'tracepoint', '--body', 'null', '--stats', 'off', '--out', out])
       expect(r.code, r.stderr).to.equal(0)
       expect(r.stdout).to.match(/mounted tracefs on \/sys\/kernel\/tracing for the run; unmounted after/)
@@ -182,7 +183,7 @@ describe('suite tracing (real kernel)', function () {
         expect(m.status, m.stderr).to.equal(0)
         mountedByUs = true
       }
-      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const out = tempDir('trc')
       const r = cli(['--quick', '--layers', 'event,scenarios', '--out', out])
       expect(r.code, r.stderr).to.equal(0)
       for (const t of ['PER-EVENT COST', 'COST OF bpf_stats', 'GLOBAL SYSCALL TRACEPOINT', 'Results: ']) expect(r.stdout).to.include(t)
@@ -230,7 +231,7 @@ describe('suite tracing (real kernel)', function () {
     })
 
     it('the workload layer runs iperf3 in its own namespaces, proves the programs fired on the receive path, and tears down', function () {
-      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const out = tempDir('trc')
       const r = cli(['--layers', 'workload', '--attach', 'raw_tracepoint,uprobe', '--body', 'map', '--stats', 'off', '--repeat', '2', '--duration', '1', '--json', '--out', out])
       expect(r.code, r.stderr).to.equal(0)
       const doc = JSON.parse(r.stdout) as {run: {cases: Case[]}; workload: {rows: {id: string; events: number; received: number; bitrate: number[]}[]}}
@@ -246,7 +247,7 @@ describe('suite tracing (real kernel)', function () {
       const n = loadNative()
       const fd = n.enableStats() // this test process is the "other process"
       try {
-        const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+        const out = tempDir('trc')
         const r = cli(['--layers', 'event', '--attach', 'raw_tracepoint', '--body', 'null', '--stats', 'off', '--repeat', '3', '--out', out])
         expect(r.code, r.stderr).to.equal(0)
         const c = (results(out)[0].cases as Case[]).find((x) => x.id === 'event/raw_tracepoint/null/stats-off')!
@@ -284,7 +285,7 @@ describe('suite tracing (real kernel)', function () {
     }
 
     it('SIGINT stops, detaches everything and keeps the samples so far (complete: false)', async () => {
-      const out = mkdtempSync(join(tmpdir(), 'ebp-trc-'))
+      const out = tempDir('trc')
       const p = spawn(process.execPath, [bin, 'suite', 'tracing', '--layers', 'event', '--attach', 'raw_tracepoint,uprobe', '--repeat', '200', '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
       let err = ''
       p.stderr.on('data', (d: Buffer) => (err += d.toString()))

@@ -3,11 +3,12 @@
 // functional checks: nothing here looks at timings. After every test: no QEMU, no virtiofsd, no temp folder.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import type {DoctorReport} from '../../src/doctor/index.js'
 import type {VmLabel} from '../../src/vm/index.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -74,7 +75,7 @@ describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
   })
 
   it('vm run: a failing guest command gives its own exit code, stdout and stderr; --json output is the guest document, labelled', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-vmrun-'))
+    const dir = tempDir('vmrun')
     try {
       // a profile whose required check cannot pass: doctor exits 1 (not 2, which would look like a vm failure)
       writeFileSync(join(dir, 'impossible.profile.yml'), 'schema: ebpfperf/profile/v1\nname: impossible\ntitle: Impossible\nchecks:\n  - id: imp-none\n    title: an option no kernel has\n    required: true\n    kconfig: [EBPFPERF_NO_SUCH_OPTION]\n')
@@ -93,7 +94,7 @@ describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
   })
 
   it('vm run: files the guest command writes under its folder come back to the host; nothing else on the host changes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-vmrun-'))
+    const dir = tempDir('vmrun')
     try {
       const result = {
         schema: 'ebpfperf/result/v1', suite: 'micro', started: new Date().toISOString(), complete: true, command: 'test',
@@ -117,7 +118,7 @@ describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
       console.log('      skipped: the tracing suite is not built (npm run build:ts)')
       this.skip()
     }
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-vmtrc-'))
+    const dir = tempDir('vmtrc')
     try {
       const r = cli(['vm', 'run', '--kernel', KERNEL, '--', 'suite', 'tracing', '--quick', '--attach', 'kprobe', '--body', 'null', '--layers', 'event', '--out', 'results'], {cwd: dir})
       expect(r.code, r.stderr.split('\n').slice(-25).join('\n')).to.equal(0)

@@ -1,12 +1,13 @@
 // compare on recorded-style result files: verdicts, the regression gate, history, bad input.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {compareRuns} from '../../src/results/compare.js'
 import {RESULT_SCHEMA, type RunResult} from '../../src/results/store.js'
 import {summarize} from '../../src/results/stats.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const env = {kernel: {release: '6.18.0'}, machine: 'x86_64', hostname: 'h', cpu: {model: 'cpu', count: 2}, virtualized: true, jit: {enable: '1', harden: '0'}, versions: {ebpfperf: '0.1.0', node: '20'}}
@@ -35,7 +36,7 @@ function cli(args: string[]) {
 }
 
 describe('compare', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ebp-cmp-'))
+  const dir = tempDir('cmp')
   const put = (name: string, r: RunResult | string) => {
     const p = join(dir, name)
     writeFileSync(p, typeof r === 'string' ? r : JSON.stringify(r))
@@ -126,7 +127,7 @@ describe('compare', () => {
     ['a truncated file', () => [put('t.json', JSON.stringify(run('2026-11-01T00:00:00Z', {baseline: 10})).slice(0, 80)), slow], /not JSON \(a truncated/],
     ['a newer schema version', () => [put('v9.json', {...run('2026-11-01T00:00:00Z', {baseline: 10}), schema: 'ebpfperf/result/v9'} as unknown as RunResult), slow], /result schema ebpfperf\/result\/v9 is not readable/],
     ['two results with no case in common', () => [put('other.json', run('2026-11-01T00:00:00Z', {nothing: 10})), slow], /no case in common/],
-    ['a folder with no results', () => [mkdtempSync(join(tmpdir(), 'ebp-empty-')), slow], /no ebpfperf result files in this folder/],
+    ['a folder with no results', () => [tempDir('empty'), slow], /no ebpfperf result files in this folder/],
     ['a bad threshold', () => [base, slow, '--threshold', 'lots'], /--threshold lots: expected a percentage/],
   ]
   for (const [what, args, re] of badInputs) {

@@ -1,9 +1,10 @@
 import {expect} from 'chai'
-import {existsSync, mkdtempSync, writeFileSync, mkdirSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, writeFileSync, mkdirSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {gzipSync} from 'node:zlib'
 import {Kconfig, KconfigError, discoverKconfig, kconfigCandidates, unknownOption} from '../../src/kernel/kconfig.js'
+import {tempDir} from '../support/tmp.js'
 
 const fx = (f: string) => new URL(`../fixtures/kconfig/${f}`, import.meta.url).pathname
 
@@ -53,20 +54,20 @@ describe('kconfig parser', () => {
   ]
   for (const [what, input, re] of bad) {
     it(`rejects ${what} with one line naming the file`, () => {
-      const path = typeof input === 'string' ? fx(input) : join(mkdtempSync(join(tmpdir(), 'ebp-kc-')), 'cfg')
+      const path = typeof input === 'string' ? fx(input) : join(tempDir('kc'), 'cfg')
       if (typeof input !== 'string') writeFileSync(path, input)
       expect(() => Kconfig.fromFile(path)).to.throw(KconfigError, re).with.property('message').that.satisfies((m: string) => m.startsWith(path) && !m.includes('\n'))
     })
   }
 
   it('rejects a directory and a missing path', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-kc-'))
+    const dir = tempDir('kc')
     expect(() => Kconfig.fromFile(dir)).to.throw(KconfigError, /is a directory/)
     expect(() => Kconfig.fromFile(join(dir, 'nope'))).to.throw(KconfigError, /no such file/)
   })
 
   it('an unreadable file (as a non-root reader would see it) is a clear error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-kc-'))
+    const dir = tempDir('kc')
     mkdirSync(join(dir, 'sub'))
     // reading a path *through* a file is ENOTDIR, the same class of error as EACCES for us
     writeFileSync(join(dir, 'f'), 'x')

@@ -2,8 +2,8 @@
 // every-event accounting, percentiles, the CSV columns, the input packet. Suite checks open the built
 // BPF objects (bpf/.output, libbpf parses them; no bpf() calls), so they need `make -C bpf` and the addon.
 import {expect} from 'chai'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import yaml from 'js-yaml'
 import {nativeAvailable, type BufferRunReport, type TestRunReport} from '../../src/native.js'
@@ -14,6 +14,7 @@ import {durationsCsv, formatNs, verifierTail} from '../../src/suites/micro/repor
 import {ipv4UdpPacket} from '../../src/suites/micro/packet.js'
 import {measuredCase} from '../../src/suites/common.js'
 import {BadInputError} from '../../src/util/errors.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const fixtures = join(root, 'test/fixtures/micro')
@@ -61,7 +62,7 @@ describe('micro: suite files', function () {
 
   it('reload is on unless the suite (defaults.reload) or the test says otherwise', () => {
     expect(loadSuite(defaultSuiteFile(), {}, ONLINE).tests.filter((t) => t.kind === 'run').every((t) => (t as RunTest).reload)).to.equal(true)
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-micro-'))
+    const dir = tempDir('micro')
     try {
       const file = join(dir, 'r.suite.yml')
       const base = {schema: 'ebpfperf/micro-suite/v1', name: 'r', defaults: {reload: false, input: {packet: 'ipv4-udp', size: 64}}}

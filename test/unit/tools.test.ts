@@ -1,12 +1,13 @@
 // Tool versions from dpkg's database (fixture trees), without starting the tools.
 import {expect} from 'chai'
-import {mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {mkdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+
 import {join} from 'node:path'
 import {dpkgVersion, upstreamVersion} from '../../src/kernel/tools.js'
+import {tempDir} from '../support/tmp.js'
 
 describe('tools: versions from dpkg', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ebp-dpkg-'))
+  const dir = tempDir('dpkg')
   const db = join(dir, 'dpkg')
   const bin = join(dir, 'bin')
   after(() => rmSync(dir, {recursive: true, force: true}))

@@ -13,6 +13,7 @@ import {qemuArgs} from '../../src/vm/qemu.js'
 import {VmError} from '../../src/vm/errors.js'
 import {compareDoctorFiles, compareDoctorReports, loadDoctorReport, renderDoctorComparison} from '../../src/doctor/compare.js'
 import {makeChalk} from '../../src/doctor/render.js'
+import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const fx = (f: string) => join(root, 'test/fixtures/vm', f)
@@ -35,7 +36,7 @@ describe('vm: initramfs', () => {
       console.log('      skipped: no busybox to read the archive back')
       this.skip()
     }
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-cpio-'))
+    const dir = tempDir('cpio')
     try {
       const archive = cpioNewc([
         {name: 'bin', type: 'dir'},
@@ -82,7 +83,7 @@ describe('vm: initramfs', () => {
       console.log('      skipped: needs a static busybox (apt-get install busybox-static)')
       this.skip()
     }
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-ird-'))
+    const dir = tempDir('ird')
     try {
       const load = [{name: 'plain', path: join(dir, 'plain.ko')}]
       writeFileSync(load[0].path, 'plain module\n')
@@ -112,7 +113,7 @@ describe('vm: initramfs', () => {
 })
 
 describe('vm: kernel images', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ebp-vmk-'))
+  const dir = tempDir('vmk')
   after(() => rmSync(dir, {recursive: true, force: true}))
 
   it('reads the release from a bzImage header and finds its modules given with --modules', async () => {
@@ -194,7 +195,7 @@ describe('vm: guest scripts', () => {
   })
 
   it('shows the console\'s last lines without terminal escapes', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-con-'))
+    const dir = tempDir('con')
     writeFileSync(join(dir, 'c.log'), '\x1bc\x1b[?7l\x1b[2JSeaBIOS\r\n\n' + Array.from({length: 30}, (_, i) => `line ${i}`).join('\n') + '\n')
     const tail = consoleTail(join(dir, 'c.log'), 3)
     rmSync(dir, {recursive: true, force: true})
@@ -205,7 +206,7 @@ describe('vm: guest scripts', () => {
 
 describe('vm: results coming back', () => {
   it('copies guest files to their host paths and labels ebpfperf JSON documents with the guest kernel', () => {
-    const tmp = mkdtempSync(join(tmpdir(), 'ebp-back-'))
+    const tmp = tempDir('back')
     try {
       const dest = join(tmp, 'results')
       const share = join(tmp, 'share')
@@ -269,7 +270,7 @@ describe('doctor --compare', () => {
   })
 
   it('bad input: one file, a missing file, not JSON, not a doctor report — exit 2 with the file named', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ebp-dcmp-'))
+    const dir = tempDir('dcmp')
     writeFileSync(join(dir, 'bad.json'), '{oops')
     writeFileSync(join(dir, 'result.json'), JSON.stringify({schema: 'ebpfperf/result/v1'}))
     const cases: [string[], RegExp][] = [
