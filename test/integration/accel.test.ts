@@ -76,8 +76,8 @@ describe('suite accelerator (built CLI, real kernel)', function () {
     expect(files).to.include(json.replace(/\.json$/, '.csv'))
     expect(JSON.parse(readFileSync(join(out, json), 'utf8')).cases).to.have.length(doc.cases.length)
     const csv = readFileSync(join(out, json.replace(/\.json$/, '.csv')), 'utf8').trim().split('\n')
-    expect(csv[0]).to.match(/^case,mode,configuration,protocol,rate,size,rep,warmup,bits_per_second/)
-    expect(csv).to.have.length(1 + 2 * 3 * 4) // 2 points × 3 modes × (1 warm-up + 3)
+    expect(csv[0]).to.match(/^case,mode,configuration,protocol,rate,size,rep,warmup,latency_run,bits_per_second/)
+    expect(csv).to.have.length(1 + 2 * 3 * 5) // 2 points × 3 modes × (1 warm-up + 3 + 1 latency run)
 
     for (const mode of ['kernel', 'xdp', 'tc']) {
       const cases = bitrateCases(doc, mode)
@@ -87,8 +87,12 @@ describe('suite accelerator (built CLI, real kernel)', function () {
         expect(c.samples).to.have.length(3)
         expect(c.stats!.mean).to.be.greaterThan(1e6)
         const runs = runsOf(c).filter((x) => !x.warmup)
+        expect(runs.filter((r) => r.latency), 'one latency run (--quick)').to.have.length(1)
+        expect(doc.cases.find((x) => x.id === c.id.replace(/\/bitrate$/, '/rtt_p99'))?.samples).to.have.length(1)
         for (const run of runs) {
-          expect(run.rtt.samples, 'latency probe replies').to.be.greaterThan(0)
+          // the probe runs beside the load in the latency run only
+          if (run.latency) expect(run.rtt.samples, 'latency probe replies').to.be.greaterThan(0)
+          else expect(run.rtt.samples, 'no probe beside the throughput runs').to.equal(0)
           if (mode === 'kernel') {
             // the baseline: the DUT's kernel forwarded every packet
             expect(run.kernelForwarded).to.be.greaterThan(run.packetsEstimated ? 0 : run.packetsReceived * 0.99)
@@ -218,7 +222,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
       child.on('exit', (c) => resolve(c))
     })
     expect(code, stderr).to.equal(130)
-    expect(stderr).to.match(/ebpfperf: interrupted by SIGINT \(the sweep stopped after \d+ of 24 runs\)/)
+    expect(stderr).to.match(/ebpfperf: interrupted by SIGINT \(the sweep stopped after \d+ of 30 runs\)/)
     expect(stderr).to.match(/samples taken so far are in .* \(marked incomplete\)/)
     const [json] = readdirSync(dir).filter((f) => f.endsWith('.json'))
     const doc = JSON.parse(readFileSync(join(dir, json), 'utf8')) as RunResult

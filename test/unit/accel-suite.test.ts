@@ -3,7 +3,7 @@
 import {expect} from 'chai'
 import {BadInputError} from '../../src/util/errors.js'
 import {loadTopology} from '../../src/topology/model.js'
-import {buildSpec, pointId, type AccelSpec} from '../../src/suites/accelerator/spec.js'
+import {buildSpec, pointId, totalRuns, type AccelSpec} from '../../src/suites/accelerator/spec.js'
 import {ACCEL_SLOTS, parseSnmp, verdicts, diffSlots, type SlotCounts} from '../../src/suites/accelerator/counters.js'
 import {bottleneck, judge, type RunSample} from '../../src/suites/accelerator/measure.js'
 import {buildCases, conclusions, csvOf, renderTable, tableRows, type Bucket, type ModeInfo} from '../../src/suites/accelerator/report.js'
@@ -222,6 +222,22 @@ describe('accelerator: cases, impact and the table', () => {
     const skipped = cases.find((c) => c.id === 'tc/udp/500M/1460B/bitrate')!
     expect(skipped).to.include({status: 'skipped', reason: 'no tc here'})
     expect(csvOf(b).trim().split('\n')).to.have.length(1 + 8)
+  })
+
+  it('latency under load comes from the latency runs only; throughput, loss and CPU from the load runs only', () => {
+    expect([spec().latencyRuns, spec({quick: true}).latencyRuns, spec({'latency-runs': 4}).latencyRuns, spec({'probe-interval': 0}).latencyRuns]).to.deep.equal([2, 1, 4, 0])
+    expect(totalRuns(s, 3)).to.equal(s.points.length * 3 * (s.repeat + s.warmup + s.latencyRuns))
+    const noRtt = {rtt: {samples: 0}}
+    const withProbe = (bps: number, p99: number) => sample({mode: 'kernel', rep: 0, latency: true, bitsPerSecond: bps, rtt: {samples: 100, p99Us: p99}})
+    const b: Bucket[] = [{point, mode: kernel, runs: [...runs('kernel', [4e8, 4.2e8], noRtt), withProbe(1e8, 300), withProbe(1e8, 500)], errors: []}]
+    const cases = buildCases(b, s)
+    expect(cases.find((c) => c.id === 'kernel/udp/500M/1460B/bitrate')!.samples).to.deep.equal([4e8, 4.2e8]) // the probe's runs are not throughput samples
+    expect(cases.find((c) => c.id === 'kernel/udp/500M/1460B/rtt_p99')!.samples).to.deep.equal([300, 500])
+    const row = tableRows(b)[0]
+    expect(row).to.include({n: 2, latencyP99: '400 µs'})
+    const csv = csvOf(b).trim().split('\n')
+    expect(csv[0].split(',').indexOf('latency_run')).to.be.greaterThan(0)
+    expect(csv.filter((l) => l.split(',')[8] === '1')).to.have.length(2)
   })
 
   it('a configuration whose fast path did not carry the traffic is FAILED in the cases and the table', () => {

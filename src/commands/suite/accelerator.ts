@@ -11,7 +11,7 @@ import type {RunResult} from '../../results/store.js'
 export default class SuiteAccelerator extends BaseCommand {
   static summary = 'eBPF fast path vs kernel forwarding through the DUT: throughput, loss, latency under load and CPU per packet, with significance.'
   static description = `Modes: kernel (plain forwarding in the DUT, the baseline), xdp (built-in XDP forwarder: FIB lookup, MAC rewrite, TTL/checksum, devmap redirect), tc (built-in TC forwarder on tcx, clsact where the kernel has no tcx), object (--object: your program, attached the same way). Each run proves which path carried the traffic (the fast path's verdict counters, the DUT kernel's forwarding counters): a case fails when the fast path carried under 99% of the data packets.
-Workload: iperf3 --json from the client to the server through the DUT, over rates × sizes × protocols, each run a fixed time (--time, default 2 s, --quick 1 s) or a fixed volume (--volume 1G, the seed's method: 80 s per run at 100M), with a ping -i 0.02 probe beside it for latency under load (--probe-interval). Repetitions interleave the modes (warm-up round not counted); impact vs kernel by Welch's t-test.
+Workload: iperf3 --json from the client to the server through the DUT, over rates × sizes × protocols, each run a fixed time (--time, default 2 s, --quick 1 s) or a fixed volume (--volume 1G, the seed's method: 80 s per run at 100M). Latency under load comes from extra runs of the same load with a ping -i 0.02 probe beside it (--latency-runs, default 2, --quick 1; --probe-interval); throughput, loss and CPU from the runs without it, since on a small machine the probe's wake-ups cost throughput. Repetitions interleave the modes (warm-up round not counted); impact vs kernel by Welch's t-test.
 Exit codes: 0 measured, 1 a case failed, 2 bad input, 3 not root, 4 the kernel cannot run the suite, 130/143 interrupted (samples so far saved, marked incomplete).`
 
   static examples = [
@@ -40,7 +40,8 @@ Exit codes: 0 measured, 1 a case failed, 2 bad input, 3 not root, 4 the kernel c
     hook: Flags.string({options: ['xdp', 'tc'], description: 'where --object attaches (default: from the program type)'}),
     'prog-stats': Flags.boolean({default: true, allowNo: true, description: "the fast path's ns per packet from bpf_stats (on only for the run)"}),
     warmup: Flags.integer({min: 0, max: 10, default: 1, description: 'warm-up rounds per point (not counted)'}),
-    'probe-interval': Flags.integer({min: 0, max: 1000, default: 20, description: 'ms between the latency probe\'s echoes beside the load (ping -i; 0 = no probe)'}),
+    'probe-interval': Flags.integer({min: 0, max: 1000, default: 20, description: 'ms between the latency probe\'s echoes beside the load (ping -i; 0 = no probe, no latency runs)'}),
+    'latency-runs': Flags.integer({min: 0, max: 100, description: 'extra runs per case with the latency probe beside the load; latency under load comes from these (default 2, --quick 1; 0 = none)'}),
   }
 
   async run(): Promise<RunResult> {

@@ -16,7 +16,7 @@ import {which} from '../../exec.js'
 import {startIperf3Server, formatRate, type Spawner} from '../../workloads/iperf3.js'
 import {fillDevmaps, FastPath, loadBuiltin, loadUserObject, describeObject, type DutPort, type Hook, type LoadedObject, type TcAttach} from './fastpath.js'
 import {measureRun, type RunSample} from './measure.js'
-import {buildCases, csvOf, measured, type Bucket, type ModeInfo} from './report.js'
+import {buildCases, csvOf, loadRuns, type Bucket, type ModeInfo} from './report.js'
 import {mean} from '../../results/stats.js'
 import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
 import {Progress} from './progress.js'
@@ -218,10 +218,15 @@ async function sweep(
   try {
     await progress.run(async (pointIndex, update) => {
       const point = spec.points[pointIndex]
-      const schedule = interleaved(active, spec.repeat, spec.warmup)
+      // the load runs (warm-up first), then the latency runs: the same load with the probe beside it
+      const schedule = [
+        ...interleaved(active, spec.repeat, spec.warmup).map((s) => ({...s, latency: false})),
+        ...interleaved(active, spec.latencyRuns, 0).map((s) => ({...s, latency: true})),
+      ]
       for (const [i, step] of schedule.entries()) {
         signal.throwIfAborted()
-        update(`${step.warmup ? 'warm-up' : `rep ${step.rep + 1}/${spec.repeat}`} · ${step.config.label} (${i + 1}/${schedule.length})`)
+        const what = step.warmup ? 'warm-up' : step.latency ? `latency ${step.rep + 1}/${spec.latencyRuns}` : `rep ${step.rep + 1}/${spec.repeat}`
+        update(`${what} · ${step.config.label} (${i + 1}/${schedule.length})`)
         if (serverGone) {
           srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
           serverGone = false
@@ -230,12 +235,12 @@ async function sweep(
         const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
         const t0 = performance.now()
         try {
-          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, paths.get(step.config.mode))
+          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, paths.get(step.config.mode), step.latency)
           bucket.runs.push(s)
         } catch (error) {
           if (signal.aborted) throw error
           if (error instanceof BadInputError) throw error
-          bucket.errors.push(`${step.warmup ? 'warm-up' : `rep ${step.rep + 1}`}: ${(error as Error).message}`)
+          bucket.errors.push(`${what}: ${(error as Error).message}`)
         }
         progress.ran((performance.now() - t0) / 1000)
       }
@@ -253,7 +258,7 @@ function summaryLine(point: Point, buckets: Bucket[]): string {
   const parts = buckets
     .filter((b) => b.point === point && !b.mode.skipped)
     .map((b) => {
-      const runs = measured(b)
+      const runs = loadRuns(b)
       if (runs.length === 0) return `${b.mode.mode} —`
       const m = mean(runs.map((r) => r.bitsPerSecond))
       const bad = runs.some((r) => r.problem) || b.errors.length > 0 ? ' ✗' : ''

@@ -19,6 +19,8 @@ export interface RunSample {
   mode: Mode
   rep: number // < 0: warm-up
   warmup: boolean
+  /** A latency run: the probe ran beside the load; its rtt counts, its throughput and CPU do not. */
+  latency?: boolean
   startedAt: string
   wallS: number
   bitsPerSecond: number
@@ -64,7 +66,8 @@ export interface RunContext {
   signal: AbortSignal
 }
 
-export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep: number, fp: FastPath | undefined): Promise<RunSample> {
+/** One run of the load; with `latency`, the probe beside it (only then is `rtt` measured). */
+export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep: number, fp: FastPath | undefined, latency = false): Promise<RunSample> {
   const spec: Iperf3ClientSpec = {...ctx.iperf, protocol: point.protocol, bitsPerSecond: point.rate, size: point.size}
   const startedAt = new Date().toISOString()
   const t0 = performance.now()
@@ -73,7 +76,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
     const c0 = fp?.counters()
     const p0 = fp?.progCounters()
     const k0 = await readKernelForwarding(ctx.dutNetns)
-    const probe = ctx.probeIntervalMs > 0 ? await startLatencyProbe(ctx.client, ctx.probeTarget, {intervalMs: ctx.probeIntervalMs, outFile: ctx.probeFile}) : undefined
+    const probe = latency && ctx.probeIntervalMs > 0 ? await startLatencyProbe(ctx.client, ctx.probeTarget, {intervalMs: ctx.probeIntervalMs, outFile: ctx.probeFile}) : undefined
     let pings: PingReplies | undefined
     const from = Date.now()
     const s0 = readProcStat()
@@ -97,6 +100,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
       mode,
       rep,
       warmup: rep < 0,
+      ...(latency ? {latency: true} : {}),
       startedAt,
       wallS: 0,
       bitsPerSecond: res.bitsPerSecond,

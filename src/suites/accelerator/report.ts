@@ -35,18 +35,26 @@ interface MetricDef {
   higherIsBetter: boolean
   value: (s: RunSample) => number | undefined
   when?: (b: Bucket) => boolean
+  /** Which runs it comes from: the load runs (default) or the latency runs (the probe beside the load). */
+  from?: 'latency'
 }
 
 export const METRICS: MetricDef[] = [
   {key: 'bitrate', metric: 'receiver_bits_per_second', unit: 'bit/s', higherIsBetter: true, value: (s) => s.bitsPerSecond},
   {key: 'pps', metric: 'receiver_packets_per_second', unit: 'packet/s', higherIsBetter: true, value: (s) => s.packetsPerSecond},
   {key: 'loss', metric: 'loss_percent', unit: '%', higherIsBetter: false, value: (s) => s.lossPercent, when: (b) => b.point.protocol === 'udp'},
-  {key: 'rtt_p99', metric: 'rtt_p99_under_load', unit: 'µs', higherIsBetter: false, value: (s) => s.rtt.p99Us},
+  {key: 'rtt_p99', metric: 'rtt_p99_under_load', unit: 'µs', higherIsBetter: false, value: (s) => s.rtt.p99Us, from: 'latency'},
   {key: 'cpu', metric: 'system_cpu_ns_per_packet', unit: 'ns', higherIsBetter: false, value: (s) => s.cpu.busyNsPerPacket},
   {key: 'prog', metric: 'fast_path_ns_per_packet', unit: 'ns', higherIsBetter: false, value: (s) => s.prog?.nsPerPacket, when: (b) => b.mode.mode !== 'kernel'},
 ]
 
+/** Counted runs: no warm-up. */
 export const measured = (b: Bucket) => b.runs.filter((r) => !r.warmup)
+/** Counted runs of the load alone: throughput, loss, CPU come from these. */
+export const loadRuns = (b: Bucket) => measured(b).filter((r) => !r.latency)
+/** Counted runs with the latency probe beside the load: latency under load comes from these. */
+export const latencyRunsOf = (b: Bucket) => measured(b).filter((r) => r.latency)
+const runsFor = (m: MetricDef) => (m.from === 'latency' ? latencyRunsOf : loadRuns)
 export const caseBase = (b: Bucket) => `${b.mode.mode}/${pointId(b.point)}`
 
 export function caseParams(b: Bucket, spec: AccelSpec): Record<string, string | number | boolean> {
@@ -73,7 +81,7 @@ export function bucketProblem(b: Bucket): string | undefined {
 
 /** The runs that limited by something other than the DUT, in words (most runs must agree). */
 export function bucketBottleneck(b: Bucket): string | undefined {
-  const runs = measured(b)
+  const runs = loadRuns(b)
   const flagged = runs.filter((r) => r.bottleneck)
   if (runs.length === 0 || flagged.length * 2 < runs.length) return undefined
   return flagged[0].bottleneck
@@ -89,15 +97,15 @@ export function buildCases(buckets: Bucket[], spec: AccelSpec): CaseResult[] {
       continue
     }
     const problem = bucketProblem(b)
-    const runs = measured(b)
+    const runs = loadRuns(b)
     const base = baseline(b.point)
     for (const m of METRICS) {
       if (m.when && !m.when(b)) continue
-      const samples = defined(runs.map(m.value))
+      const samples = defined(runsFor(m)(b).map(m.value))
       if (m.key !== 'bitrate' && samples.length === 0) continue
       const extra: Record<string, unknown> = {}
       if (base && base !== b && !base.mode.skipped) {
-        const bs = defined(measured(base).map(m.value))
+        const bs = defined(runsFor(m)(base).map(m.value))
         if (bs.length > 0 && samples.length > 0) extra.vsKernel = impactRecord(welch(bs, samples))
       }
       if (m.key === 'bitrate') {
@@ -155,18 +163,18 @@ export function tableRows(buckets: Bucket[]): TableRow[] {
       rows.push({point, configuration: b.mode.label, n: 0, bitrate: '—', loss: '—', latencyP99: '—', cpu: '—', impact: 'skipped', significant: '—', status: 'skipped', note: b.mode.skipped})
       continue
     }
-    const runs = measured(b)
+    const runs = loadRuns(b)
     const bits = runs.map((r) => r.bitsPerSecond)
     const base = buckets.find((x) => x.point === b.point && x.mode.mode === 'kernel' && !x.mode.skipped)
     let impact = b.mode.mode === 'kernel' ? 'baseline' : '—'
     let significant = '—'
-    if (base && base !== b && bits.length > 0 && measured(base).length > 0) {
-      const w = welch(measured(base).map((r) => r.bitsPerSecond), bits)
+    if (base && base !== b && bits.length > 0 && loadRuns(base).length > 0) {
+      const w = welch(loadRuns(base).map((r) => r.bitsPerSecond), bits)
       impact = describeImpact(w)
       significant = w.significant ? 'yes' : 'no'
     }
     const loss = b.point.protocol === 'udp' ? `${fmt(mean(defined(runs.map((r) => r.lossPercent))), 2)}%` : `${fmt(mean(defined(runs.map((r) => r.retransmits))))} retr`
-    const p99 = mean(defined(runs.map((r) => r.rtt.p99Us)))
+    const p99 = mean(defined(latencyRunsOf(b).map((r) => r.rtt.p99Us)))
     const cpu = mean(defined(runs.map((r) => r.cpu.busyNsPerPacket)))
     const prog = mean(defined(runs.map((r) => r.prog?.nsPerPacket)))
     const problem = bucketProblem(b)
@@ -232,7 +240,7 @@ export function conclusions(buckets: Bucket[], cpus: number): string[] {
 }
 
 export const CSV_HEADER = [
-  'case', 'mode', 'configuration', 'protocol', 'rate', 'size', 'rep', 'warmup', 'bits_per_second', 'packets_per_second', 'packets_estimated',
+  'case', 'mode', 'configuration', 'protocol', 'rate', 'size', 'rep', 'warmup', 'latency_run', 'bits_per_second', 'packets_per_second', 'packets_estimated',
   'loss_percent', 'jitter_ms', 'retransmits', 'rtt_p50_us', 'rtt_p95_us', 'rtt_p99_us', 'probe_loss_percent', 'cpu_ns_per_packet', 'cpu_busy_percent',
   'sender_cpu_percent', 'receiver_cpu_percent', 'prog_ns_per_packet', 'prog_run_cnt', 'fast_path_forwarded', 'fast_path_passed', 'kernel_forwarded',
   'fast_path_share', 'problem', 'bottleneck',
@@ -243,7 +251,7 @@ export function csvOf(buckets: Bucket[]): string {
   for (const b of buckets) {
     for (const r of b.runs) {
       rows.push([
-        caseBase(b), b.mode.mode, b.mode.label, b.point.protocol, formatRate(b.point.rate), b.point.size ?? 'default', r.rep, r.warmup ? 1 : 0,
+        caseBase(b), b.mode.mode, b.mode.label, b.point.protocol, formatRate(b.point.rate), b.point.size ?? 'default', r.rep, r.warmup ? 1 : 0, r.latency ? 1 : 0,
         r.bitsPerSecond, r.packetsPerSecond, r.packetsEstimated ? 1 : 0, r.lossPercent, r.jitterMs, r.retransmits, r.rtt.p50Us, r.rtt.p95Us, r.rtt.p99Us,
         r.rtt.lossPercent, r.cpu.busyNsPerPacket, r.cpu.busyFraction * 100, r.cpu.senderPercent, r.cpu.receiverPercent, r.prog?.nsPerPacket, r.prog?.runCnt,
         r.verdicts?.forwarded, r.verdicts?.passedData, r.kernelForwarded, r.fastPath?.share, r.problem, r.bottleneck,

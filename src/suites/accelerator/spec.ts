@@ -29,8 +29,14 @@ export interface AccelSpec {
   tcAttach: 'auto' | TcAttach
   object?: {path: string; program?: string; hook?: Hook}
   progStats: boolean
-  /** ms between latency-probe echoes; 0 = no probe */
+  /** ms between latency-probe echoes; 0 = no probe (and no latency runs) */
   probeIntervalMs: number
+  /**
+   * Extra runs per case with the latency probe beside the same load: latency under load comes from
+   * these, throughput and CPU from the `repeat` runs without it (on a small machine the probe's wake-ups
+   * cost throughput: bench/accelerator-harness.js measures that share).
+   */
+  latencyRuns: number
   quick: boolean
 }
 
@@ -52,10 +58,11 @@ export interface RawFlags {
   hook?: string
   'prog-stats'?: boolean
   'probe-interval'?: number
+  'latency-runs'?: number
   warmup?: number
 }
 
-/** The default grid (≈ 8 points × 3 modes × 6 runs of 2 s: about 6 minutes here) and the quick one. */
+/** The default grid (8 points × 3 modes × 8 runs of 2 s: 1 warm-up, 5 counted, 2 with the latency probe) and the quick one. */
 export const DEFAULT_RATES = ['100M', '500M', '700M', '900M', 'max']
 export const DEFAULT_UDP_SIZE = 1460
 export const DEFAULT_SIZES = [64, 512, 1460]
@@ -63,6 +70,8 @@ const DEFAULT_TIME = 2
 const QUICK_TIME = 1
 const QUICK_REPEAT = 3
 const DEFAULT_REPEAT = 5
+const QUICK_LATENCY_RUNS = 1
+const DEFAULT_LATENCY_RUNS = 2
 
 /** Minimum sizes: iperf3 puts a 16-byte header in every UDP datagram; Linux refuses an MSS under 88. */
 export const MIN_UDP_SIZE = 16
@@ -198,6 +207,7 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
     object: f.object ? {path: f.object, program: f.program, hook} : undefined,
     progStats: f['prog-stats'] ?? true,
     probeIntervalMs: f['probe-interval'] ?? 20,
+    latencyRuns: f['probe-interval'] === 0 ? 0 : (f['latency-runs'] ?? (quick ? QUICK_LATENCY_RUNS : DEFAULT_LATENCY_RUNS)),
     quick,
   }
 }
@@ -215,7 +225,7 @@ export function endLabel(end: AccelSpec['end']): string {
   return end.bytes !== undefined ? `volume ${end.bytes} B` : `time ${end.seconds} s`
 }
 
-/** Runs in the whole sweep (warm-up included), for the ETA. */
+/** Runs in the whole sweep (warm-up and latency runs included), for the ETA. */
 export function totalRuns(spec: AccelSpec, activeModes: number): number {
-  return spec.points.length * activeModes * (spec.repeat + spec.warmup)
+  return spec.points.length * activeModes * (spec.repeat + spec.warmup + spec.latencyRuns)
 }
