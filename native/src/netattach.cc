@@ -188,15 +188,19 @@ Napi::Value NetnsXdpAttach(const Napi::CallbackInfo& info) {
                      mode == "native" ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE, "XDP (" + mode + " mode)", "BPF_XDP");
 }
 
+// (netns, ifname, progFd, direction), the arguments of netnsTcxAttach and netnsTcAttach; false after throwing.
+bool NetProgArgs(const Napi::CallbackInfo& info, NsJob* job, std::string* ifname, int64_t* prog, bool* egress) {
+  return ArgNetns(info, 0, &job->netns) && ArgIfname(info, 1, ifname) && ArgInt(info, 2, "progFd", prog) &&
+         ArgDirection(info, 3, egress);
+}
+
 // netnsTcxAttach(netns, ifname, progFd, direction) → {linkFd, ifindex}: a tcx link (kernel 6.6+).
 Napi::Value NetnsTcxAttach(const Napi::CallbackInfo& info) {
   NsJob job;
   std::string ifname;
   int64_t prog;
   bool egress = false;
-  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname) || !ArgInt(info, 2, "progFd", &prog) ||
-      !ArgDirection(info, 3, &egress))
-    return info.Env().Undefined();
+  if (!NetProgArgs(info, &job, &ifname, &prog, &egress)) return info.Env().Undefined();
   const uint32_t type = egress ? kAttachTcxEgress : kAttachTcxIngress;
   return LinkInNetns(info, &job, ifname, static_cast<int>(prog), static_cast<enum bpf_attach_type>(type), 0,
                      "tcx", AttachTypeName(type));
@@ -209,9 +213,7 @@ Napi::Value NetnsTcAttach(const Napi::CallbackInfo& info) {
   std::string ifname;
   int64_t prog;
   bool egress = false;
-  if (!ArgNetns(info, 0, &job.netns) || !ArgIfname(info, 1, &ifname) || !ArgInt(info, 2, "progFd", &prog) ||
-      !ArgDirection(info, 3, &egress))
-    return info.Env().Undefined();
+  if (!NetProgArgs(info, &job, &ifname, &prog, &egress)) return info.Env().Undefined();
   int ifindex = 0;
   bool created = false;
   auto opts = MakeOpts<bpf_tc_opts>();

@@ -7,7 +7,7 @@ import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {DOCTOR_FLAGS, type FlagSpec} from './flags.js'
 import {runDoctor} from './index.js'
 import {renderReport} from './render.js'
-import {failureLine} from '../util/errors.js'
+import {errorLine, exitCodeFor} from '../util/errors.js'
 
 /** The parseArgs options for the fast path's flags (every --no-X form handled before parsing). */
 function parseOptions(): NonNullable<ParseArgsConfig['options']> {
@@ -56,9 +56,8 @@ export async function doctorFast(argv: string[]): Promise<boolean> {
     process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, {verbose: flags.verbose})}\n`)
     process.exitCode = report.exitCode
   } catch (error) {
-    const f = failureLine(error)
-    process.stderr.write(`${f.line}\n`)
-    process.exitCode = f.code
+    process.stderr.write(`${errorLine((error as Error).message)}\n`)
+    process.exitCode = exitCodeFor(error)
   }
   return true
 }

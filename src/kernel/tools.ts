@@ -1,6 +1,7 @@
 // The user-space tools the suites drive, and their versions.
-import {readFileSync, realpathSync} from 'node:fs'
+import {realpathSync} from 'node:fs'
 import {run, which} from '../exec.js'
+import {readText} from './runtime.js'
 
 export interface ToolInfo {
   name: string
@@ -56,7 +57,7 @@ export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: s
     let l = lists.get(n)
     if (!l) {
       const arch = /^Architecture: (\S+)$/m.exec(stanza)?.[1]
-      l = new Set((readOr(`${root}/info/${n}.list`) ?? readOr(`${root}/info/${n}:${arch}.list`) ?? '').split('\n'))
+      l = new Set((readText(`${root}/info/${n}.list`) ?? readText(`${root}/info/${n}:${arch}.list`) ?? '').split('\n'))
       lists.set(n, l)
     }
     return l
@@ -80,18 +81,10 @@ const dbs = new Map<string, {status: string; names: string[]} | null>()
 /** dpkg's status file and its package names, read once per process. */
 function dpkgDb(root: string): {status: string; names: string[]} | undefined {
   if (!dbs.has(root)) {
-    const status = readOr(`${root}/status`)
+    const status = readText(`${root}/status`)
     dbs.set(root, status === undefined ? null : {status, names: [...status.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1])})
   }
   return dbs.get(root) ?? undefined
-}
-
-function readOr(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8')
-  } catch {
-    return undefined
-  }
 }
 
 function stanzaOf(status: string, pkg: string): string | undefined {

@@ -1,6 +1,6 @@
 // How every command reports: stderr lines that are never wrapped or swallowed by --json.
 import {Command} from '@oclif/core'
-import {failureLine} from './errors.js'
+import {errorLine, exitCodeFor} from './errors.js'
 
 export abstract class BaseCommand extends Command {
   /** Progress and notes for humans: always stderr, also under --json (stdout stays one document). */
@@ -10,16 +10,14 @@ export abstract class BaseCommand extends Command {
 
   /** One unwrapped line `ebpfperf: …` on stderr, then exit with `code` (2 bad input, 3 privilege, …). */
   protected fail(message: string, code: number): never {
-    process.stderr.write(`ebpfperf: ${message}\n`)
+    process.stderr.write(`${errorLine(message)}\n`)
     return this.exit(code)
   }
 
   /** The catch-all of a command: an oclif exit passes through, anything else is one line and its exit code. */
   protected failWith(error: unknown): never {
     if ((error as {oclif?: unknown}).oclif) throw error
-    const f = failureLine(error)
-    process.stderr.write(`${f.line}\n`)
-    return this.exit(f.code)
+    return this.fail((error as Error).message, exitCodeFor(error))
   }
 
   /** A suite's catch-all: says where the samples taken so far were saved (marked incomplete), then fails. */

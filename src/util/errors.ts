@@ -21,7 +21,7 @@ export function exitCodeFor(error: unknown): number {
   return typeof code === 'number' ? code : 1
 }
 
-/** How a command reports an error: one line on stderr (`ebpfperf: …`) and the error's exit code. */
-export function failureLine(error: unknown): {line: string; code: number} {
-  return {line: `ebpfperf: ${(error as Error)?.message ?? String(error)}`, code: exitCodeFor(error)}
+/** How a command reports an error: one line on stderr, `ebpfperf: …` (its exit code: exitCodeFor). */
+export function errorLine(message: string): string {
+  return `ebpfperf: ${message}`
 }
