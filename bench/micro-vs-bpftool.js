@@ -5,7 +5,14 @@
 // in the same run, interleaved (ebpfperf, bpftool, ebpfperf, …) so drift hits both. Prints both figures
 // with their 95% CI, the ratio (target: within 5%), and the coefficient of variation of the suite's
 // baseline samples (target: under 2%). Needs root and the builds (npm run build).
-//   node bench/micro-vs-bpftool.js [--cpu 0] [--rounds 10] [--samples 10]
+// The suite takes a sample as `runs` test runs (20 in the shipped suite) and reports their interquartile
+// mean. Each interleaved round alternates `runs` single test runs of the suite's runner with `runs`
+// invocations of `bpftool prog run`, all at the suite's repeat count, so both spread over the same
+// stretch of time, and reduces each side the same way. The plain means of both are printed beside it.
+// The suite's sample set is taken `trials` times (one load, as the suite's baseline test runs), and the CV
+// of each is printed: the host's speed drifts over tens of milliseconds, so one CV alone says little.
+// --series N: also N consecutive suite samples (~10 ms each) in order, to see how the host's speed moves.
+//   node bench/micro-vs-bpftool.js [--cpu 0] [--rounds 10] [--samples 10] [--runs 20] [--trials 5] [--series 0]
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
@@ -20,6 +27,9 @@ const arg = (name, dflt) => {
 const cpu = arg('cpu', 0)
 const rounds = arg('rounds', 10)
 const samples = arg('samples', 10)
+const runs = arg('runs', 20)
+const trials = arg('trials', 5)
+const series = arg('series', 0)
 
 const die = (msg) => {
   console.error(`micro-vs-bpftool: ${msg}`)
@@ -33,7 +43,8 @@ if (spawnSync('bpftool', ['version']).status !== 0) die('bpftool not found (apt-
 
 const {loadNative} = await import(join(root, 'dist/native.js'))
 const {ipv4UdpPacket} = await import(join(root, 'dist/suites/micro/packet.js'))
-const {summarize} = await import(join(root, 'dist/results/stats.js'))
+const {summarize, interquartileMean, mean} = await import(join(root, 'dist/results/stats.js'))
+const {sampleNsPerRun} = await import(join(root, 'dist/suites/micro/runner.js'))
 const native = loadNative()
 
 // bpffs at /sys/fs/bpf (mounted here if it is not; unmounted again only if it was ours and is empty)
@@ -86,37 +97,61 @@ try {
   const insns = xlated.split('\n').filter((l) => /^\s*\d+: \(/.test(l)).length
   fd = native.objGet(pin)
 
-  // the suite's runner, as `suite micro` runs the baseline: calibrated to ~10 ms per sample
-  const suite = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples, targetNs: 10e6})
+  // the suite's runner, as `suite micro` runs the baseline: ~10 ms per sample in `runs` test runs
+  const suite = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples, targetNs: 10e6, runs})
   const c = suite.cpus[0]
   const repeat = c.repeat
-  const suiteNs = c.samples.map((s) => s.kernelNs)
+  const suiteNs = c.samples.map((s) => sampleNsPerRun('repeat', s))
   const proofOk = c.proof && c.proof.runCnt === c.proof.repeat
+  const trialCv = [summarize(suiteNs).cv]
+  for (let t = 1; t < trials; t++) {
+    const again = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples, repeat, runs, stats: 'off'})
+    trialCv.push(summarize(again.cpus[0].samples.map((s) => sampleNsPerRun('repeat', s))).cv)
+  }
 
-  // interleaved: ebpfperf runner (one sample at the same repeat) vs bpftool prog run
+  // interleaved rounds: a test run of the suite's runner, a bpftool prog run, … (`runs` of each)
   const ours = []
   const theirs = []
+  const oursPlain = []
+  const theirsPlain = []
   bpftoolRun(repeat) // warm-up
   for (let i = 0; i < rounds; i++) {
-    const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, stats: 'off', warmup: false})
-    ours.push(r.cpus[0].samples[0].kernelNs)
-    const b = bpftoolRun(repeat)
-    if (b.retval !== 0) throw new Error(`bpftool: the baseline returned ${b.retval}`)
-    theirs.push(b.ns)
+    const a = []
+    const b = []
+    for (let k = 0; k < runs; k++) {
+      const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, runs: 1, stats: 'off', warmup: false})
+      a.push(sampleNsPerRun('repeat', r.cpus[0].samples[0]))
+      const x = bpftoolRun(repeat)
+      if (x.retval !== 0) throw new Error(`bpftool: the baseline returned ${x.retval}`)
+      b.push(x.ns)
+    }
+    ours.push(interquartileMean(a))
+    oursPlain.push(mean(a))
+    theirs.push(interquartileMean(b))
+    theirsPlain.push(mean(b))
   }
 
   const S = summarize(suiteNs)
   const A = summarize(ours)
   const B = summarize(theirs)
-  const fmt = (s) => `${s.mean.toFixed(2)} ns ± ${s.halfWidth.toFixed(2)} (n=${s.n}, min ${s.min}, max ${s.max})`
+  const fmt = (s) => `${s.mean.toFixed(2)} ns ± ${s.halfWidth.toFixed(2)} (n=${s.n}, min ${s.min.toFixed(2)}, max ${s.max.toFixed(2)})`
   console.log(`program: micro_baseline from ${object}, ${insns} instructions (bpftool prog dump xlated), pinned at ${pin}`)
-  console.log(`CPU ${cpu}, 64-byte IPv4/UDP packet, repeat ${repeat} per run (calibrated to ~10 ms)`)
-  console.log(`ebpfperf runner, suite samples:  ${fmt(S)}  CV ${(S.cv * 100).toFixed(2)}% (target < 2%)  bpf_stats proof: ${proofOk ? `run_cnt +${c.proof.runCnt} = repeat` : 'FAILED'}`)
-  console.log(`ebpfperf runner, interleaved:    ${fmt(A)}`)
-  console.log(`bpftool prog run, interleaved:   ${fmt(B)}`)
-  console.log(`CV over the interleaved runs: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU and repeat count)`)
+  console.log(`CPU ${cpu}, 64-byte IPv4/UDP packet, ${runs} test runs of repeat ${repeat} per sample (calibrated to ~10 ms a sample)${suite.dispatcherHold ? ', ebpfperf holding the program in the XDP dispatcher' : ` (not held in the XDP dispatcher: ${suite.dispatcherHoldError})`}`)
+  console.log(`ebpfperf runner, suite samples:  ${fmt(S)}  CV ${(S.cv * 100).toFixed(2)}% (target < 2%)  bpf_stats proof: ${proofOk ? `run_cnt +${c.proof.runCnt} = repeat × runs` : 'FAILED'}`)
+  const under = trialCv.filter((x) => x < 0.02).length
+  const sortedCv = [...trialCv].sort((a, b) => a - b)
+  console.log(`CV of the suite's ${samples} samples in ${trials} trials: ${trialCv.map((x) => `${(x * 100).toFixed(2)}%`).join(', ')}; median ${(sortedCv[(trials - 1) >> 1] * 100).toFixed(2)}%, under 2% in ${under} of ${trials}`)
+  console.log(`ebpfperf runner, interleaved:    ${fmt(A)}  (plain mean of the runs: ${mean(oursPlain).toFixed(2)} ns)`)
+  console.log(`bpftool prog run, interleaved:   ${fmt(B)}  (plain mean of the runs: ${mean(theirsPlain).toFixed(2)} ns)`)
+  console.log(`CV over the interleaved rounds: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU, repeat count and estimator)`)
   const ratio = A.mean / B.mean
-  console.log(`ratio ebpfperf / bpftool: ${ratio.toFixed(3)} (${Math.abs(ratio - 1) <= 0.05 ? 'within' : 'NOT within'} 5%)`)
+  if (series > 0) {
+    const sr = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: series, repeat, runs, stats: 'off'})
+    const xs = sr.cpus[0].samples.map((s) => sampleNsPerRun('repeat', s))
+    const wall = sr.cpus[0].samples.reduce((a, s) => a + s.wallNs, 0) / 1e6
+    console.log(`${series} consecutive samples over ${wall.toFixed(0)} ms (ns per run, in order): ${xs.map((x) => x.toFixed(0)).join(' ')}`)
+  }
+  console.log(`ratio ebpfperf / bpftool: ${ratio.toFixed(3)} (${Math.abs(ratio - 1) <= 0.05 ? 'within' : 'NOT within'} 5%); plain means: ${(mean(oursPlain) / mean(theirsPlain)).toFixed(3)}`)
   if (suite.cpus[0].samples.some((s) => s.runCnt > 0)) console.log('note: bpf_stats was on during the samples (another process or the sysctl): both figures include its cost')
   console.log('note: both figures are the kernel\'s test-run timer (integer ns per iteration, truncated), on a shared machine')
 } catch (error) {

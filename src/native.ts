@@ -166,9 +166,13 @@ export interface TestRunSpec {
   ctx?: Buffer
   cpus: number[]
   samples: number
-  /** Iterations per sample; 0: calibrate so that a sample takes about targetNs. */
+  /** Iterations per test run; 0: calibrate so that a sample (all its runs) takes about targetNs. */
   repeat?: number
   targetNs?: number
+  /** Mode repeat: test runs per sample, each timed by the kernel (runNs); default 1. */
+  runs?: number
+  /** XDP, mode repeat: hold the program in the XDP dispatcher during the call (default true): no dispatcher update around each test run. */
+  holdDispatcher?: boolean
   /** repeat: one call with opts.repeat (XDP, skb); call: one call per iteration with BPF_F_TEST_RUN_ON_CPU, timed by bpf_stats (raw_tp). */
   mode?: 'repeat' | 'call'
   /** proof: one extra run per CPU with bpf_stats on (default); samples: bpf_stats on during the samples; off. */
@@ -180,11 +184,14 @@ export interface TestRunSpec {
 }
 
 export interface TestRunSample {
+  /** Iterations over the whole sample (repeat per run × runs). */
   repeat: number
   /** CLOCK_MONOTONIC around the syscall(s). */
   wallNs: number
-  /** opts.duration: the kernel's integer ns per iteration (mode repeat). */
+  /** Mode repeat: the mean over the runs of opts.duration (the kernel's integer ns per iteration). */
   kernelNs: number
+  /** Mode repeat: opts.duration of each run. */
+  runNs?: number[]
   retval: number
   retvalMixed?: boolean
   /** run_cnt / run_time_ns deltas over the sample (0 while bpf_stats is off). */
@@ -196,6 +203,11 @@ export interface TestRunReport {
   mode: 'repeat' | 'call'
   onCpuFlag: boolean
   statsDuringSamples: boolean
+  runsPerSample: number
+  /** The program was held in the XDP dispatcher during the call; dispatcherHoldError: why not (XDP only). */
+  dispatcherHold: boolean
+  dispatcherHoldError?: string
+  /** repeat: iterations per test run. */
   cpus: {cpu: number; repeat: number; calibration: TestRunSample[]; samples: TestRunSample[]; proof?: TestRunSample}[]
 }
 

@@ -2,28 +2,39 @@
 //
 // testRunAsync(spec) runs one program on each requested CPU from a thread pinned there with
 // sched_setaffinity, off the JS thread (Napi::AsyncWorker, resolved through a Promise):
-//   - mode "repeat" (XDP, tc/skb, socket filter ...): one bpf_prog_test_run_opts call per sample with
-//     `repeat` iterations, timed by the kernel (opts.duration: integer ns per iteration) and by
-//     CLOCK_MONOTONIC around the call (wall ns, fractional per iteration). These program types do not
-//     take BPF_F_TEST_RUN_ON_CPU: the pinned thread is what puts the run on the CPU.
+//   - mode "repeat" (XDP, tc/skb, socket filter ...): `runs` bpf_prog_test_run_opts calls per sample with
+//     `repeat` iterations each, every call timed by the kernel (opts.duration: integer ns per iteration,
+//     kept per call in `runNs`) and the whole sample by CLOCK_MONOTONIC (wall ns). Short runs let the
+//     caller leave out the few a neighbour on the host disturbed (runner.ts: the interquartile mean).
+//     These program types do not take BPF_F_TEST_RUN_ON_CPU: the pinned thread puts the run on the CPU.
+//   - XDP programs are held in the kernel's XDP dispatcher for the whole call (DispatcherHold): a test run
+//     with repeat > 1 otherwise puts the program into the dispatcher and takes it out again around every
+//     call, two image updates with a synchronize_rcu each (~16 ms of wall time here, per call), which made
+//     short runs unaffordable. The hold is a generic-mode XDP link on the loopback device of a nameless
+//     network namespace that only this process has open (no name, no traffic: it goes when the fds close,
+//     or with the process). The timed loop runs the same dispatcher either way.
 //   - mode "call" (raw tracepoint, which has BPF_F_TEST_RUN_ON_CPU but no repeat): `repeat` calls per
 //     sample with BPF_F_TEST_RUN_ON_CPU and opts.cpu, timed by bpf_stats (run_time_ns / run_cnt), since
 //     the syscall around each call costs far more than a small program.
 // The repeat count is calibrated per CPU so that one sample takes about target_ns (unless fixed).
 // Every sample carries the program's run_cnt delta: with bpf_stats off it stays 0, so a non-zero delta
 // says someone had bpf_stats on during the sample (and the timing includes its clock reads).
-// Stats "proof": after the samples, one more run per CPU with bpf_stats enabled (BPF_ENABLE_STATS fd,
-// closed right after) must raise run_cnt by exactly `repeat` — proof that the program really ran.
-// Stats "samples": bpf_stats on for every sample (run_cnt must grow by repeat × samples).
+// Stats "proof": after the samples, one more sample per CPU with bpf_stats enabled (BPF_ENABLE_STATS fd,
+// closed right after) must raise run_cnt by exactly the iterations it asked for (repeat × runs) — proof
+// that the program really ran. Stats "samples": bpf_stats on for every sample (run_cnt must grow by the
+// iterations of all the samples).
 #include "testrun.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_link.h>
 #include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <functional>
@@ -52,7 +63,9 @@ struct RunSpec {
   std::vector<int> cpus;
   uint32_t samples = 1;
   uint64_t repeat = 0;  // 0: calibrate
-  uint64_t target_ns = 10000000;
+  uint64_t target_ns = 10000000;  // per sample (all its runs)
+  uint32_t runs = 1;              // mode repeat: test runs per sample
+  bool hold = true;               // XDP: hold the program in the dispatcher (see above)
   Mode mode = Mode::Repeat;
   Stats stats = Stats::Proof;
   bool concurrent = false;
@@ -60,9 +73,10 @@ struct RunSpec {
 };
 
 struct Sample {
-  uint64_t repeat = 0;
+  uint64_t repeat = 0;     // iterations over the whole sample (repeat per run × runs)
   uint64_t wall_ns = 0;
-  uint32_t kernel_ns = 0;  // opts.duration (mode repeat)
+  double kernel_ns = 0;    // mode repeat: mean of opts.duration over the runs
+  std::vector<uint32_t> run_ns;  // mode repeat: opts.duration of each run
   uint32_t retval = 0;
   bool retval_mixed = false;  // mode call: not every call returned the same value
   uint64_t run_cnt = 0;       // delta
@@ -109,17 +123,28 @@ int RunOnce(const RunSpec& s, int cpu, uint64_t repeat, Sample* out, std::string
   }
   out->repeat = repeat;
   if (s.mode == Mode::Repeat) {
+    const uint32_t runs = std::max<uint32_t>(1, s.runs);
+    out->repeat = repeat * runs;
+    out->run_ns.assign(runs, 0);
     opts.repeat = static_cast<int>(repeat);
+    double sum = 0;
     uint64_t t0 = MonoNs();
-    int rc = bpf_prog_test_run_opts(s.prog_fd, &opts);
-    uint64_t t1 = MonoNs();
-    if (rc) {
-      *what = "BPF_PROG_TEST_RUN (repeat " + std::to_string(repeat) + ") on CPU " + std::to_string(cpu);
-      return errno ? errno : -rc;
+    for (uint32_t r = 0; r < runs; r++) {
+      opts.retval = 0;
+      int rc = bpf_prog_test_run_opts(s.prog_fd, &opts);
+      if (rc) {
+        *what = "BPF_PROG_TEST_RUN (repeat " + std::to_string(repeat) + ") on CPU " + std::to_string(cpu);
+        return errno ? errno : -rc;
+      }
+      out->run_ns[r] = opts.duration;
+      sum += opts.duration;
+      if (r == 0)
+        out->retval = opts.retval;
+      else if (opts.retval != out->retval)
+        out->retval_mixed = true;
     }
-    out->wall_ns = t1 - t0;
-    out->kernel_ns = opts.duration;
-    out->retval = opts.retval;
+    out->wall_ns = MonoNs() - t0;
+    out->kernel_ns = sum / runs;
   } else {
     opts.flags = BPF_F_TEST_RUN_ON_CPU;
     opts.cpu = static_cast<uint32_t>(cpu);
@@ -148,11 +173,45 @@ int RunOnce(const RunSpec& s, int cpu, uint64_t repeat, Sample* out, std::string
 
 // Time per iteration as the measurement sees it: the kernel's own timer in mode repeat (it leaves out
 // the time the thread spends rescheduled between iterations, and the XDP dispatcher update that a test
-// run with repeat > 1 does before and after the loop, ~10 ms of synchronize_rcu each when busy), the
-// wall clock per call in mode call.
+// run with repeat > 1 does before and after the loop when the program is not held there), the wall
+// clock per call in mode call.
 double PerIteration(const RunSpec& s, const Sample& x) {
-  if (s.mode == Mode::Repeat && x.kernel_ns > 0) return static_cast<double>(x.kernel_ns);
+  if (s.mode == Mode::Repeat && x.kernel_ns > 0) return x.kernel_ns;
   return static_cast<double>(x.wall_ns) / static_cast<double>(std::max<uint64_t>(1, x.repeat));
+}
+
+// Holds an XDP program in the dispatcher: a generic-mode XDP link on the loopback device (ifindex 1 in
+// every namespace) of a new nameless network namespace, made on a thread of its own so that no other
+// thread changes namespace; the namespace lives as long as *netns is open. 0 or errno (*what: the step).
+int HoldInDispatcher(int prog_fd, Fd* netns, Fd* link, std::string* what) {
+  int err = 0;
+  Thread t;
+  int start = t.Start([&] {
+    if (unshare(CLONE_NEWNET)) {
+      err = errno;
+      *what = "unshare(CLONE_NEWNET)";
+      return;
+    }
+    netns->reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!netns->valid()) {
+      err = errno;
+      *what = "opening the new network namespace";
+      return;
+    }
+    auto opts = MakeOpts<bpf_link_create_opts>();
+    opts.flags = XDP_FLAGS_SKB_MODE;
+    link->reset(bpf_link_create(prog_fd, 1, BPF_XDP, &opts));
+    if (!link->valid()) {
+      err = errno;
+      *what = "bpf_link_create(BPF_XDP, generic mode) on the loopback of a private network namespace";
+    }
+  }, true);
+  if (start) {
+    *what = "starting a thread";
+    return start;
+  }
+  t.Join();
+  return err;
 }
 
 uint64_t ClampRepeat(double r) {
@@ -160,17 +219,18 @@ uint64_t ClampRepeat(double r) {
   return r >= static_cast<double>(kMaxRepeat) ? kMaxRepeat : static_cast<uint64_t>(std::llround(r));
 }
 
-// Repeat count for ~target_ns of measured time per sample: one iteration, then a quarter of the target,
-// then the target; finally a warm-up run at the chosen count (kept in `calibration`, not a sample).
-// A sample whose wall time would exceed 20 × the target, and 0.5 s (a thread that keeps being
-// preempted), is cut down.
+// Repeat count per run for ~target_ns of measured time per sample (target_ns / runs per run): one
+// iteration, then a quarter of the target, then the target; finally a warm-up sample at the chosen count
+// (kept in `calibration`, not a sample). A sample whose wall time would exceed 20 × the target, and
+// 0.5 s (a thread that keeps being preempted), is cut down.
 int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
   Sample x;
   int err = 0;
   if (s.repeat > 0) {
     rep->repeat = s.repeat;
   } else {
-    const double target = static_cast<double>(s.target_ns);
+    const double runs = s.mode == Mode::Repeat ? std::max<uint32_t>(1, s.runs) : 1;
+    const double target = static_cast<double>(s.target_ns) / runs;
     if ((err = RunOnce(s, cpu, 1, &x, what))) return err;
     rep->calibration.push_back(x);
     uint64_t r = ClampRepeat(target / 4 / std::max(1.0, PerIteration(s, x)));
@@ -197,6 +257,20 @@ class TestRunWorker : public PromiseWorker {
     ClearLibbpfLog();
     reports_.resize(spec_.cpus.size());
     for (size_t i = 0; i < spec_.cpus.size(); i++) reports_[i].cpu = spec_.cpus[i];
+
+    // XDP in mode repeat: held in the dispatcher until Execute returns (the link closes before the netns).
+    Fd hold_netns, hold_link;
+    if (spec_.mode == Mode::Repeat && spec_.hold) {
+      bpf_prog_info info;
+      if (GetProgInfo(spec_.prog_fd, &info) == 0 && info.type == BPF_PROG_TYPE_XDP) {
+        std::string what;
+        int err = HoldInDispatcher(spec_.prog_fd, &hold_netns, &hold_link, &what);
+        if (err)
+          hold_error_ = what + ": " + ErrnoText(err);
+        else
+          held_ = true;
+      }
+    }
 
     Fd stats;
     if (spec_.stats == Stats::Samples || spec_.mode == Mode::Call) {
@@ -276,6 +350,9 @@ class TestRunWorker : public PromiseWorker {
     out.Set("mode", spec_.mode == Mode::Repeat ? "repeat" : "call");
     out.Set("onCpuFlag", spec_.mode == Mode::Call);
     out.Set("statsDuringSamples", stats_during_samples_);
+    out.Set("runsPerSample", spec_.mode == Mode::Repeat ? std::max<uint32_t>(1, spec_.runs) : 1);
+    out.Set("dispatcherHold", held_);
+    if (!hold_error_.empty()) out.Set("dispatcherHoldError", hold_error_);
     Napi::Array cpus = Napi::Array::New(env, reports_.size());
     for (size_t i = 0; i < reports_.size(); i++) {
       const CpuReport& r = reports_[i];
@@ -296,7 +373,12 @@ class TestRunWorker : public PromiseWorker {
     Napi::Object o = Napi::Object::New(env);
     o.Set("repeat", static_cast<double>(s.repeat));
     o.Set("wallNs", static_cast<double>(s.wall_ns));
-    o.Set("kernelNs", static_cast<double>(s.kernel_ns));
+    o.Set("kernelNs", s.kernel_ns);
+    if (!s.run_ns.empty()) {
+      Napi::Array runs = Napi::Array::New(env, s.run_ns.size());
+      for (size_t i = 0; i < s.run_ns.size(); i++) runs.Set(i, static_cast<double>(s.run_ns[i]));
+      o.Set("runNs", runs);
+    }
     o.Set("retval", static_cast<double>(s.retval));
     if (s.retval_mixed) o.Set("retvalMixed", true);
     o.Set("runCnt", static_cast<double>(s.run_cnt));
@@ -313,6 +395,8 @@ class TestRunWorker : public PromiseWorker {
   RunSpec spec_;
   std::vector<CpuReport> reports_;
   bool stats_during_samples_ = false;
+  bool held_ = false;
+  std::string hold_error_;
 };
 
 bool Bytes(Napi::Object o, const char* key, std::vector<uint8_t>* out, std::string* err) {
@@ -327,23 +411,26 @@ bool Bytes(Napi::Object o, const char* key, std::vector<uint8_t>* out, std::stri
   return true;
 }
 
-// testRunAsync({progFd, data?, ctx?, cpus, samples, repeat (0 = calibrate), targetNs, mode: 'repeat'|'call',
-//               stats: 'off'|'proof'|'samples', concurrent, warmup (with a fixed repeat; default true)})
+// testRunAsync({progFd, data?, ctx?, cpus, samples, repeat (per run; 0 = calibrate), targetNs (per sample),
+//               runs (per sample, mode repeat), mode: 'repeat'|'call', stats: 'off'|'proof'|'samples',
+//               concurrent, warmup (with a fixed repeat; default true), holdDispatcher (XDP; default true)})
 Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "testRunAsync takes a spec object");
   Napi::Object o = info[0].As<Napi::Object>();
   RunSpec s;
   std::string err;
-  double fd = 0, samples = 1, repeat = 0, target = 10e6;
+  double fd = 0, samples = 1, repeat = 0, target = 10e6, runs = 1;
   if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, &err, true) || !OptNumber(o, "samples", 1, 100000, &samples, false, &err, true) ||
       !OptNumber(o, "repeat", 0, static_cast<double>(kMaxRepeat), &repeat, false, &err, true) ||
-      !OptNumber(o, "targetNs", 1000, 60e9, &target, false, &err, true) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
+      !OptNumber(o, "targetNs", 1000, 60e9, &target, false, &err, true) || !OptNumber(o, "runs", 1, 1000, &runs, false, &err, true) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
     return TypeErr(env, "testRunAsync: " + err);
   s.prog_fd = static_cast<int>(fd);
   s.samples = static_cast<uint32_t>(samples);
   s.repeat = static_cast<uint64_t>(repeat);
   s.target_ns = static_cast<uint64_t>(target);
+  s.runs = static_cast<uint32_t>(runs);
+  if (o.Has("holdDispatcher") && !o.Get("holdDispatcher").IsUndefined()) s.hold = o.Get("holdDispatcher").ToBoolean().Value();
   Napi::Value cpus = o.Get("cpus");
   if (!cpus.IsArray() || cpus.As<Napi::Array>().Length() == 0) return TypeErr(env, "testRunAsync: cpus must be a non-empty array");
   Napi::Array ca = cpus.As<Napi::Array>();

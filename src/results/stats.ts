@@ -30,6 +30,18 @@ export function summarize(xs: number[]): Summary {
   return {n, mean: m, sd, min: sorted[0], max: sorted[n - 1], median, ci95: [m - halfWidth, m + halfWidth], halfWidth, cv: m === 0 ? 0 : sd / Math.abs(m)}
 }
 
+/**
+ * Interquartile mean: the mean of the middle half, the ⌊n/4⌋ lowest and ⌊n/4⌋ highest values left out
+ * (with fewer than 4 values, the plain mean). A timing that something else on the machine disturbed
+ * lands in the high tail and is left out, while the middle values still average the timer's rounding.
+ */
+export function interquartileMean(xs: number[]): number {
+  if (xs.length < 4) return mean(xs)
+  const s = [...xs].sort((a, b) => a - b)
+  const q = Math.floor(s.length / 4)
+  return mean(s.slice(q, s.length - q))
+}
+
 /** The p-quantile of a sorted copy (linear interpolation between closest ranks). */
 export function percentile(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN

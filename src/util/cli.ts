@@ -36,7 +36,29 @@ export abstract class BaseCommand extends Command {
       process.exitCode = error.oclif.exit
       return undefined
     }
+    // oclif's own flag and argument errors are several lines and the whole usage: one line and exit 2
+    const line = parseErrorLine(error, this.id)
+    if (line) {
+      process.stderr.write(`${errorLine(line)}\n`)
+      process.exitCode = 2
+      return undefined
+    }
     return super.catch(error)
   }
+}
+
+/**
+ * One line for an error of oclif's parser (an unknown flag, a missing value, a value out of range, an
+ * unexpected argument), naming the input and where to look; undefined for any other error.
+ * Exported for tests.
+ */
+export function parseErrorLine(error: Error & {parse?: unknown}, commandId?: string): string | undefined {
+  if (!('parse' in error) && !/^(Parsing --|Flag --\S+ expects a value)/.test(error.message)) return undefined
+  const parts = error.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && l !== 'See more help with --help')
+  const text = parts.join(': ').replace(/^Parsing (--[\w-]+):/, '$1:')
+  return `${text} (see: ebpfperf ${commandId ? `${commandId.replaceAll(':', ' ')} ` : ''}--help)`
 }
 

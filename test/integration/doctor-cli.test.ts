@@ -110,7 +110,23 @@ describe('ebpfperf doctor (built CLI)', function () {
     expect(help.stdout).to.match(/USAGE[\s\S]*--no-live/)
     const unknown = cli(['doctor', '--no-such-flag'])
     expect(unknown.code).to.equal(2)
-    expect(unknown.stderr).to.match(/Nonexistent flag: --no-such-flag/)
+    expect(unknown.stderr).to.equal('ebpfperf: Nonexistent flag: --no-such-flag (see: ebpfperf doctor --help)\n')
+  })
+
+  it("oclif's own parse errors are one line naming the flag, exit 2, on every command (no usage dump)", () => {
+    const cases: [string[], RegExp][] = [
+      [['suite', 'micro', '--target-ms', '0'], /^ebpfperf: --target-ms: Expected an integer greater than or equal to 1 but received: 0 \(see: ebpfperf suite micro --help\)$/],
+      [['suite', 'accelerator', '--repeat', 'x'], /^ebpfperf: --repeat: Expected an integer but received: x \(see: ebpfperf suite accelerator --help\)$/],
+      [['suite', 'micro', '--cpus'], /^ebpfperf: Flag --cpus expects a value \(see: ebpfperf suite micro --help\)$/],
+      [['topology', 'up', 'a', 'b'], /^ebpfperf: Unexpected argument: b \(see: ebpfperf topology up --help\)$/],
+    ]
+    for (const [args, re] of cases) {
+      const r = cli(args)
+      expect(r.code, args.join(' ')).to.equal(2)
+      expect(r.stdout, args.join(' ')).to.equal('')
+      expect(r.stderr.trimEnd().split('\n'), args.join(' ')).to.have.length(1)
+      expect(r.stderr.trimEnd(), args.join(' ')).to.match(re)
+    }
   })
 
   it('the human output is grouped, ends with the verdicts, and honours NO_COLOR', () => {

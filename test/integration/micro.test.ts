@@ -71,6 +71,45 @@ describe('micro: the BPF_PROG_TEST_RUN runner (real kernel)', function () {
     }
   })
 
+  it('runs per sample: each run timed by the kernel; XDP held in the dispatcher by a link that is gone afterwards', async () => {
+    const n = loadNative()
+    const obj = BpfObject.open(join(out, 'micro_baseline.bpf.o')).load()
+    const xdpLinks = (progId: number) => {
+      const r = spawnSync('bpftool', ['-j', 'link', 'show'], {encoding: 'utf8'})
+      return (JSON.parse(r.stdout || '[]') as {type: string; prog_id: number}[]).filter((l) => l.type === 'xdp' && l.prog_id === progId).length
+    }
+    try {
+      const fd = obj.progFd('micro_baseline')
+      const id = n.progInfo(fd).id
+      const before = n.progInfo(fd).runCnt
+      const r = await n.testRunAsync({progFd: fd, data: ipv4UdpPacket(64), cpus: [online[0]], samples: 3, repeat: 2000, runs: 8, stats: 'samples', warmup: false})
+      expect(r).to.include({runsPerSample: 8, dispatcherHold: true})
+      expect(n.progInfo(fd).runCnt - before).to.equal(2000 * 8 * 3)
+      for (const s of r.cpus[0].samples) {
+        expect(s).to.include({retval: 0, repeat: 16_000, runCnt: 16_000})
+        expect(s.runNs).to.have.length(8)
+        expect(s.kernelNs).to.be.closeTo(s.runNs!.reduce((a, b) => a + b, 0) / 8, 1e-9)
+      }
+      // while a call runs, the program has an XDP link (in a namespace of its own); afterwards none
+      const pending = n.testRunAsync({progFd: fd, data: ipv4UdpPacket(64), cpus: [online[0]], samples: 40, targetNs: 20e6, runs: 4, stats: 'off'})
+      let settled = false
+      void pending.finally(() => (settled = true))
+      let seen = 0
+      for (let i = 0; i < 50 && !settled && seen === 0; i++) {
+        seen = xdpLinks(id)
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      await pending
+      expect(seen, 'an XDP link holding the program during the call').to.equal(1)
+      expect(xdpLinks(id), 'no link left').to.equal(0)
+      const unheld = await n.testRunAsync({progFd: fd, data: ipv4UdpPacket(64), cpus: [online[0]], samples: 1, repeat: 100, runs: 2, holdDispatcher: false, stats: 'off', warmup: false})
+      expect(unheld.dispatcherHold).to.equal(false)
+      expect(unheld.dispatcherHoldError).to.equal(undefined)
+    } finally {
+      obj.close()
+    }
+  })
+
   it('map, tail call and helper programs of the shipped suite pass on every CPU (fill, read, update, delete+insert)', async () => {
     const names = ['hash_1k_read', 'hash_1k_update', 'hash_1k_delins', 'lru_hash_1k_update', 'lru_hash_1k_read', 'lpm_1k_read', 'lpm_1k_delins', 'pcpu_array_1k_update', 'hash_of_maps_lookup', 'tail_call_one', 'tail_call_chain8', 'helper_xdp_adjust_head', 'helper_ktime_get_ns']
     const suite = loadSuite(defaultSuiteFile(), {tests: names, samples: 2, targetMs: 2})

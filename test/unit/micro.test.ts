@@ -6,9 +6,9 @@ import {existsSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 
 import {join} from 'node:path'
 import yaml from 'js-yaml'
-import {nativeAvailable, type BufferRunReport, type TestRunReport} from '../../src/native.js'
+import {nativeAvailable, type BufferRunReport, type TestRunReport, type TestRunSample} from '../../src/native.js'
 import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, splitError, type RunTest} from '../../src/suites/micro/spec.js'
-import {judge, mergeReports} from '../../src/suites/micro/runner.js'
+import {judge, mergeReports, sampleNsPerRun} from '../../src/suites/micro/runner.js'
 import {accounting, histogramPercentiles, mergeBuckets, perfPagesFor, sampleOf} from '../../src/suites/micro/buffers.js'
 import {durationsCsv, formatNs, verifierTail} from '../../src/suites/micro/report.js'
 import {ipv4UdpPacket} from '../../src/suites/micro/packet.js'
@@ -61,7 +61,9 @@ describe('micro: suite files', function () {
   })
 
   it('reload is on unless the suite (defaults.reload) or the test says otherwise', () => {
-    expect(loadSuite(defaultSuiteFile(), {}, ONLINE).tests.filter((t) => t.kind === 'run').every((t) => (t as RunTest).reload)).to.equal(true)
+    // the shipped suite: every test but the two-instruction baseline
+    const shipped = loadSuite(defaultSuiteFile(), {}, ONLINE).tests.filter((t) => t.kind === 'run') as RunTest[]
+    expect(shipped.filter((t) => !t.reload).map((t) => t.name)).to.deep.equal(['baseline'])
     const dir = tempDir('micro')
     try {
       const file = join(dir, 'r.suite.yml')
@@ -111,6 +113,7 @@ describe('micro: suite files', function () {
     ['duplicate-name.suite.yml', /test "baseline" \(tests\[1\]\): name: another test is called "baseline"/],
     ['unknown-key.suite.yml', /test "t" \(tests\[0\]\): repet: unknown key/],
     ['malformed.suite.yml', /malformed YAML/],
+    ['runs-zero.suite.yml', /defaults\.runs_per_sample: .*minimum.*1|runs_per_sample.*1/],
   ]
   for (const [file, re] of bad) {
     it(`bad input, one line naming the test and field: ${file}`, () => {
@@ -140,11 +143,13 @@ describe('micro: suite files', function () {
 
 const test = (over: Partial<RunTest> = {}): RunTest =>
   ({kind: 'run', index: 0, name: 't', group: 'g', objectPath: '/x.o', program: 'p', samples: 2, quick: true, default: true, type: 'xdp', progType: 6, mode: 'repeat', load: [], maps: [], repeat: 0, cpus: [0], opsPerRun: 4, expect: 2, concurrent: false, ...over}) as RunTest
-const sample = (over = {}) => ({repeat: 1000, wallNs: 90_000, kernelNs: 40, retval: 2, runCnt: 0, runTimeNs: 0, ...over})
-const report = (samples: ReturnType<typeof sample>[], proof = sample({runCnt: 1000, kernelNs: 110}), mode: 'repeat' | 'call' = 'repeat'): TestRunReport => ({
+const sample = (over: Partial<TestRunSample> = {}): TestRunSample => ({repeat: 1000, wallNs: 90_000, kernelNs: 40, retval: 2, runCnt: 0, runTimeNs: 0, ...over})
+const report = (samples: TestRunSample[], proof = sample({runCnt: 1000, kernelNs: 110}), mode: 'repeat' | 'call' = 'repeat'): TestRunReport => ({
   mode,
   onCpuFlag: mode === 'call',
   statsDuringSamples: mode === 'call',
+  runsPerSample: 1,
+  dispatcherHold: true,
   cpus: [{cpu: 0, repeat: 1000, calibration: [samples[0]], samples, proof: mode === 'repeat' ? proof : undefined}],
 })
 
@@ -155,6 +160,30 @@ describe('micro: judging a test run', () => {
     expect(o.cpus[0].nsPerOp).to.deep.equal([10, 10.5])
     expect(o.cpus[0].statsOverheadNs).to.equal(69)
     expect(o.cpus[0].proof).to.deep.include({runCnt: 1000, expected: 1000})
+  })
+
+  it('runs per sample: the sample is the interquartile mean of its runs, so a disturbed run is left out; the raw runs are kept', () => {
+    // 8 runs: one disturbed (400 ns), one at the low end; sorted 30 41 | 41 42 42 42 | 43 400
+    const runNs = [42, 41, 400, 43, 42, 30, 42, 41]
+    const s = sample({repeat: 8000, kernelNs: runNs.reduce((a, b) => a + b) / 8, runNs})
+    expect(sampleNsPerRun('repeat', s)).to.equal((41 + 42 + 42 + 42) / 4)
+    expect(sampleNsPerRun('repeat', sample({kernelNs: 40, runNs: [40]}))).to.equal(40)
+    const o = judge(test(), {...report([s, s], sample({repeat: 8000, runCnt: 8000, kernelNs: 110, runNs: Array(8).fill(110)})), runsPerSample: 8, dispatcherHold: true})
+    expect(o.status).to.equal('ok')
+    expect(o.cpus[0].nsPerRun).to.deep.equal([41.75, 41.75])
+    expect(o.cpus[0].runNs).to.deep.equal([runNs, runNs])
+    expect(o.cpus[0].statsOverheadNs).to.equal(110 - 41.75)
+    expect(o).to.include({runsPerSample: 8, dispatcherHold: true})
+    // the proof counts every run of its sample: fewer fails
+    const short = judge(test(), {...report([s], sample({repeat: 8000, runCnt: 1000, runNs: Array(8).fill(110)})), runsPerSample: 8})
+    expect(short.reason).to.match(/bpf_stats counted 1000 runs, 8000 were asked for/)
+  })
+
+  it('an XDP test that could not be held in the dispatcher says so and why', () => {
+    const o = judge(test(), {...report([sample(), sample()]), dispatcherHold: false, dispatcherHoldError: 'unshare(CLONE_NEWNET): Operation not permitted'})
+    expect(o.status).to.equal('ok')
+    expect(o.notes.join('\n')).to.match(/not held in the XDP dispatcher \(unshare\(CLONE_NEWNET\): Operation not permitted\)/)
+    expect(judge(test({type: 'tc'}), {...report([sample(), sample()]), dispatcherHold: false}).notes.join('\n')).to.not.match(/dispatcher/)
   })
 
   it('a wrong return value fails the test, naming CPU and sample', () => {

@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {describeImpact, percentile, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
+import {describeImpact, interquartileMean, percentile, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
 
 describe('statistics', () => {
   it('Student t quantiles and CDF match published tables', () => {
@@ -20,6 +20,14 @@ describe('statistics', () => {
     expect(s.cv).to.be.closeTo(0.4276, 1e-4)
     expect(summarize([3]).halfWidth).to.equal(Number.POSITIVE_INFINITY)
     expect(() => summarize([])).to.throw(/no samples/)
+  })
+
+  it('interquartile mean: the middle half, a quarter left out at each end; the plain mean below 4 values', () => {
+    expect(interquartileMean([1, 2, 3, 4, 5, 6, 7, 100])).to.equal(4.5)
+    expect(interquartileMean([100, 5, 1, 4, 3, 2, 6, 7])).to.equal(4.5)
+    expect(interquartileMean([10, 20, 30, 40, 50])).to.equal(30)
+    expect(interquartileMean([1, 2, 9])).to.equal(4)
+    expect(interquartileMean([])).to.be.NaN
   })
 
   it('percentiles interpolate between ranks', () => {

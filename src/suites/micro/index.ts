@@ -88,7 +88,7 @@ export async function runMicro(suite: Suite, opts: MicroOptions): Promise<MicroO
       let j = i
       while (j < tests.length && tests[j].kind === 'run' && !skipReason(tests[j])) j++
       const batch = tests.slice(i, j) as RunTest[]
-      runs.push(...(await runTests(batch, {native, targetNs: suite.targetNs, signal, stats, onTest: (x) => show(`${x.name} (${x.samples} samples × CPU ${x.cpus.join(',')})`)})))
+      runs.push(...(await runTests(batch, {native, targetNs: suite.targetNs, runsPerSample: suite.runsPerSample, signal, stats, onTest: (x) => show(`${x.name} (${x.samples} samples × CPU ${x.cpus.join(',')})`)})))
       i = j
     }
   }

@@ -51,6 +51,9 @@ export function runCases(outcomes: RunOutcome[], baseline: string | undefined): 
             mode: o.mode,
             onCpuFlag: o.onCpuFlag,
             repeat: c?.repeat,
+            runsPerSample: o.runsPerSample,
+            dispatcherHold: o.dispatcherHold,
+            runNs: c?.runNs,
             reload: t.reload,
             nsPerRun: c?.nsPerRun,
             wallNsPerRun: c?.wallNsPerRun,
@@ -268,6 +271,15 @@ export function renderNotes(runs: RunOutcome[], buffers: BufferOutcome[], baseli
     const onCpu = ran.filter((o) => o.onCpuFlag).map((o) => o.test.name)
     out.push(
       `note: every test ran from a thread pinned to its CPU (sched_setaffinity); ${onCpu.length ? `BPF_F_TEST_RUN_ON_CPU was used for ${onCpu.join(', ')} (raw_tp)` : 'BPF_F_TEST_RUN_ON_CPU was not used'}${ran.length > onCpu.length ? ' — XDP and skb programs do not take it' : ''}`,
+    )
+  }
+  const multi = ran.filter((o) => o.mode === 'repeat' && (o.runsPerSample ?? 1) > 1)
+  if (multi.length) {
+    const k = Math.max(...multi.map((o) => o.runsPerSample ?? 1))
+    const held = multi.filter((o) => o.dispatcherHold).length
+    const xdp = multi.filter((o) => o.test.type === 'xdp').length
+    out.push(
+      `note: a sample is ${k} test runs, its figure their interquartile mean (the kernel's timer per run; runs a neighbour slowed fall in the top quarter and are left out; every run is in the result file)${xdp ? `; ${held === xdp ? 'XDP programs were' : `${held} of ${xdp} XDP tests were`} held in the XDP dispatcher (a generic XDP link on the loopback of a private network namespace), so no run paid a dispatcher update` : ''}`,
     )
   }
   const reloaded = ran.filter((o) => o.test.reload).length

@@ -3,15 +3,17 @@
 // prepare maps, run calibrated samples on every CPU, and judge: a wrong return value, a program that did
 // not run as often as asked (bpf_stats proof), or a kernel error fails the test.
 import {basename} from 'node:path'
-import {mean} from '../../results/stats.js'
+import {interquartileMean, mean} from '../../results/stats.js'
 import {BpfObject, type Native, type NativeError, type TestRunReport, type TestRunSample} from '../../native.js'
 import type {RunTest} from './spec.js'
 
 export interface CpuOutcome {
   cpu: number
   repeat: number
-  /** Per sample: ns per program run (the kernel's test-run timer; bpf_stats for raw_tp). */
+  /** Per sample: ns per program run (the kernel's test-run timer, interquartile mean over the sample's test runs; bpf_stats for raw_tp). */
   nsPerRun: number[]
+  /** Per sample, mode repeat: the kernel's ns per program run in each of its test runs. */
+  runNs?: number[][]
   /** Per sample: ns per operation (nsPerRun / ops_per_run). */
   nsPerOp: number[]
   /** Per sample: wall-clock ns per run around the syscall (includes the XDP dispatcher update and preemption). */
@@ -31,6 +33,10 @@ export interface RunOutcome {
   cpus: CpuOutcome[]
   mode?: 'repeat' | 'call'
   onCpuFlag?: boolean
+  /** Mode repeat: test runs per sample. */
+  runsPerSample?: number
+  /** XDP: the program was held in the XDP dispatcher while it ran. */
+  dispatcherHold?: boolean
   /** bpf_stats was on during the samples although we had it off (the sysctl, or another process). */
   statsWereOn?: boolean
   notes: string[]
@@ -39,6 +45,8 @@ export interface RunOutcome {
 export interface RunnerOptions {
   native: Native
   targetNs: number
+  /** Mode repeat: test runs per sample (default 1), each ~targetNs / runsPerSample. */
+  runsPerSample?: number
   signal?: AbortSignal
   /** Called when a test starts (for progress). */
   onTest?: (t: RunTest) => void
@@ -176,6 +184,7 @@ async function measure(t: RunTest, obj: BpfObject, opts: RunnerOptions, samples:
     samples,
     repeat: again?.repeat ?? t.repeat,
     targetNs: opts.targetNs,
+    runs: opts.runsPerSample,
     mode: t.mode,
     stats: again?.stats ?? opts.stats ?? 'proof',
     concurrent: t.concurrent,
@@ -188,6 +197,7 @@ export function mergeReports(reports: TestRunReport[]): TestRunReport {
   return {
     ...first,
     statsDuringSamples: reports.some((r) => r.statsDuringSamples),
+    dispatcherHold: reports.every((r) => r.dispatcherHold),
     cpus: first.cpus.map((c, i) => {
       const all = reports.map((r) => r.cpus[i])
       const proofs = all.flatMap((x) => (x.proof ? [x.proof] : []))
@@ -202,10 +212,22 @@ export function mergeReports(reports: TestRunReport[]): TestRunReport {
   }
 }
 
+/**
+ * A sample's ns per program run. Mode repeat: the interquartile mean of its test runs' kernel timings
+ * (a run that a neighbour on the host slowed is left out; with one run, that run's timing). Mode call:
+ * bpf_stats' run_time_ns / run_cnt.
+ */
+export function sampleNsPerRun(mode: 'repeat' | 'call', s: TestRunSample): number {
+  if (mode === 'call') return s.runCnt > 0 ? s.runTimeNs / s.runCnt : Number.NaN
+  return s.runNs && s.runNs.length > 1 ? interquartileMean(s.runNs) : s.kernelNs
+}
+
 /** Turns the runner's report into per-CPU figures and a verdict. Exported for tests. */
 export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: t, status: 'ok', cpus: [], notes: []}): RunOutcome {
   o.mode = report.mode
   o.onCpuFlag = report.onCpuFlag
+  if (report.mode === 'repeat') o.runsPerSample = report.runsPerSample
+  if (t.type === 'xdp') o.dispatcherHold = report.dispatcherHold
   const problems: string[] = []
   const expectFor = (cpu: number) => (t.expect === 'cpu' ? cpu : t.expect)
   const checkRet = (cpu: number, s: TestRunSample, what: string) => {
@@ -213,7 +235,7 @@ export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: 
     else if (s.retval !== expectFor(cpu)) problems.push(`returned ${s.retval}, expected ${expectFor(cpu)} (CPU ${cpu}, ${what})`)
   }
   for (const c of report.cpus) {
-    const perRun = (s: TestRunSample) => (report.mode === 'repeat' ? s.kernelNs : s.runCnt > 0 ? s.runTimeNs / s.runCnt : Number.NaN)
+    const perRun = (s: TestRunSample) => sampleNsPerRun(report.mode, s)
     const co: CpuOutcome = {
       cpu: c.cpu,
       repeat: c.repeat,
@@ -221,15 +243,16 @@ export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: 
       nsPerOp: c.samples.map((s) => perRun(s) / t.opsPerRun),
       wallNsPerRun: c.samples.map((s) => s.wallNs / s.repeat),
     }
+    if (c.samples.some((s) => s.runNs)) co.runNs = c.samples.map((s) => s.runNs ?? [])
     c.calibration.forEach((s, k) => checkRet(c.cpu, s, `calibration run ${k + 1}`))
     c.samples.forEach((s, k) => checkRet(c.cpu, s, `sample ${k + 1}`))
     if (report.mode === 'repeat') {
       if (c.samples.some((s) => s.runCnt > 0)) o.statsWereOn = true
       if (c.proof) {
         checkRet(c.cpu, c.proof, 'bpf_stats proof run')
-        co.proof = {runCnt: c.proof.runCnt, expected: c.proof.repeat, nsPerRunWithStats: c.proof.kernelNs}
+        co.proof = {runCnt: c.proof.runCnt, expected: c.proof.repeat, nsPerRunWithStats: perRun(c.proof)}
         if (c.proof.runCnt !== c.proof.repeat) problems.push(`CPU ${c.cpu}: bpf_stats counted ${c.proof.runCnt} runs, ${c.proof.repeat} were asked for (the program did not run as often as the test run said)`)
-        if (!o.statsWereOn) co.statsOverheadNs = c.proof.kernelNs - mean(co.nsPerRun)
+        if (!o.statsWereOn) co.statsOverheadNs = perRun(c.proof) - mean(co.nsPerRun)
       } else if (report.statsDuringSamples) {
         const got = c.samples.reduce((a, s) => a + s.runCnt, 0)
         const want = c.samples.reduce((a, s) => a + s.repeat, 0)
@@ -246,6 +269,8 @@ export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: 
   }
   if (report.mode === 'repeat' && !report.statsDuringSamples && report.cpus.every((c) => !c.proof)) o.notes.push('no bpf_stats proof that the program ran (bpf_stats is not available here)')
   if (o.statsWereOn) o.notes.push('bpf_stats was on during the samples (kernel.bpf_stats_enabled or another process): the figures include its clock reads')
+  if (t.type === 'xdp' && report.mode === 'repeat' && !report.dispatcherHold)
+    o.notes.push(`not held in the XDP dispatcher (${report.dispatcherHoldError ?? 'not asked'}): every test run paid a dispatcher update outside its timer, so runs were slow to take`)
   if (report.mode === 'call') o.notes.push('raw_tp: one call per iteration with BPF_F_TEST_RUN_ON_CPU, timed by bpf_stats (includes its clock reads)')
   if (problems.length > 0) {
     o.status = 'failed'

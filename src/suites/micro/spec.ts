@@ -88,6 +88,8 @@ export interface Suite {
   description?: string
   baseline?: string
   targetNs: number
+  /** Test runs per sample (mode repeat). */
+  runsPerSample: number
   cpus: number[]
   tests: MicroTest[]
   /** Tests in the file that the selection (--quick, --test, default: false) left out. */
@@ -103,6 +105,8 @@ export interface LoadOptions {
   /** --test patterns (`*` matches anything); tests with default: false run only when named. */
   tests?: string[]
   targetMs?: number
+  /** --runs-per-sample */
+  runsPerSample?: number
 }
 
 export class SuiteError extends BadInputError {
@@ -211,6 +215,7 @@ export function loadSuite(file: string, opts: LoadOptions = {}, online: number[]
   if (top) throw fail(fieldOf(top))
   const allCpus = opts.cpus ?? (Array.isArray(defaults.cpus) ? (defaults.cpus as number[]) : online)
   const targetNs = Math.round((opts.targetMs ?? (defaults.target_ms as number | undefined) ?? 10) * 1e6)
+  const runsPerSample = opts.runsPerSample ?? (defaults.runs_per_sample as number | undefined) ?? 1
   const fileSamples = (defaults.samples as number | undefined) ?? 10
   const quickSamples = (defaults.quick_samples as number | undefined) ?? 3
   const base = dirname(path)
@@ -227,7 +232,7 @@ export function loadSuite(file: string, opts: LoadOptions = {}, online: number[]
     // union fields first, for a message that names them plainly
     if (kind === 'run') {
       if (t.repeat !== undefined && t.repeat !== 'auto' && !(Number.isInteger(t.repeat) && (t.repeat as number) >= 1 && (t.repeat as number) <= MAX_REPEAT))
-        throw bad('repeat', `${JSON.stringify(t.repeat)} is not "auto" or a count from 1 to ${MAX_REPEAT.toLocaleString('en-US')} (iterations per sample; "auto" calibrates ~${targetNs / 1e6} ms per sample)`)
+        throw bad('repeat', `${JSON.stringify(t.repeat)} is not "auto" or a count from 1 to ${MAX_REPEAT.toLocaleString('en-US')} (iterations per test run; "auto" calibrates ~${targetNs / 1e6} ms per sample of ${runsPerSample} run${runsPerSample === 1 ? '' : 's'})`)
       if (t.expect !== undefined && t.expect !== 'cpu' && !(Number.isInteger(t.expect) && (t.expect as number) >= 0 && (t.expect as number) <= 0xffffffff))
         throw bad('expect', `${JSON.stringify(t.expect)} is not a return value (0..4294967295) or "cpu"`)
       const cpuErr = checkCpus(t.cpus, online)
@@ -395,6 +400,7 @@ export function loadSuite(file: string, opts: LoadOptions = {}, online: number[]
     description: doc.description as string | undefined,
     baseline: doc.baseline as string | undefined,
     targetNs,
+    runsPerSample,
     cpus: allCpus,
     tests: selected,
     notSelected: tests.length - selected.length,
