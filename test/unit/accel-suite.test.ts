@@ -7,7 +7,7 @@ import {buildSpec, pointId, totalRuns, type AccelSpec} from '../../src/suites/ac
 import {ACCEL_SLOTS, parseSnmp, verdicts, diffSlots, type SlotCounts} from '../../src/suites/accelerator/counters.js'
 import {bottleneck, judge, type RunSample} from '../../src/suites/accelerator/measure.js'
 import {buildCases, conclusions, csvOf, renderTable, tableRows, type Bucket, type ModeInfo} from '../../src/suites/accelerator/report.js'
-import {findRoles, resolveModes} from '../../src/suites/accelerator/index.js'
+import {findRoles, resolveModes, statsDuring} from '../../src/suites/accelerator/index.js'
 import {formatEta} from '../../src/suites/accelerator/progress.js'
 
 const plan = loadTopology('acc')
@@ -180,7 +180,8 @@ describe('accelerator: cases, impact and the table', () => {
   const point = s.points[1]
   const runs = (mode: 'kernel' | 'xdp', bps: number[], over: Partial<RunSample> = {}) => [
     sample({mode, rep: -1, warmup: true, bitsPerSecond: 1, ...over}),
-    ...bps.map((b, i) => sample({mode, rep: i, bitsPerSecond: b, prog: mode === 'xdp' ? {runCnt: 1000, runTimeNs: 300000, nsPerPacket: 300} : undefined, ...over})),
+    // (bpf_stats on in these load runs, as with --latency-runs 0)
+    ...bps.map((b, i) => sample({mode, rep: i, bitsPerSecond: b, ...(mode === 'xdp' ? {prog: {runCnt: 1000, runTimeNs: 300000, nsPerPacket: 300}, bpfStats: true} : {}), ...over})),
   ]
 
   it('noise is "no significant difference"; a real gain is a signed percentage with p', () => {
@@ -238,6 +239,28 @@ describe('accelerator: cases, impact and the table', () => {
     const csv = csvOf(b).trim().split('\n')
     expect(csv[0].split(',').indexOf('latency_run')).to.be.greaterThan(0)
     expect(csv.filter((l) => l.split(',')[8] === '1')).to.have.length(2)
+  })
+
+  it("bpf_stats only in the latency runs: the fast path's ns per packet from them, throughput from runs without it", () => {
+    // statsDuring(step, latency runs, verdict counters)
+    expect(statsDuring({latency: false}, 2, true)).to.equal(false) // a load run of the built-in fast path
+    expect(statsDuring({latency: true}, 2, true)).to.equal(true)
+    expect(statsDuring({latency: false}, 0, true)).to.equal(true) // no latency runs: the load runs carry it
+    expect(statsDuring({latency: false}, 2, false)).to.equal(true) // no verdict counters: run_cnt is the proof
+    const load = (bps: number) => sample({mode: 'xdp', rep: 0, bitsPerSecond: bps})
+    const instrumented = (bps: number, ns: number) => sample({mode: 'xdp', rep: 0, latency: true, bpfStats: true, bitsPerSecond: bps, prog: {runCnt: 1000, runTimeNs: ns * 1000, nsPerPacket: ns}, rtt: {samples: 100, p99Us: 300}})
+    const b: Bucket[] = [
+      {point, mode: kernel, runs: runs('kernel', [4e8, 4.1e8]), errors: []},
+      {point, mode: xdp, runs: [load(5e8), load(5.2e8), instrumented(4.5e8, 80), instrumented(4.6e8, 90)], errors: []},
+    ]
+    const cases = buildCases(b, s)
+    expect(cases.find((c) => c.id === 'xdp/udp/500M/1460B/prog')!.samples).to.deep.equal([80, 90])
+    expect(cases.find((c) => c.id === 'xdp/udp/500M/1460B/bitrate')!.samples).to.deep.equal([5e8, 5.2e8])
+    expect(tableRows(b)[1].cpu).to.equal('5000 (prog 85)')
+    const csv = csvOf(b).trim().split('\n')
+    const col = csv[0].split(',').indexOf('bpf_stats')
+    expect(col).to.be.greaterThan(0)
+    expect(csv.slice(1).map((l) => l.split(',')[col])).to.deep.equal(['0', '0', '0', '0', '0', '1', '1'])
   })
 
   it('a configuration whose fast path did not carry the traffic is FAILED in the cases and the table', () => {

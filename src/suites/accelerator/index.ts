@@ -78,6 +78,8 @@ export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, objec
   }
   if (!spec.progStats) notes.push('fast-path ns per packet: off (--no-prog-stats)')
   else if (sk.has('fast-path ns per packet')) notes.push(`fast-path ns per packet: unavailable (${sk.get('fast-path ns per packet')})`)
+  else if (spec.latencyRuns > 0) notes.push('fast-path ns per packet: from the latency runs, the only runs with bpf_stats on (it adds two clock reads to every BPF program run, so the throughput runs go without)')
+  else notes.push('fast-path ns per packet: bpf_stats on during the load runs (there are no latency runs), so their throughput and CPU include its cost')
   return {modes, tcAttach, notes}
 }
 
@@ -137,8 +139,8 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
   const buckets: Bucket[] = spec.points.flatMap((point) => modes.map((mode) => ({point, mode, runs: [], errors: []})))
   const cpus = run.environment.cpu.count
   let complete = false
-  let statsFd: number | undefined
   const progStats = spec.progStats && !opts.gate.skipped.has('fast-path ns per packet')
+  const bpfStats = new StatsSwitch(native)
   const save = () => {
     run.cases = buildCases(buckets, spec)
     return finishRun(run, opts.outDir, csvOf(buckets), complete)
@@ -155,20 +157,18 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
         }
       }
       if (user) paths.set('object', new FastPath(native, user.hook, user.program, user.obj.progFd(user.program), user.statsFd, roles.dutNetns, ports, how))
-      if (progStats) statsFd = native.enableStats()
       try {
-        await sweep(t, signal, spec, roles, active, buckets, paths, opts)
+        await sweep(t, signal, spec, roles, active, buckets, paths, opts, progStats ? bpfStats : undefined)
       } finally {
         for (const fp of paths.values()) fp.detach()
-        if (statsFd !== undefined) native.closeFd(statsFd)
-        statsFd = undefined
+        bpfStats.set(false)
       }
       complete = true
     })
   } catch (error) {
     // stopped (signal, error): keep what was measured, marked incomplete, and say where it is (a run
     // that stopped before its first measurement, e.g. the topology did not come up, leaves no file)
-    if (statsFd !== undefined) native.closeFd(statsFd)
+    bpfStats.set(false)
     for (const o of objects) o.obj.close()
     if (buckets.some((b) => b.runs.length > 0 || b.errors.length > 0)) {
       try {
@@ -192,6 +192,7 @@ async function sweep(
   buckets: Bucket[],
   paths: Map<Mode, FastPath>,
   opts: AccelOptions,
+  bpfStats?: StatsSwitch,
 ): Promise<void> {
   const client: Spawner = (argv) => t.spawn(roles.client, argv)
   const scratch = mkdtempSync(join(tmpdir(), 'ebpfperf-acc-'))
@@ -235,7 +236,10 @@ async function sweep(
         const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
         const t0 = performance.now()
         try {
-          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, paths.get(step.config.mode), step.latency)
+          const fp = paths.get(step.config.mode)
+          const stats = bpfStats !== undefined && fp !== undefined && statsDuring(step, spec.latencyRuns, fp.statsFd !== undefined)
+          bpfStats?.set(stats)
+          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
           bucket.runs.push(s)
         } catch (error) {
           if (signal.aborted) throw error
@@ -251,6 +255,31 @@ async function sweep(
     throw error
   } finally {
     rmSync(scratch, {recursive: true, force: true})
+  }
+}
+
+/**
+ * bpf_stats (the fast path's ns per packet) is on only in the runs that are not measuring throughput: it
+ * adds two clock reads to every run of every BPF program, the XDP peers on the client and server links
+ * included (~90–130 ns a run measured here), which would tax the eBPF modes' throughput and CPU. So it
+ * is on during the latency runs, and during the load runs only when there are no latency runs or when
+ * the fast path has no verdict counters (then run_cnt is the proof that it carried the traffic).
+ * Exported for tests.
+ */
+export function statsDuring(step: {latency: boolean}, latencyRuns: number, verdictCounters: boolean): boolean {
+  return step.latency || latencyRuns === 0 || !verdictCounters
+}
+
+/** BPF_ENABLE_STATS held while on: set(true) opens the fd, set(false) closes it (the kernel's previous state returns). */
+class StatsSwitch {
+  private fd: number | undefined
+  constructor(private readonly native: Native) {}
+  set(on: boolean): void {
+    if (on && this.fd === undefined) this.fd = this.native.enableStats()
+    else if (!on && this.fd !== undefined) {
+      this.native.closeFd(this.fd)
+      this.fd = undefined
+    }
   }
 }
 

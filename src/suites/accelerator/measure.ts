@@ -21,6 +21,8 @@ export interface RunSample {
   warmup: boolean
   /** A latency run: the probe ran beside the load; its rtt counts, its throughput and CPU do not. */
   latency?: boolean
+  /** bpf_stats was on during the run (prog holds the fast path's counters only then). */
+  bpfStats?: boolean
   startedAt: string
   wallS: number
   bitsPerSecond: number
@@ -66,15 +68,18 @@ export interface RunContext {
   signal: AbortSignal
 }
 
-/** One run of the load; with `latency`, the probe beside it (only then is `rtt` measured). */
-export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep: number, fp: FastPath | undefined, latency = false): Promise<RunSample> {
+/**
+ * One run of the load; with `latency`, the probe beside it (only then is `rtt` measured); with
+ * `bpfStats` (the caller has bpf_stats on), the fast path's run_cnt / run_time_ns over the run.
+ */
+export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep: number, fp: FastPath | undefined, latency = false, bpfStats = false): Promise<RunSample> {
   const spec: Iperf3ClientSpec = {...ctx.iperf, protocol: point.protocol, bitsPerSecond: point.rate, size: point.size}
   const startedAt = new Date().toISOString()
   const t0 = performance.now()
   fp?.attach()
   try {
     const c0 = fp?.counters()
-    const p0 = fp?.progCounters()
+    const p0 = bpfStats ? fp?.progCounters() : undefined
     const k0 = await readKernelForwarding(ctx.dutNetns)
     const probe = latency && ctx.probeIntervalMs > 0 ? await startLatencyProbe(ctx.client, ctx.probeTarget, {intervalMs: ctx.probeIntervalMs, outFile: ctx.probeFile}) : undefined
     let pings: PingReplies | undefined
@@ -91,7 +96,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
       pings = probe ? await probe.stop() : undefined
     }
     const k1 = await readKernelForwarding(ctx.dutNetns)
-    const p1 = fp?.progCounters()
+    const p1 = p0 ? fp?.progCounters() : undefined
     const c1 = fp?.counters()
 
     const cpu = cpuDelta(s0, s1)
@@ -101,6 +106,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
       rep,
       warmup: rep < 0,
       ...(latency ? {latency: true} : {}),
+      ...(bpfStats ? {bpfStats: true} : {}),
       startedAt,
       wallS: 0,
       bitsPerSecond: res.bitsPerSecond,

@@ -35,8 +35,8 @@ interface MetricDef {
   higherIsBetter: boolean
   value: (s: RunSample) => number | undefined
   when?: (b: Bucket) => boolean
-  /** Which runs it comes from: the load runs (default) or the latency runs (the probe beside the load). */
-  from?: 'latency'
+  /** Which runs it comes from: the load runs (default), the latency runs (the probe beside the load), or the runs with bpf_stats on. */
+  from?: 'latency' | 'stats'
 }
 
 export const METRICS: MetricDef[] = [
@@ -45,7 +45,7 @@ export const METRICS: MetricDef[] = [
   {key: 'loss', metric: 'loss_percent', unit: '%', higherIsBetter: false, value: (s) => s.lossPercent, when: (b) => b.point.protocol === 'udp'},
   {key: 'rtt_p99', metric: 'rtt_p99_under_load', unit: 'µs', higherIsBetter: false, value: (s) => s.rtt.p99Us, from: 'latency'},
   {key: 'cpu', metric: 'system_cpu_ns_per_packet', unit: 'ns', higherIsBetter: false, value: (s) => s.cpu.busyNsPerPacket},
-  {key: 'prog', metric: 'fast_path_ns_per_packet', unit: 'ns', higherIsBetter: false, value: (s) => s.prog?.nsPerPacket, when: (b) => b.mode.mode !== 'kernel'},
+  {key: 'prog', metric: 'fast_path_ns_per_packet', unit: 'ns', higherIsBetter: false, value: (s) => s.prog?.nsPerPacket, when: (b) => b.mode.mode !== 'kernel', from: 'stats'},
 ]
 
 /** Counted runs: no warm-up. */
@@ -54,7 +54,9 @@ export const measured = (b: Bucket) => b.runs.filter((r) => !r.warmup)
 export const loadRuns = (b: Bucket) => measured(b).filter((r) => !r.latency)
 /** Counted runs with the latency probe beside the load: latency under load comes from these. */
 export const latencyRunsOf = (b: Bucket) => measured(b).filter((r) => r.latency)
-const runsFor = (m: MetricDef) => (m.from === 'latency' ? latencyRunsOf : loadRuns)
+/** Counted runs with bpf_stats on: the fast path's ns per packet comes from these. */
+export const statsRunsOf = (b: Bucket) => measured(b).filter((r) => r.bpfStats)
+const runsFor = (m: MetricDef) => (m.from === 'latency' ? latencyRunsOf : m.from === 'stats' ? statsRunsOf : loadRuns)
 export const caseBase = (b: Bucket) => `${b.mode.mode}/${pointId(b.point)}`
 
 export function caseParams(b: Bucket, spec: AccelSpec): Record<string, string | number | boolean> {
@@ -176,7 +178,7 @@ export function tableRows(buckets: Bucket[]): TableRow[] {
     const loss = b.point.protocol === 'udp' ? `${fmt(mean(defined(runs.map((r) => r.lossPercent))), 2)}%` : `${fmt(mean(defined(runs.map((r) => r.retransmits))))} retr`
     const p99 = mean(defined(latencyRunsOf(b).map((r) => r.rtt.p99Us)))
     const cpu = mean(defined(runs.map((r) => r.cpu.busyNsPerPacket)))
-    const prog = mean(defined(runs.map((r) => r.prog?.nsPerPacket)))
+    const prog = mean(defined(statsRunsOf(b).map((r) => r.prog?.nsPerPacket)))
     const problem = bucketProblem(b)
     const bn = bucketBottleneck(b)
     rows.push({
@@ -242,7 +244,7 @@ export function conclusions(buckets: Bucket[], cpus: number): string[] {
 export const CSV_HEADER = [
   'case', 'mode', 'configuration', 'protocol', 'rate', 'size', 'rep', 'warmup', 'latency_run', 'bits_per_second', 'packets_per_second', 'packets_estimated',
   'loss_percent', 'jitter_ms', 'retransmits', 'rtt_p50_us', 'rtt_p95_us', 'rtt_p99_us', 'probe_loss_percent', 'cpu_ns_per_packet', 'cpu_busy_percent',
-  'sender_cpu_percent', 'receiver_cpu_percent', 'prog_ns_per_packet', 'prog_run_cnt', 'fast_path_forwarded', 'fast_path_passed', 'kernel_forwarded',
+  'sender_cpu_percent', 'receiver_cpu_percent', 'bpf_stats', 'prog_ns_per_packet', 'prog_run_cnt', 'fast_path_forwarded', 'fast_path_passed', 'kernel_forwarded',
   'fast_path_share', 'problem', 'bottleneck',
 ]
 
@@ -253,7 +255,7 @@ export function csvOf(buckets: Bucket[]): string {
       rows.push([
         caseBase(b), b.mode.mode, b.mode.label, b.point.protocol, formatRate(b.point.rate), b.point.size ?? 'default', r.rep, r.warmup ? 1 : 0, r.latency ? 1 : 0,
         r.bitsPerSecond, r.packetsPerSecond, r.packetsEstimated ? 1 : 0, r.lossPercent, r.jitterMs, r.retransmits, r.rtt.p50Us, r.rtt.p95Us, r.rtt.p99Us,
-        r.rtt.lossPercent, r.cpu.busyNsPerPacket, r.cpu.busyFraction * 100, r.cpu.senderPercent, r.cpu.receiverPercent, r.prog?.nsPerPacket, r.prog?.runCnt,
+        r.rtt.lossPercent, r.cpu.busyNsPerPacket, r.cpu.busyFraction * 100, r.cpu.senderPercent, r.cpu.receiverPercent, r.bpfStats ? 1 : 0, r.prog?.nsPerPacket, r.prog?.runCnt,
         r.verdicts?.forwarded, r.verdicts?.passedData, r.kernelForwarded, r.fastPath?.share, r.problem, r.bottleneck,
       ])
     }
