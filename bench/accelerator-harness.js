@@ -2,11 +2,12 @@
 // Is the accelerator suite's harness what it measures? iperf3 run by hand and through
 // `ebpfperf suite accelerator --modes kernel` on the same topology (netns/acc.topo.yml), in alternating
 // rounds so that the machine's drift touches both alike; prints both throughputs, their ratio and
-// Welch's p per point. Target: the suite within 3% of iperf3 by hand.
+// Welch's p per point, and the ratio paired by round (each round's two arms ran back to back, so the
+// host's slow drift cancels). Target: the suite within 3% of iperf3 by hand.
 //
 // By hand means what a user would type: `ip netns exec ebp-acc-client iperf3 -c 198.18.101.1 …` with
-// nothing else running. Through the suite adds its latency probe (ping -i 0.02, to a file), its counter reads
-// before and after each run and bpf_stats (no program is on the kernel path, so that costs nothing).
+// nothing else running. Through the suite adds its latency probe (ping -i 0.02, to a file) and bpf_stats in
+// its latency runs only, and its counter reads before and after each run.
 // The suite's throughput comes from runs without its latency probe; the probe runs beside the same load in
 // extra latency runs, whose throughput is printed against the load runs' too: the probe's own cost, which
 // the suite keeps out of its throughput figures. The two arms alternate which goes first.
@@ -25,7 +26,7 @@ const runs = Number(process.argv[3] ?? 3)
 const seconds = Number(process.argv[4] ?? 2)
 // further arguments go to the suite unchanged (e.g. --probe-interval 0 to see what the latency probe costs)
 const extra = process.argv.slice(5)
-const {summarize, welch} = await import(join(root, 'dist/results/stats.js'))
+const {summarize, welch, tQuantile} = await import(join(root, 'dist/results/stats.js'))
 
 const POINTS = [
   {name: 'TCP, MSS default, max', protocol: 'tcp', args: []},
@@ -89,7 +90,7 @@ function throughSuite() {
   }
 }
 
-const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], latency: []}]))
+const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], latency: [], rounds: []}]))
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ['hand', 'suite'] : ['suite', 'hand'] // alternate who goes first
   for (const who of order) {
@@ -98,6 +99,11 @@ for (let i = 0; i < rounds; i++) {
       all[p.name][who].push(...got[p.name])
       if (who === 'suite') all[p.name].latency.push(...got[`${p.name}/latency`])
     }
+  }
+  for (const p of POINTS) {
+    const m = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
+    const lastN = (xs) => xs.slice(-runs)
+    all[p.name].rounds.push(m(lastN(all[p.name].suite)) / m(lastN(all[p.name].hand)))
   }
   process.stderr.write(`round ${i + 1}/${rounds} done\n`)
 }
@@ -116,11 +122,22 @@ function ratio(a, b) {
   const verdict = lo >= 0.97 && hi <= 1.03 ? 'yes' : Math.abs(r - 1) <= 0.03 ? (w.significant ? 'NO (significant)' : 'yes (point estimate; CI wider than ±3% at this noise)') : w.significant ? 'NO' : 'cannot tell (not significant; CI wider than ±3% at this noise)'
   return `${r.toFixed(3)} (95% CI ${lo.toFixed(3)}–${hi.toFixed(3)}, ${w.significant ? `significant, p=${w.p.toFixed(3)}` : `no significant difference, p=${w.p.toFixed(2)}`})  within 3%: ${verdict}`
 }
+/** Paired by round (the two arms of a round ran back to back): geometric mean of the per-round ratios, t-based 95% CI. */
+function paired(ratios) {
+  const logs = ratios.map(Math.log)
+  const s = summarize(logs)
+  const h = ratios.length > 1 ? tQuantile(0.975, ratios.length - 1) * s.sd / Math.sqrt(ratios.length) : Number.POSITIVE_INFINITY
+  const lo = Math.exp(s.mean - h)
+  const hi = Math.exp(s.mean + h)
+  const verdict = lo >= 0.97 && hi <= 1.03 ? 'yes' : lo > 1.03 || hi < 0.97 ? 'NO' : 'cannot tell at this noise (CI wider than ±3%)'
+  return `${Math.exp(s.mean).toFixed(3)} (95% CI ${lo.toFixed(3)}–${hi.toFixed(3)}, ${ratios.length} rounds)  within 3%: ${verdict}`
+}
 console.log(`iperf3 by hand vs through ebpfperf suite accelerator (kernel mode), acc topology, ${rounds} rounds × ${runs} runs × ${seconds} s`)
 console.log(`load on the machine while measuring: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} (1/5/15 min)`)
 for (const p of POINTS) {
   const {hand, suite, latency} = all[p.name]
   console.log(`${p.name}: by hand ${mbps(hand)}, suite ${mbps(suite)}, the suite's latency runs ${mbps(latency)}`)
   console.log(`  suite / by hand (the target):                        ${ratio(hand, suite)}`)
+  console.log(`  suite / by hand, paired by round:                    ${paired(all[p.name].rounds)}`)
   console.log(`  latency runs / load runs (the probe's cost, kept out): ${ratio(suite, latency)}`)
 }
