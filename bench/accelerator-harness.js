@@ -83,6 +83,7 @@ function throughSuite() {
       const c = bitrate(id)
       out[name] = c?.samples ?? []
       out[`${name}/latency`] = (c?.extra?.runs ?? []).filter((x) => x.latency && !x.warmup).map((x) => x.bitsPerSecond)
+      out[`${name}/harness`] = (c?.extra?.runs ?? []).filter((x) => !x.latency && !x.warmup).map((x) => x.cpu.harnessPercent)
     }
     return out
   } finally {
@@ -90,14 +91,17 @@ function throughSuite() {
   }
 }
 
-const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], latency: [], rounds: []}]))
+const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], latency: [], rounds: [], harness: []}]))
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ['hand', 'suite'] : ['suite', 'hand'] // alternate who goes first
   for (const who of order) {
     const got = who === 'hand' ? byHand() : throughSuite()
     for (const p of POINTS) {
       all[p.name][who].push(...got[p.name])
-      if (who === 'suite') all[p.name].latency.push(...got[`${p.name}/latency`])
+      if (who === 'suite') {
+        all[p.name].latency.push(...got[`${p.name}/latency`])
+        all[p.name].harness.push(...got[`${p.name}/harness`])
+      }
     }
   }
   for (const p of POINTS) {
@@ -140,4 +144,6 @@ for (const p of POINTS) {
   console.log(`  suite / by hand (the target):                        ${ratio(hand, suite)}`)
   console.log(`  suite / by hand, paired by round:                    ${paired(all[p.name].rounds)}`)
   console.log(`  latency runs / load runs (the probe's cost, kept out): ${ratio(suite, latency)}`)
+  const h = summarize(all[p.name].harness)
+  console.log(`  the suite's own process (all threads) while its load ran: ${h.mean.toFixed(2)}% of one CPU (max ${h.max.toFixed(2)}%, n=${h.n}) — what the harness takes from the load, without the noise of throughput`)
 }

@@ -41,6 +41,8 @@ export interface RunSample {
     softirqNs: number
     senderPercent: number
     receiverPercent: number
+    /** ebpfperf's own process (all its threads) while the load ran, % of one CPU: what the harness cost. */
+    harnessPercent: number
   }
   /** The fast path's own cost (bpf_stats), eBPF modes only. */
   prog?: {runCnt: number; runTimeNs: number; nsPerPacket?: number}
@@ -85,11 +87,14 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
     let pings: PingReplies | undefined
     const from = Date.now()
     const s0 = readProcStat()
+    const h0 = process.cpuUsage()
     let res: Iperf3Result
     let s1: CpuTimes
     let to: number
+    let harness: NodeJS.CpuUsage
     try {
       res = await runIperf3ClientRetrying(ctx.client, spec, {signal: ctx.signal})
+      harness = process.cpuUsage(h0)
       s1 = readProcStat()
       to = Date.now()
     } finally {
@@ -124,6 +129,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
         softirqNs: cpu.softirqNs,
         senderPercent: res.cpu.sender.total,
         receiverPercent: res.cpu.receiver.total,
+        harnessPercent: to > from ? ((harness.user + harness.system) / 1000 / (to - from)) * 100 : 0,
       },
       kernelForwarded,
     }

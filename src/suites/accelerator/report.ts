@@ -244,7 +244,7 @@ export function conclusions(buckets: Bucket[], cpus: number): string[] {
 export const CSV_HEADER = [
   'case', 'mode', 'configuration', 'protocol', 'rate', 'size', 'rep', 'warmup', 'latency_run', 'bits_per_second', 'packets_per_second', 'packets_estimated',
   'loss_percent', 'jitter_ms', 'retransmits', 'rtt_p50_us', 'rtt_p95_us', 'rtt_p99_us', 'probe_loss_percent', 'cpu_ns_per_packet', 'cpu_busy_percent',
-  'sender_cpu_percent', 'receiver_cpu_percent', 'bpf_stats', 'prog_ns_per_packet', 'prog_run_cnt', 'fast_path_forwarded', 'fast_path_passed', 'kernel_forwarded',
+  'sender_cpu_percent', 'receiver_cpu_percent', 'harness_cpu_percent', 'bpf_stats', 'prog_ns_per_packet', 'prog_run_cnt', 'fast_path_forwarded', 'fast_path_passed', 'kernel_forwarded',
   'fast_path_share', 'problem', 'bottleneck',
 ]
 
@@ -255,7 +255,7 @@ export function csvOf(buckets: Bucket[]): string {
       rows.push([
         caseBase(b), b.mode.mode, b.mode.label, b.point.protocol, formatRate(b.point.rate), b.point.size ?? 'default', r.rep, r.warmup ? 1 : 0, r.latency ? 1 : 0,
         r.bitsPerSecond, r.packetsPerSecond, r.packetsEstimated ? 1 : 0, r.lossPercent, r.jitterMs, r.retransmits, r.rtt.p50Us, r.rtt.p95Us, r.rtt.p99Us,
-        r.rtt.lossPercent, r.cpu.busyNsPerPacket, r.cpu.busyFraction * 100, r.cpu.senderPercent, r.cpu.receiverPercent, r.bpfStats ? 1 : 0, r.prog?.nsPerPacket, r.prog?.runCnt,
+        r.rtt.lossPercent, r.cpu.busyNsPerPacket, r.cpu.busyFraction * 100, r.cpu.senderPercent, r.cpu.receiverPercent, r.cpu.harnessPercent, r.bpfStats ? 1 : 0, r.prog?.nsPerPacket, r.prog?.runCnt,
         r.verdicts?.forwarded, r.verdicts?.passedData, r.kernelForwarded, r.fastPath?.share, r.problem, r.bottleneck,
       ])
     }
