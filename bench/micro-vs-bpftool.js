@@ -145,6 +145,16 @@ try {
   console.log(`bpftool prog run, interleaved:   ${fmt(B)}  (plain mean of the runs: ${mean(theirsPlain).toFixed(2)} ns)`)
   console.log(`CV over the interleaved rounds: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU, repeat count and estimator)`)
   const ratio = A.mean / B.mean
+  // what the XDP dispatcher hold saves: wall time per test run, held and not (runs one by one, alternating)
+  const wallPerRun = {held: [], unheld: []}
+  for (let k = 0; k < 10; k++) {
+    for (const hold of [true, false]) {
+      const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, runs: 1, holdDispatcher: hold, stats: 'off', warmup: false})
+      wallPerRun[hold ? 'held' : 'unheld'].push(r.cpus[0].samples[0].wallNs / 1e6)
+    }
+  }
+  const med = (xs) => summarize(xs).median
+  console.log(`wall time of one test run (repeat ${repeat}, ~${((repeat * A.mean) / 1e6).toFixed(2)} ms timed by the kernel), median of 10: held in the dispatcher ${med(wallPerRun.held).toFixed(2)} ms, not held ${med(wallPerRun.unheld).toFixed(2)} ms`)
   if (series > 0) {
     const sr = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: series, repeat, runs, stats: 'off'})
     const xs = sr.cpus[0].samples.map((s) => sampleNsPerRun('repeat', s))

@@ -1,13 +1,21 @@
 // Temporary directories for tests: under the system's temp dir with an `ebp-` prefix, removed when the
-// test process exits, whether the tests passed or not.
+// test process exits, whether the tests passed or not, and when it is stopped with SIGTERM or SIGHUP
+// (`timeout`, a closed terminal), which would otherwise end it without its exit handlers.
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
 const made: string[] = []
-process.on('exit', () => {
-  for (const dir of made) rmSync(dir, {recursive: true, force: true})
-})
+const removeAll = () => {
+  for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true})
+}
+process.on('exit', removeAll)
+for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    removeAll()
+    process.exit(code)
+  })
+}
 
 /** A new directory /tmp/ebp-NAME-XXXXXX, removed at exit. */
 export function tempDir(name: string): string {
