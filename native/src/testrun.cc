@@ -9,7 +9,7 @@
 //     These program types do not take BPF_F_TEST_RUN_ON_CPU: the pinned thread puts the run on the CPU.
 //   - XDP programs are held in the kernel's XDP dispatcher for the whole call (DispatcherHold): a test run
 //     with repeat > 1 otherwise puts the program into the dispatcher and takes it out again around every
-//     call, two image updates with a synchronize_rcu each (~16 ms of wall time here, per call), which made
+//     call, two image updates with a synchronize_rcu each (tens of ms of wall time here, per call), which made
 //     short runs unaffordable. The hold is a generic-mode XDP link on the loopback device of a nameless
 //     network namespace that only this process has open (no name, no traffic: it goes when the fds close,
 //     or with the process). The timed loop runs the same dispatcher either way.
