@@ -94,8 +94,10 @@ function throughSuite() {
 const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], latency: [], rounds: [], harness: []}]))
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ['hand', 'suite'] : ['suite', 'hand'] // alternate who goes first
+  const round = {}
   for (const who of order) {
     const got = who === 'hand' ? byHand() : throughSuite()
+    round[who] = got
     for (const p of POINTS) {
       all[p.name][who].push(...got[p.name])
       if (who === 'suite') {
@@ -105,9 +107,10 @@ for (let i = 0; i < rounds; i++) {
     }
   }
   for (const p of POINTS) {
+    // this round's own runs (a suite run that failed leaves its arm shorter; a round without both is not paired)
     const m = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
-    const lastN = (xs) => xs.slice(-runs)
-    all[p.name].rounds.push(m(lastN(all[p.name].suite)) / m(lastN(all[p.name].hand)))
+    const [h, s] = [round.hand[p.name], round.suite[p.name]]
+    if (h.length > 0 && s.length > 0) all[p.name].rounds.push(m(s) / m(h))
   }
   process.stderr.write(`round ${i + 1}/${rounds} done\n`)
 }

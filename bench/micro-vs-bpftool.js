@@ -145,16 +145,21 @@ try {
   console.log(`bpftool prog run, interleaved:   ${fmt(B)}  (plain mean of the runs: ${mean(theirsPlain).toFixed(2)} ns)`)
   console.log(`CV over the interleaved rounds: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU, repeat count and estimator)`)
   const ratio = A.mean / B.mean
-  // what the XDP dispatcher hold saves: wall time per test run, held and not (runs one by one, alternating)
-  const wallPerRun = {held: [], unheld: []}
-  for (let k = 0; k < 10; k++) {
+  // what the XDP dispatcher hold saves: a sample of `runs` test runs held and not (alternating); the wall
+  // time of the runs inside the call, and of the whole call (which makes and releases the hold once)
+  const wall = {held: [], unheld: [], heldCall: [], unheldCall: []}
+  for (let k = 0; k < 5; k++) {
     for (const hold of [true, false]) {
-      const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, runs: 1, holdDispatcher: hold, stats: 'off', warmup: false})
-      wallPerRun[hold ? 'held' : 'unheld'].push(r.cpus[0].samples[0].wallNs / 1e6)
+      const t0 = performance.now()
+      const r = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: 1, repeat, runs, holdDispatcher: hold, stats: 'off', warmup: false})
+      const call = performance.now() - t0
+      const s = r.cpus[0].samples[0]
+      wall[hold ? 'held' : 'unheld'].push(s.wallNs / 1e6 / s.runNs.length)
+      wall[hold ? 'heldCall' : 'unheldCall'].push(call)
     }
   }
   const med = (xs) => summarize(xs).median
-  console.log(`wall time of one test run (repeat ${repeat}, ~${((repeat * A.mean) / 1e6).toFixed(2)} ms timed by the kernel), median of 10: held in the dispatcher ${med(wallPerRun.held).toFixed(2)} ms, not held ${med(wallPerRun.unheld).toFixed(2)} ms`)
+  console.log(`a test run of repeat ${repeat} (~${((repeat * A.mean) / 1e6).toFixed(2)} ms timed by the kernel), wall time, medians of 5: held in the dispatcher ${med(wall.held).toFixed(2)} ms per run (a call of ${runs} runs: ${med(wall.heldCall).toFixed(1)} ms, making and releasing the hold included); not held ${med(wall.unheld).toFixed(2)} ms per run (unheld, the runner takes one run per sample: the call ${med(wall.unheldCall).toFixed(1)} ms)`)
   if (series > 0) {
     const sr = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: series, repeat, runs, stats: 'off'})
     const xs = sr.cpus[0].samples.map((s) => sampleNsPerRun('repeat', s))

@@ -207,6 +207,8 @@ export interface TestRunReport {
   /** The program was held in the XDP dispatcher during the call; dispatcherHoldError: why not (XDP only). */
   dispatcherHold: boolean
   dispatcherHoldError?: string
+  /** XDP not held: each sample was one run, whatever `runs` asked for. */
+  runsFallback?: boolean
   /** repeat: iterations per test run. */
   cpus: {cpu: number; repeat: number; calibration: TestRunSample[]; samples: TestRunSample[]; proof?: TestRunSample}[]
 }

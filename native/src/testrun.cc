@@ -11,8 +11,9 @@
 //     with repeat > 1 otherwise puts the program into the dispatcher and takes it out again around every
 //     call, two image updates with a synchronize_rcu each (tens of ms of wall time here, per call), which made
 //     short runs unaffordable. The hold is a generic-mode XDP link on the loopback device of a nameless
-//     network namespace that only this process has open (no name, no traffic: it goes when the fds close,
-//     or with the process). The timed loop runs the same dispatcher either way.
+//     network namespace that only this process has open (made once, no name, no traffic: it goes with the
+//     process; the link closes when the call returns). The timed loop runs the same dispatcher either way.
+//     Without a hold (not permitted, or holdDispatcher: false) an XDP sample is one run, whatever `runs` says.
 //   - mode "call" (raw tracepoint, which has BPF_F_TEST_RUN_ON_CPU but no repeat): `repeat` calls per
 //     sample with BPF_F_TEST_RUN_ON_CPU and opts.cpu, timed by bpf_stats (run_time_ns / run_cnt), since
 //     the syscall around each call costs far more than a small program.
@@ -38,6 +39,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -180,23 +182,37 @@ double PerIteration(const RunSpec& s, const Sample& x) {
   return static_cast<double>(x.wall_ns) / static_cast<double>(std::max<uint64_t>(1, x.repeat));
 }
 
+// The private network namespace of the dispatcher holds: made once (unshare on a thread of its own, so
+// no other thread changes namespace), kept by this fd for the life of the process, gone with it.
+std::mutex g_hold_ns_mu;
+Fd g_hold_ns;
+
 // Holds an XDP program in the dispatcher: a generic-mode XDP link on the loopback device (ifindex 1 in
-// every namespace) of a new nameless network namespace, made on a thread of its own so that no other
-// thread changes namespace; the namespace lives as long as *netns is open. 0 or errno (*what: the step).
-int HoldInDispatcher(int prog_fd, Fd* netns, Fd* link, std::string* what) {
+// every namespace) of the private namespace, attached from a thread that entered it. Closing *link
+// releases the hold. 0 or errno (*what: the step).
+int HoldInDispatcher(int prog_fd, Fd* link, std::string* what) {
+  std::lock_guard<std::mutex> lock(g_hold_ns_mu);
   int err = 0;
   Thread t;
   int start = t.Start([&] {
-    if (unshare(CLONE_NEWNET)) {
-      err = errno;
-      *what = "unshare(CLONE_NEWNET)";
-      return;
-    }
-    netns->reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!netns->valid()) {
-      err = errno;
-      *what = "opening the new network namespace";
-      return;
+    if (g_hold_ns.valid()) {
+      if (setns(g_hold_ns.get(), CLONE_NEWNET)) {
+        err = errno;
+        *what = "setns into the private network namespace";
+        return;
+      }
+    } else {
+      if (unshare(CLONE_NEWNET)) {
+        err = errno;
+        *what = "unshare(CLONE_NEWNET)";
+        return;
+      }
+      g_hold_ns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+      if (!g_hold_ns.valid()) {
+        err = errno;
+        *what = "opening the new network namespace";
+        return;
+      }
     }
     auto opts = MakeOpts<bpf_link_create_opts>();
     opts.flags = XDP_FLAGS_SKB_MODE;
@@ -241,9 +257,10 @@ int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
   if (s.repeat > 0 && !s.warmup) return 0;
   if ((err = RunOnce(s, cpu, rep->repeat, &x, what))) return err;  // warm-up, not counted
   rep->calibration.push_back(x);
-  // (not below 0.5 s: a test run with repeat > 1 of an XDP program pays a fixed ~2 × 10 ms of dispatcher
-  // update outside the timer, which a smaller repeat count would not shorten)
-  const double wall_cap = std::max(5e8, 20.0 * static_cast<double>(s.target_ns));
+  // (not below 0.5 s per run: a test run with repeat > 1 of an XDP program not held in the dispatcher pays
+  // tens of ms of dispatcher update outside the timer, which a smaller repeat count would not shorten)
+  const double runs = s.mode == Mode::Repeat ? std::max<uint32_t>(1, s.runs) : 1;
+  const double wall_cap = std::max(5e8 * runs, 20.0 * static_cast<double>(s.target_ns));
   if (s.repeat == 0 && static_cast<double>(x.wall_ns) > wall_cap)
     rep->repeat = ClampRepeat(static_cast<double>(rep->repeat) * wall_cap / static_cast<double>(x.wall_ns));
   return 0;
@@ -258,17 +275,20 @@ class TestRunWorker : public PromiseWorker {
     reports_.resize(spec_.cpus.size());
     for (size_t i = 0; i < spec_.cpus.size(); i++) reports_[i].cpu = spec_.cpus[i];
 
-    // XDP in mode repeat: held in the dispatcher until Execute returns (the link closes before the netns).
-    Fd hold_netns, hold_link;
-    if (spec_.mode == Mode::Repeat && spec_.hold) {
+    // XDP in mode repeat: held in the dispatcher until Execute returns. Unheld, every run pays the
+    // dispatcher updates, so a sample falls back to one run (as many runs would take ~runs × as long).
+    Fd hold_link;
+    if (spec_.mode == Mode::Repeat) {
       bpf_prog_info info;
       if (GetProgInfo(spec_.prog_fd, &info) == 0 && info.type == BPF_PROG_TYPE_XDP) {
         std::string what;
-        int err = HoldInDispatcher(spec_.prog_fd, &hold_netns, &hold_link, &what);
-        if (err)
-          hold_error_ = what + ": " + ErrnoText(err);
-        else
-          held_ = true;
+        int err = spec_.hold ? HoldInDispatcher(spec_.prog_fd, &hold_link, &what) : 0;
+        if (err) hold_error_ = what + ": " + ErrnoText(err);
+        held_ = spec_.hold && !err;
+        if (!held_ && spec_.runs > 1) {
+          runs_fallback_ = true;
+          spec_.runs = 1;
+        }
       }
     }
 
@@ -353,6 +373,7 @@ class TestRunWorker : public PromiseWorker {
     out.Set("runsPerSample", spec_.mode == Mode::Repeat ? std::max<uint32_t>(1, spec_.runs) : 1);
     out.Set("dispatcherHold", held_);
     if (!hold_error_.empty()) out.Set("dispatcherHoldError", hold_error_);
+    if (runs_fallback_) out.Set("runsFallback", true);
     Napi::Array cpus = Napi::Array::New(env, reports_.size());
     for (size_t i = 0; i < reports_.size(); i++) {
       const CpuReport& r = reports_[i];
@@ -396,6 +417,7 @@ class TestRunWorker : public PromiseWorker {
   std::vector<CpuReport> reports_;
   bool stats_during_samples_ = false;
   bool held_ = false;
+  bool runs_fallback_ = false;  // unheld XDP: one run per sample instead of spec.runs
   std::string hold_error_;
 };
 

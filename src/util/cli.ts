@@ -55,6 +55,7 @@ export abstract class BaseCommand extends Command {
 export function parseErrorLine(error: Error & {parse?: unknown}, commandId?: string): string | undefined {
   if (!('parse' in error) && !/^(Parsing --|Flag --\S+ expects a value)/.test(error.message)) return undefined
   const parts = error.message
+    .replaceAll(/\u001b\[[0-9;]*m/g, '')
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && l !== 'See more help with --help')

@@ -105,6 +105,9 @@ describe('micro: the BPF_PROG_TEST_RUN runner (real kernel)', function () {
       const unheld = await n.testRunAsync({progFd: fd, data: ipv4UdpPacket(64), cpus: [online[0]], samples: 1, repeat: 100, runs: 2, holdDispatcher: false, stats: 'off', warmup: false})
       expect(unheld.dispatcherHold).to.equal(false)
       expect(unheld.dispatcherHoldError).to.equal(undefined)
+      // unheld, every run pays the dispatcher updates: a sample falls back to one run
+      expect(unheld).to.include({runsFallback: true, runsPerSample: 1})
+      expect(unheld.cpus[0].samples[0].runNs).to.have.length(1)
     } finally {
       obj.close()
     }

@@ -11,9 +11,10 @@ const removeAll = () => {
 }
 process.on('exit', removeAll)
 for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
-  process.once(signal, () => {
+  process.on(signal, () => {
     removeAll()
-    process.exit(code)
+    // another handler (a topology under test tearing down) decides when the process ends
+    if (process.listenerCount(signal) === 1) process.exit(code)
   })
 }
 

@@ -180,9 +180,13 @@ describe('micro: judging a test run', () => {
   })
 
   it('an XDP test that could not be held in the dispatcher says so and why', () => {
-    const o = judge(test(), {...report([sample(), sample()]), dispatcherHold: false, dispatcherHoldError: 'unshare(CLONE_NEWNET): Operation not permitted'})
+    const o = judge(test(), {...report([sample(), sample()]), dispatcherHold: false, dispatcherHoldError: 'unshare(CLONE_NEWNET): Operation not permitted', runsFallback: true})
     expect(o.status).to.equal('ok')
-    expect(o.notes.join('\n')).to.match(/not held in the XDP dispatcher \(unshare\(CLONE_NEWNET\): Operation not permitted\)/)
+    expect(o.notes.join('\n')).to.match(/not held in the XDP dispatcher \(unshare\(CLONE_NEWNET\): Operation not permitted\).*each sample was one run/)
+    // reload: a later load that could not hold says why, not "not asked"
+    const held = {...report([sample()]), dispatcherHold: true}
+    const lost = {...report([sample()]), dispatcherHold: false, dispatcherHoldError: 'setns: EPERM', runsFallback: true}
+    expect(mergeReports([held, lost])).to.include({dispatcherHold: false, dispatcherHoldError: 'setns: EPERM', runsFallback: true})
     expect(judge(test({type: 'tc'}), {...report([sample(), sample()]), dispatcherHold: false}).notes.join('\n')).to.not.match(/dispatcher/)
   })
 

@@ -27,7 +27,7 @@ Exit codes: 0 measured, 1 a test failed, 2 bad input (suite file, flags), 3 not 
     cpus: Flags.string({description: 'CPUs to run on, e.g. 0,1 or 0-3 (default: the suite file\'s, all online CPUs)'}),
     test: Flags.string({multiple: true, description: 'run only these tests (names, * matches anything); tests marked default: false (helper_trace_printk) run only when named'}),
     'target-ms': Flags.integer({min: 1, max: 10000, description: 'measured time per sample that calibration aims for (default 10)'}),
-    'runs-per-sample': Flags.integer({min: 1, max: 1000, description: 'test runs per sample, whose interquartile mean is the sample (default: the suite file\'s runs_per_sample, 20 in the shipped suite)'}),
+    'runs-per-sample': Flags.integer({min: 1, max: 1000, description: 'test runs per sample, whose interquartile mean is the sample (default: the suite file\'s runs_per_sample, else 20)'}),
     'bpf-stats': Flags.string({options: ['proof', 'samples'], default: 'proof', description: 'proof: bpf_stats on for one extra run per CPU (run_cnt must match); samples: on during every sample (figures then include its cost)'}),
     progress: Flags.boolean({default: true, allowNo: true, description: 'progress on stderr (listr2)'}),
   }

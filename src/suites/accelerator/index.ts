@@ -237,7 +237,8 @@ async function sweep(
         const t0 = performance.now()
         try {
           const fp = paths.get(step.config.mode)
-          const stats = bpfStats !== undefined && fp !== undefined && statsDuring(step, spec.latencyRuns, fp.statsFd !== undefined)
+          // (kernel mode has no fast path, but its latency runs get bpf_stats too: the XDP peers pay it alike, so RTTs compare)
+          const stats = bpfStats !== undefined && (fp ? statsDuring(step, spec.latencyRuns, fp.statsFd !== undefined) : step.latency)
           bpfStats?.set(stats)
           const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
           bucket.runs.push(s)
@@ -262,8 +263,9 @@ async function sweep(
  * bpf_stats (the fast path's ns per packet) is on only in the runs that are not measuring throughput: it
  * adds two clock reads to every run of every BPF program, the XDP peers on the client and server links
  * included (~90–130 ns a run measured here), which would tax the eBPF modes' throughput and CPU. So it
- * is on during the latency runs, and during the load runs only when there are no latency runs or when
- * the fast path has no verdict counters (then run_cnt is the proof that it carried the traffic).
+ * is on during the latency runs (of every mode, kernel included, so their RTTs compare), and during the
+ * load runs of an eBPF mode only when there are no latency runs or when the fast path has no verdict
+ * counters (then run_cnt is the proof that it carried the traffic).
  * Exported for tests.
  */
 export function statsDuring(step: {latency: boolean}, latencyRuns: number, verdictCounters: boolean): boolean {

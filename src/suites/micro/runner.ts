@@ -198,6 +198,8 @@ export function mergeReports(reports: TestRunReport[]): TestRunReport {
     ...first,
     statsDuringSamples: reports.some((r) => r.statsDuringSamples),
     dispatcherHold: reports.every((r) => r.dispatcherHold),
+    dispatcherHoldError: reports.find((r) => r.dispatcherHoldError)?.dispatcherHoldError,
+    runsFallback: reports.some((r) => r.runsFallback) || undefined,
     cpus: first.cpus.map((c, i) => {
       const all = reports.map((r) => r.cpus[i])
       const proofs = all.flatMap((x) => (x.proof ? [x.proof] : []))
@@ -270,7 +272,7 @@ export function judge(t: RunTest, report: TestRunReport, o: RunOutcome = {test: 
   if (report.mode === 'repeat' && !report.statsDuringSamples && report.cpus.every((c) => !c.proof)) o.notes.push('no bpf_stats proof that the program ran (bpf_stats is not available here)')
   if (o.statsWereOn) o.notes.push('bpf_stats was on during the samples (kernel.bpf_stats_enabled or another process): the figures include its clock reads')
   if (t.type === 'xdp' && report.mode === 'repeat' && !report.dispatcherHold)
-    o.notes.push(`not held in the XDP dispatcher (${report.dispatcherHoldError ?? 'not asked'}): every test run paid a dispatcher update outside its timer, so runs were slow to take`)
+    o.notes.push(`not held in the XDP dispatcher (${report.dispatcherHoldError ?? 'not asked'}): every test run paid a dispatcher update outside its timer${report.runsFallback ? ', so each sample was one run (no interquartile mean)' : ''}`)
   if (report.mode === 'call') o.notes.push('raw_tp: one call per iteration with BPF_F_TEST_RUN_ON_CPU, timed by bpf_stats (includes its clock reads)')
   if (problems.length > 0) {
     o.status = 'failed'

@@ -201,6 +201,9 @@ const MAP_KIND_TYPES: Record<string, number> = Object.fromEntries(
 const PERCPU_KINDS = new Set(['percpu_array', 'percpu_hash', 'lru_percpu_hash'])
 const typeName = (t: number, table: Record<string, number>) => Object.entries(table).find(([, v]) => v === t)?.[0] ?? `type ${t}`
 
+/** Test runs per sample when neither the suite file (defaults.runs_per_sample) nor --runs-per-sample says. */
+export const DEFAULT_RUNS_PER_SAMPLE = 20
+
 export function loadSuite(file: string, opts: LoadOptions = {}, online: number[] = onlineCpus()): Suite {
   const path = resolve(file)
   const fail = (reason: string) => new SuiteError(file, reason)
@@ -215,7 +218,7 @@ export function loadSuite(file: string, opts: LoadOptions = {}, online: number[]
   if (top) throw fail(fieldOf(top))
   const allCpus = opts.cpus ?? (Array.isArray(defaults.cpus) ? (defaults.cpus as number[]) : online)
   const targetNs = Math.round((opts.targetMs ?? (defaults.target_ms as number | undefined) ?? 10) * 1e6)
-  const runsPerSample = opts.runsPerSample ?? (defaults.runs_per_sample as number | undefined) ?? 1
+  const runsPerSample = opts.runsPerSample ?? (defaults.runs_per_sample as number | undefined) ?? DEFAULT_RUNS_PER_SAMPLE
   const fileSamples = (defaults.samples as number | undefined) ?? 10
   const quickSamples = (defaults.quick_samples as number | undefined) ?? 3
   const base = dirname(path)
