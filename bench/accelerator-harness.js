@@ -26,7 +26,7 @@ const runs = Number(process.argv[3] ?? 3)
 const seconds = Number(process.argv[4] ?? 2)
 // further arguments go to the suite unchanged (e.g. --probe-interval 0 to see what the latency probe costs)
 const extra = process.argv.slice(5)
-const {summarize, welch, tQuantile} = await import(join(root, 'dist/results/stats.js'))
+const {mean, summarize, welch} = await import(join(root, 'dist/results/stats.js'))
 
 const POINTS = [
   {name: 'TCP, MSS default, max', protocol: 'tcp', args: []},
@@ -81,9 +81,12 @@ function throughSuite() {
     const out = {}
     for (const [name, id] of Object.entries(ids)) {
       const c = bitrate(id)
-      out[name] = c?.samples ?? []
-      out[`${name}/latency`] = (c?.extra?.runs ?? []).filter((x) => x.latency && !x.warmup).map((x) => x.bitsPerSecond)
-      out[`${name}/harness`] = (c?.extra?.runs ?? []).filter((x) => !x.latency && !x.warmup).map((x) => x.cpu.harnessPercent)
+      const counted = (c?.extra?.runs ?? []).filter((x) => !x.warmup)
+      out[name] = {
+        samples: c?.samples ?? [],
+        latency: counted.filter((x) => x.latency).map((x) => x.bitsPerSecond),
+        harness: counted.filter((x) => !x.latency).map((x) => x.cpu.harnessPercent),
+      }
     }
     return out
   } finally {
@@ -95,22 +98,15 @@ const all = Object.fromEntries(POINTS.map((p) => [p.name, {hand: [], suite: [], 
 for (let i = 0; i < rounds; i++) {
   const order = i % 2 === 0 ? ['hand', 'suite'] : ['suite', 'hand'] // alternate who goes first
   const round = {}
-  for (const who of order) {
-    const got = who === 'hand' ? byHand() : throughSuite()
-    round[who] = got
-    for (const p of POINTS) {
-      all[p.name][who].push(...got[p.name])
-      if (who === 'suite') {
-        all[p.name].latency.push(...got[`${p.name}/latency`])
-        all[p.name].harness.push(...got[`${p.name}/harness`])
-      }
-    }
-  }
+  for (const who of order) round[who] = who === 'hand' ? byHand() : throughSuite()
   for (const p of POINTS) {
-    // this round's own runs (a suite run that failed leaves its arm shorter; a round without both is not paired)
-    const m = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
     const [h, s] = [round.hand[p.name], round.suite[p.name]]
-    if (h.length > 0 && s.length > 0) all[p.name].rounds.push(m(s) / m(h))
+    all[p.name].hand.push(...h)
+    all[p.name].suite.push(...s.samples)
+    all[p.name].latency.push(...s.latency)
+    all[p.name].harness.push(...s.harness)
+    // this round's own runs (a suite run that failed leaves its arm shorter; a round without both is not paired)
+    if (h.length > 0 && s.samples.length > 0) all[p.name].rounds.push(mean(s.samples) / mean(h))
   }
   process.stderr.write(`round ${i + 1}/${rounds} done\n`)
 }
@@ -133,9 +129,7 @@ function ratio(a, b) {
 function paired(ratios) {
   const logs = ratios.map(Math.log)
   const s = summarize(logs)
-  const h = ratios.length > 1 ? tQuantile(0.975, ratios.length - 1) * s.sd / Math.sqrt(ratios.length) : Number.POSITIVE_INFINITY
-  const lo = Math.exp(s.mean - h)
-  const hi = Math.exp(s.mean + h)
+  const [lo, hi] = s.ci95.map(Math.exp)
   const verdict = lo >= 0.97 && hi <= 1.03 ? 'yes' : lo > 1.03 || hi < 0.97 ? 'NO' : 'cannot tell at this noise (CI wider than ±3%)'
   return `${Math.exp(s.mean).toFixed(3)} (95% CI ${lo.toFixed(3)}–${hi.toFixed(3)}, ${ratios.length} rounds)  within 3%: ${verdict}`
 }

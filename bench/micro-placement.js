@@ -5,25 +5,13 @@
 // load, sorted. Why `suite micro` takes every sample from a fresh load (README: reload). Needs root and
 // the builds (npm run build).
 //   node bench/micro-placement.js [--loads 20] [--cpu 0]
-import {existsSync} from 'node:fs'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {microBench, numberArg} from './micro-common.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : dflt
-}
-const loads = arg('loads', 20)
-const cpu = arg('cpu', 0)
-const object = join(root, 'bpf/.output/micro_tailchain.bpf.o')
-if (process.getuid?.() !== 0 || !existsSync(object) || !existsSync(join(root, 'dist/native.js'))) {
-  console.error('micro-placement: needs root, make -C bpf and npm run build:ts')
-  process.exit(2)
-}
-const {loadNative, BpfObject} = await import(join(root, 'dist/native.js'))
-const {ipv4UdpPacket} = await import(join(root, 'dist/suites/micro/packet.js'))
-const native = loadNative()
+const loads = numberArg('loads', 20)
+const cpu = numberArg('cpu', 0)
+const {object, native, dist} = await microBench('micro-placement', 'micro_tailchain.bpf.o')
+const {BpfObject} = await dist('native.js')
+const {ipv4UdpPacket} = await dist('suites/micro/packet.js')
 const programs = Array.from({length: 9}, (_, i) => `tail_chain_${i}`)
 const data = ipv4UdpPacket(64)
 

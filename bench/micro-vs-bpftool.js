@@ -16,36 +16,21 @@
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {join} from 'node:path'
+import {microBench, numberArg} from './micro-common.js'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`)
-  return i > 0 ? Number(process.argv[i + 1]) : dflt
-}
-const cpu = arg('cpu', 0)
-const rounds = arg('rounds', 10)
-const samples = arg('samples', 10)
-const runs = arg('runs', 20)
-const trials = arg('trials', 5)
-const series = arg('series', 0)
+const cpu = numberArg('cpu', 0)
+const rounds = numberArg('rounds', 10)
+const samples = numberArg('samples', 10)
+const runs = numberArg('runs', 20)
+const trials = numberArg('trials', 5)
+const series = numberArg('series', 0)
 
-const die = (msg) => {
-  console.error(`micro-vs-bpftool: ${msg}`)
-  process.exit(2)
-}
-if (process.getuid?.() !== 0) die('needs root (BPF_PROG_TEST_RUN, bpffs pins)')
-const object = join(root, 'bpf/.output/micro_baseline.bpf.o')
-if (!existsSync(object)) die(`${object} is missing: run make -C bpf`)
-if (!existsSync(join(root, 'dist/native.js'))) die('dist/ is missing: run npm run build:ts')
+const {object, native, dist, die} = await microBench('micro-vs-bpftool', 'micro_baseline.bpf.o')
 if (spawnSync('bpftool', ['version']).status !== 0) die('bpftool not found (apt-get install bpftool)')
-
-const {loadNative} = await import(join(root, 'dist/native.js'))
-const {ipv4UdpPacket} = await import(join(root, 'dist/suites/micro/packet.js'))
-const {summarize, interquartileMean, mean} = await import(join(root, 'dist/results/stats.js'))
-const {sampleNsPerRun} = await import(join(root, 'dist/suites/micro/runner.js'))
-const native = loadNative()
+const {ipv4UdpPacket} = await dist('suites/micro/packet.js')
+const {summarize, interquartileMean, mean} = await dist('results/stats.js')
+const {sampleNsPerRun} = await dist('suites/micro/runner.js')
 
 // bpffs at /sys/fs/bpf (mounted here if it is not; unmounted again only if it was ours and is empty)
 const mounts = readFileSync('/proc/mounts', 'utf8')
@@ -139,8 +124,7 @@ try {
   console.log(`CPU ${cpu}, 64-byte IPv4/UDP packet, ${runs} test runs of repeat ${repeat} per sample (calibrated to ~10 ms a sample)${suite.dispatcherHold ? ', ebpfperf holding the program in the XDP dispatcher' : ` (not held in the XDP dispatcher: ${suite.dispatcherHoldError})`}`)
   console.log(`ebpfperf runner, suite samples:  ${fmt(S)}  CV ${(S.cv * 100).toFixed(2)}% (target < 2%)  bpf_stats proof: ${proofOk ? `run_cnt +${c.proof.runCnt} = repeat × runs` : 'FAILED'}`)
   const under = trialCv.filter((x) => x < 0.02).length
-  const sortedCv = [...trialCv].sort((a, b) => a - b)
-  console.log(`CV of the suite's ${samples} samples in ${trials} trials: ${trialCv.map((x) => `${(x * 100).toFixed(2)}%`).join(', ')}; median ${(sortedCv[(trials - 1) >> 1] * 100).toFixed(2)}%, under 2% in ${under} of ${trials}`)
+  console.log(`CV of the suite's ${samples} samples in ${trials} trials: ${trialCv.map((x) => `${(x * 100).toFixed(2)}%`).join(', ')}; median ${(summarize(trialCv).median * 100).toFixed(2)}%, under 2% in ${under} of ${trials}`)
   console.log(`ebpfperf runner, interleaved:    ${fmt(A)}  (plain mean of the runs: ${mean(oursPlain).toFixed(2)} ns)`)
   console.log(`bpftool prog run, interleaved:   ${fmt(B)}  (plain mean of the runs: ${mean(theirsPlain).toFixed(2)} ns)`)
   console.log(`CV over the interleaved rounds: ebpfperf ${(A.cv * 100).toFixed(2)}%, bpftool ${(B.cv * 100).toFixed(2)}% (bpftool's is the noise floor of this machine for the same program, CPU, repeat count and estimator)`)
@@ -163,8 +147,8 @@ try {
   if (series > 0) {
     const sr = await native.testRunAsync({progFd: fd, data, cpus: [cpu], samples: series, repeat, runs, stats: 'off'})
     const xs = sr.cpus[0].samples.map((s) => sampleNsPerRun('repeat', s))
-    const wall = sr.cpus[0].samples.reduce((a, s) => a + s.wallNs, 0) / 1e6
-    console.log(`${series} consecutive samples over ${wall.toFixed(0)} ms (ns per run, in order): ${xs.map((x) => x.toFixed(0)).join(' ')}`)
+    const seriesMs = sr.cpus[0].samples.reduce((a, s) => a + s.wallNs, 0) / 1e6
+    console.log(`${series} consecutive samples over ${seriesMs.toFixed(0)} ms (ns per run, in order): ${xs.map((x) => x.toFixed(0)).join(' ')}`)
   }
   console.log(`ratio ebpfperf / bpftool: ${ratio.toFixed(3)} (${Math.abs(ratio - 1) <= 0.05 ? 'within' : 'NOT within'} 5%); plain means: ${(mean(oursPlain) / mean(theirsPlain)).toFixed(3)}`)
   if (suite.cpus[0].samples.some((s) => s.runCnt > 0)) console.log('note: bpf_stats was on during the samples (another process or the sysctl): both figures include its cost')

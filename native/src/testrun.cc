@@ -66,7 +66,7 @@ struct RunSpec {
   uint32_t samples = 1;
   uint64_t repeat = 0;  // 0: calibrate
   uint64_t target_ns = 10000000;  // per sample (all its runs)
-  uint32_t runs = 1;              // mode repeat: test runs per sample
+  uint32_t runs = 1;              // test runs per sample (1 in mode call)
   bool hold = true;               // XDP: hold the program in the dispatcher (see above)
   Mode mode = Mode::Repeat;
   Stats stats = Stats::Proof;
@@ -123,10 +123,9 @@ int RunOnce(const RunSpec& s, int cpu, uint64_t repeat, Sample* out, std::string
     opts.ctx_in = s.ctx.data();
     opts.ctx_size_in = static_cast<uint32_t>(s.ctx.size());
   }
-  out->repeat = repeat;
+  out->repeat = repeat * s.runs;
   if (s.mode == Mode::Repeat) {
-    const uint32_t runs = std::max<uint32_t>(1, s.runs);
-    out->repeat = repeat * runs;
+    const uint32_t runs = s.runs;
     out->run_ns.assign(runs, 0);
     opts.repeat = static_cast<int>(repeat);
     double sum = 0;
@@ -245,8 +244,7 @@ int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
   if (s.repeat > 0) {
     rep->repeat = s.repeat;
   } else {
-    const double runs = s.mode == Mode::Repeat ? std::max<uint32_t>(1, s.runs) : 1;
-    const double target = static_cast<double>(s.target_ns) / runs;
+    const double target = static_cast<double>(s.target_ns) / s.runs;
     if ((err = RunOnce(s, cpu, 1, &x, what))) return err;
     rep->calibration.push_back(x);
     uint64_t r = ClampRepeat(target / 4 / std::max(1.0, PerIteration(s, x)));
@@ -259,8 +257,7 @@ int Calibrate(const RunSpec& s, int cpu, CpuReport* rep, std::string* what) {
   rep->calibration.push_back(x);
   // (not below 0.5 s per run: a test run with repeat > 1 of an XDP program not held in the dispatcher pays
   // tens of ms of dispatcher update outside the timer, which a smaller repeat count would not shorten)
-  const double runs = s.mode == Mode::Repeat ? std::max<uint32_t>(1, s.runs) : 1;
-  const double wall_cap = std::max(5e8 * runs, 20.0 * static_cast<double>(s.target_ns));
+  const double wall_cap = std::max(5e8 * s.runs, 20.0 * static_cast<double>(s.target_ns));
   if (s.repeat == 0 && static_cast<double>(x.wall_ns) > wall_cap)
     rep->repeat = ClampRepeat(static_cast<double>(rep->repeat) * wall_cap / static_cast<double>(x.wall_ns));
   return 0;
@@ -277,14 +274,18 @@ class TestRunWorker : public PromiseWorker {
 
     // XDP in mode repeat: held in the dispatcher until Execute returns. Unheld, every run pays the
     // dispatcher updates, so a sample falls back to one run (as many runs would take ~runs × as long).
+    // A call that makes a single test run (fixed repeat, no warm-up, one sample of one run on one CPU, no
+    // proof) is not held: the hold would cost the same two dispatcher updates it saves.
+    const bool single_run = spec_.repeat > 0 && !spec_.warmup && spec_.samples == 1 && spec_.runs == 1 &&
+                            spec_.cpus.size() == 1 && spec_.stats != Stats::Proof;
     Fd hold_link;
     if (spec_.mode == Mode::Repeat) {
       bpf_prog_info info;
       if (GetProgInfo(spec_.prog_fd, &info) == 0 && info.type == BPF_PROG_TYPE_XDP) {
         std::string what;
-        int err = spec_.hold ? HoldInDispatcher(spec_.prog_fd, &hold_link, &what) : 0;
+        int err = spec_.hold && !single_run ? HoldInDispatcher(spec_.prog_fd, &hold_link, &what) : 0;
         if (err) hold_error_ = what + ": " + ErrnoText(err);
-        held_ = spec_.hold && !err;
+        held_ = spec_.hold && !single_run && !err;
         if (!held_ && spec_.runs > 1) {
           runs_fallback_ = true;
           spec_.runs = 1;
@@ -370,7 +371,7 @@ class TestRunWorker : public PromiseWorker {
     out.Set("mode", spec_.mode == Mode::Repeat ? "repeat" : "call");
     out.Set("onCpuFlag", spec_.mode == Mode::Call);
     out.Set("statsDuringSamples", stats_during_samples_);
-    out.Set("runsPerSample", spec_.mode == Mode::Repeat ? std::max<uint32_t>(1, spec_.runs) : 1);
+    out.Set("runsPerSample", spec_.runs);
     out.Set("dispatcherHold", held_);
     if (!hold_error_.empty()) out.Set("dispatcherHoldError", hold_error_);
     if (runs_fallback_) out.Set("runsFallback", true);
@@ -469,6 +470,7 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
     s.mode = Mode::Call;
   else
     return TypeErr(env, "testRunAsync: mode must be 'repeat' or 'call'");
+  if (s.mode == Mode::Call) s.runs = 1;  // one call per iteration: nothing to split
   std::string stats = o.Get("stats").IsString() ? o.Get("stats").As<Napi::String>().Utf8Value() : "proof";
   if (stats == "off")
     s.stats = Stats::Off;

@@ -17,7 +17,7 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
   static flags = {
     profile: Flags.string({char: F.profile.char, multiple: true, description: F.profile.description}),
     kconfig: Flags.string({description: F.kconfig.description}),
-    btf: Flags.file({description: F.btf.description}),
+    btf: Flags.string({description: F.btf.description}),
     live: Flags.boolean({default: F.live.default, allowNo: true, description: F.live.description}),
     fix: Flags.boolean({description: F.fix.description}),
     'dry-run': Flags.boolean({description: F['dry-run'].description, dependsOn: [...F['dry-run'].dependsOn]}),

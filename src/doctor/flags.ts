@@ -8,8 +8,6 @@ export interface FlagSpec {
   /** boolean with a --no- form */
   allowNo?: boolean
   default?: boolean
-  /** an existing file's path (oclif's Flags.file) */
-  file?: boolean
   dependsOn?: string[]
   description: string
   /** Only the full CLI handles it (it changes the machine, or reads other input): the fast path steps aside. */
@@ -19,7 +17,7 @@ export interface FlagSpec {
 export const DOCTOR_FLAGS = {
   profile: {type: 'string', char: 'p', multiple: true, description: 'profile name (kernel-config, accelerator, tracing, micro) or path to a *.profile.yml; default: all shipped profiles'},
   kconfig: {type: 'string', description: 'kernel config file (plain or .gz) instead of discovering the running kernel\'s'},
-  btf: {type: 'string', file: true, description: 'vmlinux BTF (raw BTF or an ELF with .BTF) instead of /sys/kernel/btf/vmlinux'},
+  btf: {type: 'string', description: 'vmlinux BTF (raw BTF or an ELF with .BTF) instead of /sys/kernel/btf/vmlinux'},
   live: {type: 'boolean', default: true, allowNo: true, description: 'run live probes on this machine (--no-live: judge another kernel offline from --kconfig/--btf, no root needed)'},
   fix: {type: 'boolean', fullCliOnly: true, description: 'apply safe runtime fixes (mount bpffs/tracefs/securityfs, set sysctls), printing each command first'},
   'dry-run': {type: 'boolean', fullCliOnly: true, dependsOn: ['fix'], description: 'with --fix: print the commands only'},
@@ -27,4 +25,3 @@ export const DOCTOR_FLAGS = {
   compare: {type: 'string', multiple: true, fullCliOnly: true, description: 'two saved `doctor --json` (or `vm doctor --json`) reports, A then B: print the findings whose status differs and the verdicts side by side'},
 } as const satisfies Record<string, FlagSpec>
 
-export type DoctorFlagName = keyof typeof DOCTOR_FLAGS

@@ -80,8 +80,8 @@ export function loadProfile(nameOrFile: string): Profile {
   return parseProfile(doc, file)
 }
 
-/** A shipped profile's JSON copy from the build (dist/profiles/, scripts/profiles-json.js), while it is newer than the YAML. */
-function builtinJson(file: string): unknown {
+/** A shipped profile's JSON copy from the build (dist/profiles/, scripts/profiles-json.js), while it is newer than the YAML. Exported for tests. */
+export function builtinJson(file: string): unknown {
   if (dirname(file) !== BUILTIN_PROFILE_DIR()) return undefined
   const json = join(projectRoot(), 'dist/profiles', `${basename(file, '.yml')}.json`)
   try {

@@ -427,8 +427,8 @@ export class Btf {
     return Btf.parse(buf, label, base, -1, opts.trusted === true);
   }
 
-  /** `elfOffset` is the file offset of the .BTF section when the data came from an ELF file, else -1. */
   /**
+   * `elfOffset` is the file offset of the .BTF section when the data came from an ELF file, else -1.
    * trusted: the running kernel's own BTF, which the kernel checked when it loaded it: the header, section
    * bounds and every type's size are still checked, the entries inside the types (member names and type
    * ids, FUNC → FUNC_PROTO) are not (that is ~90% of the work on a vmlinux BTF).
@@ -535,7 +535,7 @@ export class Btf {
     const own = offsets.subarray(0, typeCount);
     const btf = new Btf(label, header, words, own, strings, base);
     // FUNC must point at a FUNC_PROTO (kernel verifier rule); findFunc relies on it.
-    for (let i = 0; i < (trusted ? 0 : typeCount); i++) {
+    for (let i = 0; !trusted && i < typeCount; i++) {
       const o = own[i];
       const info = words[o + 1];
       if (((info >>> 24) & 0x1f) !== KIND_FUNC) continue;

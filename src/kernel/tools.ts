@@ -52,13 +52,13 @@ export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: s
     .filter((n) => n === pkg || n.startsWith(`${pkg}-`))
     .map((n) => ({n, stanza: stanzaOf(db.status, n)}))
     .filter((x): x is {n: string; stanza: string} => x.stanza !== undefined && /^Status: .* installed$/m.test(x.stanza))
-  const lists = new Map<string, Set<string>>()
   const listOf = (n: string, stanza: string): Set<string> => {
-    let l = lists.get(n)
+    const key = `${root}/${n}`
+    let l = lists.get(key)
     if (!l) {
       const arch = /^Architecture: (\S+)$/m.exec(stanza)?.[1]
       l = new Set((readText(`${root}/info/${n}.list`) ?? readText(`${root}/info/${n}:${arch}.list`) ?? '').split('\n'))
-      lists.set(n, l)
+      lists.set(key, l)
     }
     return l
   }
@@ -78,6 +78,8 @@ export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: s
 }
 
 const dbs = new Map<string, {status: string; names: string[]} | null>()
+/** The files each package installed (info/NAME.list), by `${root}/${name}`: read once per process. */
+const lists = new Map<string, Set<string>>()
 /** dpkg's status file and its package names, read once per process. */
 function dpkgDb(root: string): {status: string; names: string[]} | undefined {
   if (!dbs.has(root)) {

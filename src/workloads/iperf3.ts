@@ -282,7 +282,7 @@ export async function runIperf3Client(spawn: Spawner, spec: Iperf3ClientSpec, op
 
 /**
  * runIperf3Client, again while the server is not ready for it yet (it is still closing the previous test:
- * "busy"; not listening yet: "refused" / "unable to connect"), up to `attempts` times with a growing pause.
+ * "busy"; not listening: "Connection refused"), up to `attempts` times with a growing pause.
  */
 export async function runIperf3ClientRetrying(spawn: Spawner, spec: Iperf3ClientSpec, opts: {signal?: AbortSignal; attempts?: number} = {}): Promise<Iperf3Result> {
   const attempts = opts.attempts ?? 10
@@ -290,7 +290,7 @@ export async function runIperf3ClientRetrying(spawn: Spawner, spec: Iperf3Client
     try {
       return await runIperf3Client(spawn, spec, {signal: opts.signal})
     } catch (error) {
-      if (!(error instanceof Iperf3Error) || !/busy|Connection refused|unable to connect/i.test(error.message) || attempt >= attempts) throw error
+      if (!(error instanceof Iperf3Error) || !/busy|Connection refused/i.test(error.message) || attempt >= attempts) throw error
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt))
       opts.signal?.throwIfAborted()
     }

@@ -90,7 +90,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
         expect(runs.filter((r) => r.latency), 'one latency run (--quick)').to.have.length(1)
         expect(doc.cases.find((x) => x.id === c.id.replace(/\/bitrate$/, '/rtt_p99'))?.samples).to.have.length(1)
         for (const run of runs) {
-          expect(run.cpu.harnessPercent, "ebpfperf's own CPU during the run").to.be.a('number').and.at.least(0)
+          expect(run.cpu.harnessPercent, "ebpfperf's own CPU during the run").to.be.greaterThan(0).and.lessThan(200)
           // the probe runs beside the load in the latency run only
           if (run.latency) expect(run.rtt.samples, 'latency probe replies').to.be.greaterThan(0)
           else expect(run.rtt.samples, 'no probe beside the throughput runs').to.equal(0)

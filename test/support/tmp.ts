@@ -4,17 +4,18 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {SIGNAL_EXIT} from '../../src/util/signals.js'
 
 const made: string[] = []
 const removeAll = () => {
   for (const dir of made.splice(0)) rmSync(dir, {recursive: true, force: true})
 }
 process.on('exit', removeAll)
-for (const [signal, code] of [['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     removeAll()
     // another handler (a topology under test tearing down) decides when the process ends
-    if (process.listenerCount(signal) === 1) process.exit(code)
+    if (process.listenerCount(signal) === 1) process.exit(SIGNAL_EXIT[signal])
   })
 }
 

@@ -242,11 +242,14 @@ describe('accelerator: cases, impact and the table', () => {
   })
 
   it("bpf_stats only in the latency runs: the fast path's ns per packet from them, throughput from runs without it", () => {
-    // statsDuring(step, latency runs, verdict counters)
-    expect(statsDuring({latency: false}, 2, true)).to.equal(false) // a load run of the built-in fast path
-    expect(statsDuring({latency: true}, 2, true)).to.equal(true)
-    expect(statsDuring({latency: false}, 0, true)).to.equal(true) // no latency runs: the load runs carry it
-    expect(statsDuring({latency: false}, 2, false)).to.equal(true) // no verdict counters: run_cnt is the proof
+    // statsDuring(step, latency runs, the fast path: undefined in kernel mode)
+    const builtin = {verdictCounters: true}
+    expect(statsDuring({latency: false}, 2, builtin)).to.equal(false) // a load run of the built-in fast path
+    expect(statsDuring({latency: true}, 2, builtin)).to.equal(true)
+    expect(statsDuring({latency: false}, 0, builtin)).to.equal(true) // no latency runs: the load runs carry it
+    expect(statsDuring({latency: false}, 2, {verdictCounters: false})).to.equal(true) // no verdict counters: run_cnt is the proof
+    expect(statsDuring({latency: true}, 2, undefined)).to.equal(true) // kernel mode's latency runs too: RTTs compare
+    expect(statsDuring({latency: false}, 0, undefined)).to.equal(false) // never a kernel-mode load run
     const load = (bps: number) => sample({mode: 'xdp', rep: 0, bitsPerSecond: bps})
     const instrumented = (bps: number, ns: number) => sample({mode: 'xdp', rep: 0, latency: true, bpfStats: true, bitsPerSecond: bps, prog: {runCnt: 1000, runTimeNs: ns * 1000, nsPerPacket: ns}, rtt: {samples: 100, p99Us: 300}})
     const b: Bucket[] = [

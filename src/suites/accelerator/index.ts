@@ -78,7 +78,7 @@ export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, objec
   }
   if (!spec.progStats) notes.push('fast-path ns per packet: off (--no-prog-stats)')
   else if (sk.has('fast-path ns per packet')) notes.push(`fast-path ns per packet: unavailable (${sk.get('fast-path ns per packet')})`)
-  else if (spec.latencyRuns > 0) notes.push('fast-path ns per packet: from the latency runs, the only runs with bpf_stats on (it adds two clock reads to every BPF program run, so the throughput runs go without)')
+  else if (spec.latencyRuns > 0) notes.push('fast-path ns per packet: from the runs with bpf_stats on, the latency runs (it adds two clock reads to every BPF program run, so the throughput runs go without it, but for a fast path with no accel_stats map, whose run_cnt proves it carried the traffic)')
   else notes.push('fast-path ns per packet: bpf_stats on during the load runs (there are no latency runs), so their throughput and CPU include its cost')
   return {modes, tcAttach, notes}
 }
@@ -237,8 +237,7 @@ async function sweep(
         const t0 = performance.now()
         try {
           const fp = paths.get(step.config.mode)
-          // (kernel mode has no fast path, but its latency runs get bpf_stats too: the XDP peers pay it alike, so RTTs compare)
-          const stats = bpfStats !== undefined && (fp ? statsDuring(step, spec.latencyRuns, fp.statsFd !== undefined) : step.latency)
+          const stats = bpfStats !== undefined && statsDuring(step, spec.latencyRuns, fp && {verdictCounters: fp.statsFd !== undefined})
           bpfStats?.set(stats)
           const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
           bucket.runs.push(s)
@@ -263,13 +262,14 @@ async function sweep(
  * bpf_stats (the fast path's ns per packet) is on only in the runs that are not measuring throughput: it
  * adds two clock reads to every run of every BPF program, the XDP peers on the client and server links
  * included (~90–130 ns a run measured here), which would tax the eBPF modes' throughput and CPU. So it
- * is on during the latency runs (of every mode, kernel included, so their RTTs compare), and during the
- * load runs of an eBPF mode only when there are no latency runs or when the fast path has no verdict
- * counters (then run_cnt is the proof that it carried the traffic).
- * Exported for tests.
+ * is on during the latency runs (of every mode, kernel included: the XDP peers pay it alike, so RTTs
+ * compare), and during the load runs of a fast path only when there are no latency runs or when it has
+ * no verdict counters (then run_cnt is the proof that it carried the traffic). fastPath: undefined for
+ * the kernel mode. Exported for tests.
  */
-export function statsDuring(step: {latency: boolean}, latencyRuns: number, verdictCounters: boolean): boolean {
-  return step.latency || latencyRuns === 0 || !verdictCounters
+export function statsDuring(step: {latency: boolean}, latencyRuns: number, fastPath: {verdictCounters: boolean} | undefined): boolean {
+  if (step.latency) return true
+  return fastPath !== undefined && (latencyRuns === 0 || !fastPath.verdictCounters)
 }
 
 /** BPF_ENABLE_STATS held while on: set(true) opens the fd, set(false) closes it (the kernel's previous state returns). */

@@ -83,7 +83,7 @@ export async function measureRun(ctx: RunContext, point: Point, mode: Mode, rep:
     const c0 = fp?.counters()
     const p0 = bpfStats ? fp?.progCounters() : undefined
     const k0 = await readKernelForwarding(ctx.dutNetns)
-    const probe = latency && ctx.probeIntervalMs > 0 ? await startLatencyProbe(ctx.client, ctx.probeTarget, {intervalMs: ctx.probeIntervalMs, outFile: ctx.probeFile}) : undefined
+    const probe = latency ? await startLatencyProbe(ctx.client, ctx.probeTarget, {intervalMs: ctx.probeIntervalMs, outFile: ctx.probeFile}) : undefined
     let pings: PingReplies | undefined
     const from = Date.now()
     const s0 = readProcStat()

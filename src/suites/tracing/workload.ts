@@ -9,7 +9,7 @@ import {withTopology} from '../../topology/index.js'
 import {describeImpact, summarize, welch, type Summary, type Welch} from '../../results/stats.js'
 import {projectRoot} from '../../util/paths.js'
 import {interleaved} from '../common.js'
-import {iperf3ServerArgs, runIperf3ClientRetrying, type Iperf3ClientSpec, type Iperf3Result} from '../../workloads/iperf3.js'
+import {runIperf3ClientRetrying, startIperf3Server, type Iperf3ClientSpec, type Iperf3Result} from '../../workloads/iperf3.js'
 import type {TraceKind} from '../../native.js'
 import {diffCounts, type Body, type Loaded, type Programs} from './programs.js'
 
@@ -96,7 +96,11 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
   try {
     await withTopology(plan, async (t, signal) => {
       const aborted = () => signal.aborted || opts.signal?.aborted === true
-      await t.spawn('server', ['iperf3', ...iperf3ServerArgs({port: SERVER_PORT, bind: SERVER_ADDRESS})])
+      const ready = async () => {
+        const r = await t.exec('server', ['ss', '-Hltn', `sport = :${SERVER_PORT}`])
+        return !r.failed && r.stdout.trim() !== ''
+      }
+      await startIperf3Server((argv) => t.spawn('server', argv), {port: SERVER_PORT, bind: SERVER_ADDRESS, ready})
       const order = interleaved(configs, opts.repeat, opts.warmup)
       let i = 0
       for (const {config: c, rep, warmup} of order) {
@@ -117,7 +121,7 @@ export async function runWorkload(programs: Programs, configs: WorkloadConfig[],
         try {
           if (c.loaded) programs.attach(c.loaded, c.target ?? '')
           try {
-            res = await runIperf3ClientRetrying((argv) => t.spawn('client', argv), workloadSpec(warmup ? Math.min(opts.duration, 1) : opts.duration, opts.streams))
+            res = await runIperf3ClientRetrying((argv) => t.spawn('client', argv), workloadSpec(warmup ? Math.min(opts.duration, 1) : opts.duration, opts.streams), {signal})
           } finally {
             if (c.loaded) programs.detach(c.loaded)
           }
