@@ -8,6 +8,8 @@ process.env.UV_THREADPOOL_SIZE ??= '16'
 // (a build without the bundle, e.g. tsc alone, takes the full CLI too)
 const fast = process.argv[2] === 'doctor' && !process.env.EBPFPERF_FULL_CLI && (await import('../dist/doctor/fast.bundle.js').catch(() => undefined))?.doctorFast
 if (!fast || !(await fast(process.argv.slice(3)))) {
-  const {execute} = await import('@oclif/core')
-  await execute({dir: import.meta.url})
+  const [{execute}, {fileURLToPath}] = await Promise.all([import('@oclif/core'), import('node:url')])
+  // no user-installed oclif plugins (ebpfperf has none to install): oclif would otherwise read
+  // ~/.local/share/ebpfperf/package.json and print a two-line warning where HOME is unreadable (setpriv, sudo -u)
+  await execute({loadOptions: {root: fileURLToPath(new URL('.', import.meta.url)), userPlugins: false}})
 }

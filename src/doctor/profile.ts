@@ -93,6 +93,7 @@ export function builtinJson(file: string): unknown {
 }
 
 const PROBE = /^(prog|map|attach|helper):(.+)$/
+const TOP_KEYS = new Set(['schema', 'name', 'title', 'suite', 'checks'])
 const KNOWN_KEYS = new Set(['id', 'group', 'title', 'required', 'cases', 'note', 'fix', 'kconfig', 'kconfig_any', 'module', 'probe', 'btf', 'sysctl', 'mount', 'cap', 'tool', 'lsm', 'memlock'])
 
 /** Validates a parsed document; every error names the file and the field. */
@@ -102,9 +103,11 @@ export function parseProfile(doc: unknown, file: string): Profile {
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('document', 'expected a mapping with schema, name and checks')
   const d = doc as Record<string, unknown>
+  for (const k of Object.keys(d)) if (!TOP_KEYS.has(k)) fail(k, `unknown key (known: ${[...TOP_KEYS].join(', ')})`)
   if (d.schema !== PROFILE_SCHEMA) fail('schema', `expected "${PROFILE_SCHEMA}", got ${JSON.stringify(d.schema)}`)
   if (typeof d.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/.test(d.name)) fail('name', 'expected a lower-case name ([a-z0-9._-])')
   if (!Array.isArray(d.checks) || d.checks.length === 0) fail('checks', 'expected a non-empty list')
+  for (const k of ['title', 'suite']) if (d[k] !== undefined && typeof d[k] !== 'string') fail(k, 'expected a string')
   const strings = (v: unknown, where: string): string[] => {
     if (v === undefined) return []
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) return fail(where, 'expected a list of strings')

@@ -24,7 +24,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { BadInputError } from '../util/errors.js';
-import { describeFsError } from '../util/input.js';
+import { describeFsError, inputFileProblem } from '../util/input.js';
 
 export class BtfError extends BadInputError {
   constructor(public file: string, public reason: string) {
@@ -109,14 +109,19 @@ export const VMLINUX_BTF_PATHS = (release: string): string[] => [
 
 /**
  * Where is the kernel's BTF? With `explicit`, only that path is considered (no
- * silent fallback). Otherwise libbpf's list is tried in order and the first
- * readable regular file wins. Only existence/readability is checked; the file
+ * silent fallback: a path that is not a regular file is a BtfError). Otherwise
+ * libbpf's list is tried in order and the first readable regular file wins. Only existence/readability is checked; the file
  * is not parsed (entries other than sysfs are usually ELF files with .BTF).
  */
 export function findVmlinuxBtf(explicit?: string, release?: string): { path: string | undefined; tried: string[] } {
-  const candidates = explicit !== undefined ? [explicit] : VMLINUX_BTF_PATHS(release ?? os.release());
+  if (explicit !== undefined) {
+    // a path the user named is read or refused, never skipped: the same guard as every user-named file
+    const problem = inputFileProblem(explicit);
+    if (problem) throw new BtfError(explicit, problem);
+    return { path: explicit, tried: [explicit] };
+  }
   const tried: string[] = [];
-  for (const p of candidates) {
+  for (const p of VMLINUX_BTF_PATHS(release ?? os.release())) {
     tried.push(p);
     try {
       fs.accessSync(p, fs.constants.R_OK);

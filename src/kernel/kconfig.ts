@@ -1,7 +1,6 @@
 // Kernel build configuration: where to find it, how to read it, what an option's value means.
-import {gunzipSync} from 'node:zlib'
 import {existsSync, readFileSync} from 'node:fs'
-import {readInput} from '../util/input.js'
+import {MIB, gunzipInput, isGzip, readInput} from '../util/input.js'
 import {BadInputError} from '../util/errors.js'
 
 /** y, m, a string/number value, "is not set", not in the file at all, or no config to ask. */
@@ -67,6 +66,9 @@ export function discoverKconfig(release: string, explicit?: string, env?: string
 const OPTION = /^CONFIG_([A-Za-z0-9_]+)=(.*)$/
 const NOT_SET = /^# CONFIG_([A-Za-z0-9_]+) is not set$/
 
+/** A kernel config is ~300 KiB (all options set: ~1 MiB); the cap applies to it raw and inflated. */
+const KCONFIG_MAX_BYTES = 16 * MIB
+
 export class Kconfig {
   private constructor(
     readonly file: string,
@@ -76,17 +78,13 @@ export class Kconfig {
 
   /** Reads a plain or gzip-compressed config; anything else is a KconfigError naming the file. */
   static fromFile(path: string): Kconfig {
-    return Kconfig.fromBuffer(readInput(path, (reason) => new KconfigError(path, reason)), path)
+    return Kconfig.fromBuffer(readInput(path, (reason) => new KconfigError(path, reason), {maxBytes: KCONFIG_MAX_BYTES}), path)
   }
 
   static fromBuffer(buf: Buffer, label: string): Kconfig {
     let text: string
-    if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
-      try {
-        text = gunzipSync(buf).toString('utf8')
-      } catch (error) {
-        throw new KconfigError(label, `corrupt or truncated gzip data (${(error as Error).message})`)
-      }
+    if (isGzip(buf)) {
+      text = gunzipInput(buf, (reason) => new KconfigError(label, reason), KCONFIG_MAX_BYTES).toString('utf8')
     } else {
       if (buf.includes(0)) throw new KconfigError(label, 'not a kernel config: binary data (expected text or gzip)')
       text = buf.toString('utf8')

@@ -108,7 +108,16 @@ export function comparisonChart(cmp: Comparison): ChartSpec {
   }
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (ch) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'})[ch]!)
+/** Text for HTML (element content and quoted attributes): what a result file holds is shown, never parsed. */
+export const esc = (s: string) => String(s).replace(/[&<>"']/g, (ch) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[ch]!)
+
+/**
+ * JSON for inside <script>: `<`, `>` and `&` as \u escapes (no `</script>` or `<!--` can end or change the
+ * element), and U+2028/U+2029 too (line terminators in older JavaScript). The value parses back the same.
+ */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
 
 function chartLibrary(): string {
   // the UMD bundle is not in the package's "exports": find the package folder from its main entry
@@ -137,8 +146,8 @@ export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Compar
         `<h3>${esc(r.suite)} — ${esc(r.started)}</h3><table><tr><th>case</th><th>mean</th><th>sd</th><th>95% CI</th><th>n</th><th>status</th></tr>${r.cases
           .map((c) =>
             c.stats
-              ? `<tr><td>${esc(c.id)}</td><td>${fmtNum(c.stats.mean)} ${esc(c.unit)}</td><td>${fmtNum(c.stats.sd)}</td><td>[${fmtNum(c.stats.ci95[0])}, ${fmtNum(c.stats.ci95[1])}]</td><td>${c.stats.n}</td><td>${c.status}</td></tr>`
-              : `<tr><td>${esc(c.id)}</td><td colspan="4">${esc(c.reason ?? '')}</td><td>${c.status}</td></tr>`,
+              ? `<tr><td>${esc(c.id)}</td><td>${fmtNum(c.stats.mean)} ${esc(c.unit)}</td><td>${fmtNum(c.stats.sd)}</td><td>[${fmtNum(c.stats.ci95[0])}, ${fmtNum(c.stats.ci95[1])}]</td><td>${esc(String(c.stats.n))}</td><td>${esc(c.status)}</td></tr>`
+              : `<tr><td>${esc(c.id)}</td><td colspan="4">${esc(c.reason ?? '')}</td><td>${esc(c.status)}</td></tr>`,
           )
           .join('')}</table>`,
     )
@@ -154,14 +163,14 @@ th{background:#f3f3f3}.chart{margin:24px 0}.box{position:relative;height:340px}c
 <script>${chartLibrary()}</script>
 </head><body>
 <h1>ebpfperf report</h1>
-<h2>Environment</h2><table>${envRows.map(([k, v]) => `<tr><th>${k}</th><td>${esc(v)}</td></tr>`).join('')}</table>
+<h2>Environment</h2><table>${envRows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 ${cmp && cmp.environmentDifferences.length > 0 ? `<p><b>Different environments:</b> ${esc(cmp.environmentDifferences.join('; '))}</p>` : ''}
 <h2>Runs</h2><table><tr><th>suite</th><th>started</th><th>state</th><th>cases</th><th>command</th></tr>${runRows}</table>
 <h2>Charts</h2>${canvases || '<p>No measured cases to chart.</p>'}
 <h2>Numbers</h2>${tables}
 <script>
-const charts = ${JSON.stringify(charts)};
-const PALETTE = ${JSON.stringify(PALETTE)};
+const charts = ${scriptJson(charts)};
+const PALETTE = ${scriptJson(PALETTE)};
 // Error bars: vertical whiskers from each dataset's "errors" ([low, high] per point)
 const errorBars = {id: 'errorBars', afterDatasetsDraw(chart) {
   const {ctx, scales: {y}} = chart;

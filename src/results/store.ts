@@ -1,11 +1,12 @@
 // Result files: one versioned JSON document per run (atomic write, so a killed run never leaves a file
 // that reads as complete), a CSV beside it, and a reader that refuses what it cannot read, clearly.
-import {mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {join} from 'node:path'
 import type {Fingerprint} from './fingerprint.js'
 import type {Summary} from './stats.js'
 import {BadInputError} from '../util/errors.js'
-import {describeFsError} from '../util/input.js'
+import {MIB, readInput} from '../util/input.js'
+import {writeOutput} from '../util/output.js'
+import {resultProblem} from './validate.js'
 
 export const RESULT_SCHEMA = 'ebpfperf/result/v1'
 
@@ -34,24 +35,18 @@ export interface RunResult {
   vm?: {emulated: boolean; accel: string; kernel?: {release?: string}} // set by `ebpfperf vm run` on results from a guest
 }
 
+/** Result files are KiB to a few MiB (every micro run kept); far larger is not one. */
+const RESULT_MAX_BYTES = 64 * MIB
+
 export class ResultError extends BadInputError {
   constructor(readonly file: string, reason: string) {
     super(`${file}: ${reason}`)
   }
 }
 
-/** Writes via a temporary file, fsync and rename: readers see the old file or the whole new one. */
+/** Writes via a temporary file, fsync and rename (readers see the old file or the whole new one); never replaces a device or folder. */
 export function writeAtomic(path: string, data: string): void {
-  mkdirSync(dirname(path), {recursive: true})
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, data)
-  const fd = openSync(tmp, 'r')
-  try {
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, path)
+  writeOutput(path, data)
 }
 
 export function resultFileName(r: RunResult): string {
@@ -67,13 +62,9 @@ export function saveResult(r: RunResult, dir: string, csv: string): {json: strin
   return {json, csv: csvPath}
 }
 
+/** Reads and checks a result file: every failure is a ResultError (exit 2) naming the file and the JSON path. */
 export function loadResult(path: string): RunResult {
-  let text: string
-  try {
-    text = readFileSync(path, 'utf8')
-  } catch (error) {
-    throw new ResultError(path, describeFsError(error))
-  }
+  const text = readInput(path, (reason) => new ResultError(path, reason), {maxBytes: RESULT_MAX_BYTES}).toString('utf8')
   let doc: {schema?: unknown; suite?: unknown; cases?: unknown}
   try {
     doc = JSON.parse(text)
@@ -82,7 +73,8 @@ export function loadResult(path: string): RunResult {
   }
   if (typeof doc?.schema !== 'string' || !doc.schema.startsWith('ebpfperf/result/')) throw new ResultError(path, `not an ebpfperf result (schema ${JSON.stringify(doc?.schema)})`)
   if (doc.schema !== RESULT_SCHEMA) throw new ResultError(path, `result schema ${doc.schema} is not readable by this ebpfperf (reads ${RESULT_SCHEMA}); use the ebpfperf version that wrote it`)
-  if (typeof doc.suite !== 'string' || !Array.isArray(doc.cases)) throw new ResultError(path, 'missing suite or cases')
+  const problem = resultProblem(doc)
+  if (problem) throw new ResultError(path, `not a valid result: ${problem} (a damaged or hand-edited file?)`)
   return doc as RunResult
 }
 

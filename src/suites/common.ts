@@ -9,6 +9,7 @@ import {fingerprint} from '../results/fingerprint.js'
 import {RESULT_SCHEMA, saveResult, type CaseResult, type RunResult} from '../results/store.js'
 import {summarize} from '../results/stats.js'
 import {PrivilegeError, RequirementError} from '../util/errors.js'
+import {checkOutputDir} from '../util/output.js'
 import {effectiveCaps, hasCap} from '../kernel/runtime.js'
 import {loadNative} from '../native.js'
 
@@ -16,7 +17,8 @@ import {loadNative} from '../native.js'
 export const suiteFlags = {
   quick: Flags.boolean({description: 'a small grid that finishes in under a minute (CI, first contact)'}),
   repeat: Flags.integer({min: 1, max: 1000, description: 'repetitions per case (interleaved across configurations)'}),
-  out: Flags.string({default: 'results', description: 'directory for the result files (JSON + CSV)'}),
+  // checked while the flags are parsed, before any measuring: a file or device there is refused (exit 2)
+  out: Flags.string({default: async () => checkOutputDir('results', '--out results'), defaultHelp: 'results', parse: async (dir) => checkOutputDir(dir), description: 'directory for the result files (JSON + CSV)'}),
 }
 
 export interface Gate {

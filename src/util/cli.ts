@@ -43,6 +43,12 @@ export abstract class BaseCommand extends Command {
       process.exitCode = 2
       return undefined
     }
+    // one of our errors raised while flags were resolved (a flag's default checked up front): one line too
+    if (typeof (error as {exitCode?: unknown}).exitCode === 'number' && !error.oclif) {
+      process.stderr.write(`${errorLine(error.message)}\n`)
+      process.exitCode = exitCodeFor(error)
+      return undefined
+    }
     return super.catch(error)
   }
 }

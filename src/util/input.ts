@@ -1,10 +1,25 @@
-// Reading a user-named file with one clear reason per failure (the caller wraps it in its own error type).
-import {readFileSync} from 'node:fs'
+// Reading a user-named file, guarded: a regular file (a named pipe only where the caller allows it), read
+// up to a size cap, gzip inflated up to a cap; each failure is one reason the caller wraps in its own error.
+import {closeSync, fstatSync, openSync, readSync, statSync, type Stats} from 'node:fs'
 import {createRequire} from 'node:module'
+import {gunzipSync} from 'node:zlib'
 
 // js-yaml on first use: `ebpfperf doctor` reads the shipped profiles' JSON copies and need not load it.
 let yamlModule: typeof import('js-yaml') | undefined
 const yaml = () => (yamlModule ??= createRequire(import.meta.url)('js-yaml') as typeof import('js-yaml'))
+
+export const MIB = 1024 * 1024
+/** Cap for a file read whole when the caller names none: far above any config, result or suite file. */
+export const DEFAULT_MAX_BYTES = 64 * MIB
+/** Cap for YAML documents (suites, topologies, profiles are a few KiB; the parser's memory grows fast). */
+export const YAML_MAX_BYTES = 4 * MIB
+
+export interface InputOptions {
+  /** The largest file read; a larger one is refused without being read whole. */
+  maxBytes?: number
+  /** Accept a named pipe (read until its writer closes it, still capped). */
+  fifo?: boolean
+}
 
 const REASONS: Record<string, string> = {
   ENOENT: 'no such file (check the path)',
@@ -21,17 +36,104 @@ export function describeFsError(error: unknown): string {
   return REASONS[e?.code ?? ''] ?? `cannot read: ${String(e?.message ?? error).split('\n')[0]}`
 }
 
-export function readInput<E extends Error>(path: string, fail: (reason: string) => E): Buffer {
+/** What a non-regular file is, in words. */
+export function fileKind(st: Stats): string {
+  if (st.isDirectory()) return 'a directory'
+  if (st.isCharacterDevice()) return 'a character device'
+  if (st.isBlockDevice()) return 'a block device'
+  if (st.isFIFO()) return 'a named pipe'
+  if (st.isSocket()) return 'a socket'
+  return st.isFile() ? 'a regular file' : 'not a regular file'
+}
+
+function kindProblem(st: Stats, opts: InputOptions): string | undefined {
+  if (st.isFile() || (opts.fifo && st.isFIFO())) return undefined
+  return `is ${fileKind(st)}, not a regular file (give the path of a file)`
+}
+
+export const formatBytes = (n: number) => (n >= MIB ? `${Math.round(n / MIB)} MiB` : `${Math.round(n / 1024)} KiB`)
+
+/** Why `path` cannot be read as an input file (undefined: it can). Does not open it (a FIFO's open blocks). */
+export function inputFileProblem(path: string, opts: InputOptions = {}): string | undefined {
   try {
-    return readFileSync(path)
+    return kindProblem(statSync(path), opts)
+  } catch (error) {
+    return describeFsError(error)
+  }
+}
+
+/** Reads fd to its end, refusing (without reading further) once it passes `max` bytes. */
+function readCapped<E extends Error>(fd: number, max: number, fail: (reason: string) => E): Buffer {
+  const chunks: Buffer[] = []
+  let total = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(Math.min(MIB, max + 1 - total))
+    const n = readSync(fd, chunk, 0, chunk.length, null)
+    if (n === 0) return Buffer.concat(chunks, total)
+    total += n
+    if (total > max) throw fail(`larger than ${formatBytes(max)}, too large for this input (is it the right file?)`)
+    chunks.push(chunk.subarray(0, n))
+  }
+}
+
+/** Opens a user-named file that passes the guard, runs `use` on it, closes it; fs errors become `fail`. */
+function withInput<T, E extends Error>(path: string, fail: (reason: string) => E, opts: InputOptions, use: (fd: number, st: Stats) => T): T {
+  const problem = inputFileProblem(path, opts)
+  if (problem) throw fail(problem)
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
   } catch (error) {
     throw fail(describeFsError(error))
+  }
+  try {
+    const st = fstatSync(fd)
+    const swapped = kindProblem(st, opts) // the path may name something else since the stat
+    if (swapped) throw fail(swapped)
+    return use(fd, st)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code && !(error as {exitCode?: number}).exitCode) throw fail(describeFsError(error))
+    throw error
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * The whole of a user-named file: a regular file (or a FIFO with opts.fifo) of at most opts.maxBytes.
+ * A missing, directory, device or oversized path is `fail(reason)`, one line, before anything large is read.
+ */
+export function readInput<E extends Error>(path: string, fail: (reason: string) => E, opts: InputOptions = {}): Buffer {
+  const max = opts.maxBytes ?? DEFAULT_MAX_BYTES
+  return withInput(path, fail, opts, (fd, st) => {
+    if (st.isFile() && st.size > max) throw fail(`${formatBytes(st.size)}, larger than ${formatBytes(max)}, too large for this input (is it the right file?)`)
+    return readCapped(fd, max, fail)
+  })
+}
+
+/** The first `bytes` bytes (fewer if the file is shorter) of a user-named file, under the same guard. */
+export function readInputHead<E extends Error>(path: string, bytes: number, fail: (reason: string) => E, opts: InputOptions = {}): Buffer {
+  return withInput(path, fail, opts, (fd) => {
+    const head = Buffer.alloc(bytes)
+    return head.subarray(0, readSync(fd, head, 0, bytes, 0))
+  })
+}
+
+export const isGzip = (buf: Buffer) => buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b
+
+/** Inflates gzip data, stopping once the output passes `maxBytes` (a gzip bomb costs the cap, not its size). */
+export function gunzipInput<E extends Error>(buf: Buffer, fail: (reason: string) => E, maxBytes = DEFAULT_MAX_BYTES): Buffer {
+  try {
+    return gunzipSync(buf, {maxOutputLength: maxBytes})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw fail(`gzip data inflates to more than ${formatBytes(maxBytes)}, too large for this input (is it the right file?)`)
+    throw fail(`corrupt or truncated gzip data (${(error as Error).message})`)
   }
 }
 
 /** Reads and parses a YAML file; unreadable or malformed input becomes `fail(reason)` (one line). */
-export function readYaml<E extends Error>(path: string, fail: (reason: string) => E): unknown {
-  const text = readInput(path, fail).toString('utf8')
+export function readYaml<E extends Error>(path: string, fail: (reason: string) => E, opts: InputOptions = {}): unknown {
+  const text = readInput(path, fail, {maxBytes: YAML_MAX_BYTES, ...opts}).toString('utf8')
   try {
     return yaml().load(text, {filename: path})
   } catch (error) {

@@ -675,13 +675,14 @@ describe('btf: vmlinux search list', () => {
     ]);
   });
 
-  it('an explicit path is the only candidate', () => {
+  it('an explicit path is the only candidate, and one that is not a regular file is refused', () => {
     const missing = path.join(tmp, 'nope');
-    expect(findVmlinuxBtf(missing)).to.deep.equal({ path: undefined, tried: [missing] });
+    expect(() => findVmlinuxBtf(missing)).to.throw(BtfError, /nope: no such file/);
     const f = path.join(tmp, 'explicit.btf');
     fs.writeFileSync(f, minimalBlob());
     expect(findVmlinuxBtf(f)).to.deep.equal({ path: f, tried: [f] });
-    expect(findVmlinuxBtf(tmp).path).to.equal(undefined); // a directory is not a candidate
+    expect(() => findVmlinuxBtf(tmp)).to.throw(BtfError, /is a directory, not a regular file/);
+    expect(() => findVmlinuxBtf('/dev/zero')).to.throw(BtfError, /is a character device/);
   });
 
   it('the default search finds sysfs first', function () {

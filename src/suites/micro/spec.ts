@@ -5,7 +5,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {readText} from '../../kernel/runtime.js'
 import {dirname, isAbsolute, join, resolve} from 'node:path'
 import {BadInputError} from '../../util/errors.js'
-import {readInput, readYaml} from '../../util/input.js'
+import {MIB, readInput, readYaml} from '../../util/input.js'
 import {projectRoot} from '../../util/paths.js'
 import {validate, type JsonSchema} from '../../util/schema.js'
 import {MAP_TYPES, PROG_TYPES} from '../../kernel/uapi.js'
@@ -435,7 +435,7 @@ function buildInput(input: Raw | undefined, bad: (field: string, reason: string)
   if (input.hex) return Buffer.from(input.hex as string, 'hex')
   if (input.file) {
     const p = isAbsolute(input.file as string) ? (input.file as string) : join(base, input.file as string)
-    return readInput(p, (reason) => bad('file', `${p}: ${reason}`))
+    return readInput(p, (reason) => bad('file', `${p}: ${reason}`), {maxBytes: MIB}) // a test run's packet is KiB
   }
   if (input.size !== undefined && !input.packet) throw bad('size', 'size goes with packet: ipv4-udp or packet: zeros')
   if (input.packet) {

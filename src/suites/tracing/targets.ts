@@ -10,6 +10,7 @@ import {findMount, readText} from '../../kernel/runtime.js'
 import {run, which} from '../../exec.js'
 import {BTF_KINDS, KFUNC_KINDS} from './kinds.js'
 import {TracingInputError} from './programs.js'
+import {readInputHead} from '../../util/input.js'
 
 export interface TargetFlags {
   /** Kernel function for kprobe/kretprobe/kprobe.multi/fentry/fexit in the workload (default udp_recvmsg). */
@@ -102,10 +103,19 @@ export async function iperfLibrary(): Promise<string | undefined> {
   return m ? m[1] : iperf
 }
 
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46])
+
+/** A uprobe's binary must be an ELF file (an executable or a shared library) that we can read. */
+function checkElf(bin: string, fail: (reason: string) => Error): void {
+  if (!existsSync(bin)) throw fail('does not exist')
+  const head = readInputHead(bin, 4, fail)
+  if (!head.equals(ELF_MAGIC)) throw fail('is not an ELF executable or shared library (name a program or a .so, e.g. /usr/bin/iperf3:main)')
+}
+
 /**
  * Resolves every target for the kinds in play and checks the user's: a kernel function in neither BTF nor
  * kallsyms, a tracepoint tracefs does not list, a raw tracepoint BTF does not know, a uprobe binary that does
- * not exist → TracingInputError. (A uprobe symbol is checked by attaching once, in the preflight.)
+ * not exist or is not ELF → TracingInputError. (A uprobe symbol is checked by attaching once, in the preflight.)
  */
 export async function resolveTargets(kinds: TraceKind[], flags: TargetFlags, syms = new KernelSymbols(), opts: {workload: boolean} = {workload: true}): Promise<Targets> {
   const t: Targets = {event: {}, eventWhy: {}, workload: {}, workloadWhy: {}}
@@ -129,7 +139,7 @@ export async function resolveTargets(kinds: TraceKind[], flags: TargetFlags, sym
     const colon = flags.uprobe.lastIndexOf(':')
     if (colon <= 0 || colon === flags.uprobe.length - 1) throw new TracingInputError(`--uprobe ${flags.uprobe}: expected BINARY:SYMBOL (or BINARY:OFFSET)`)
     const bin = flags.uprobe.slice(0, colon)
-    if (!existsSync(bin)) throw new TracingInputError(`--uprobe ${flags.uprobe}: binary ${bin} does not exist`)
+    checkElf(bin, (reason) => new TracingInputError(`--uprobe ${flags.uprobe}: binary ${bin}${/^(is|does) /.test(reason) ? ' ' : ': '}${reason}`))
     uprobeTarget = flags.uprobe
   }
 

@@ -1,0 +1,96 @@
+// Writing an output file or folder the user named: a path that exists and is not a regular file (a
+// device, a directory) is refused before anything is written, and the temporary file never outlives us.
+import {accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
+import {BadInputError} from './errors.js'
+import {fileKind} from './input.js'
+
+export class OutputError extends BadInputError {
+  constructor(readonly path: string, reason: string) {
+    super(`${path}: ${reason}`)
+    this.name = 'OutputError'
+  }
+}
+
+const statOrUndefined = (path: string) => {
+  try {
+    return statSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+/** Why no folder can be made at `dir` (undefined: it exists and is writable, or can be created). */
+function folderProblem(dir: string): string | undefined {
+  let at = resolve(dir)
+  let st = statOrUndefined(at)
+  while (!st && dirname(at) !== at) st = statOrUndefined((at = dirname(at)))
+  if (!st) return undefined
+  if (!st.isDirectory()) return at === resolve(dir) ? `is ${fileKind(st)}, not a folder (name a folder, or remove the file)` : `${at} is ${fileKind(st)}, not a folder`
+  try {
+    accessSync(at, constants.W_OK)
+  } catch {
+    return `${at} is not writable (choose a folder you can write to)`
+  }
+  return undefined
+}
+
+/** Why `path` cannot be written as a file; undefined when it is a regular file or can be created. */
+export function outputFileProblem(path: string): string | undefined {
+  try {
+    const st = statOrUndefined(path)
+    if (st && !st.isFile()) return `is ${fileKind(st)}, not a regular file; it is never replaced (name a file)`
+    return folderProblem(dirname(resolve(path)))
+  } catch (error) {
+    return `cannot be written: ${(error as Error).message.split('\n')[0]}`
+  }
+}
+
+/** Refuses (OutputError, exit 2) an output folder that cannot be one: run before any measuring starts. */
+export function checkOutputDir(dir: string, label = dir): string {
+  let problem: string | undefined
+  try {
+    problem = folderProblem(dir)
+  } catch (error) {
+    problem = `cannot be written: ${(error as Error).message.split('\n')[0]}`
+  }
+  if (problem) throw new OutputError(label, problem)
+  return dir
+}
+
+/** Refuses (OutputError, exit 2) an output file that cannot be written as one. */
+export function checkOutputFile(path: string, label = path): string {
+  const problem = outputFileProblem(path)
+  if (problem) throw new OutputError(label, problem)
+  return path
+}
+
+/**
+ * Writes via a temporary file beside `path`, fsync and rename: readers see the old file or the whole new
+ * one. A path that is not a regular file is refused first; the temporary file is removed on any failure.
+ */
+export function writeOutput(path: string, data: string | Buffer): void {
+  checkOutputFile(path)
+  const tmp = `${path}.${process.pid}.tmp`
+  try {
+    mkdirSync(dirname(path), {recursive: true})
+    const fd = openSync(tmp, 'wx', 0o644)
+    try {
+      writeFileSync(fd, data)
+      fsyncSync(fd)
+    } finally {
+      closeSync(fd)
+    }
+    checkOutputFile(path) // what `path` names may have changed while we wrote
+    renameSync(tmp, path)
+  } catch (error) {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      // not created, or already renamed
+    }
+    if (error instanceof OutputError) throw error
+    throw new OutputError(path, `cannot be written: ${(error as Error).message.split('\n')[0]}`)
+  }
+}
