@@ -157,14 +157,26 @@ namespace {
 // Per thread: probes may run concurrently on libuv's worker threads, and
 // libbpf calls the print callback on the thread that made the failing call.
 thread_local std::string t_log;
+// The tail is kept: libbpf hands over a whole verifier log (tens of KiB) as one message, and the
+// verifier states its reason on the last lines.
 constexpr size_t kMaxLog = 64 * 1024;
 
 int CapturePrint(enum libbpf_print_level level, const char* fmt, va_list args) {
   if (level == LIBBPF_DEBUG) return 0;
-  char buf[1024];
-  int n = vsnprintf(buf, sizeof(buf), fmt, args);
-  if (n <= 0) return 0;
-  if (t_log.size() < kMaxLog) t_log.append(buf);
+  va_list again;
+  va_copy(again, args);
+  int n = vsnprintf(nullptr, 0, fmt, args);
+  if (n > 0) {
+    std::string msg(static_cast<size_t>(n) + 1, '\0');
+    vsnprintf(msg.data(), msg.size(), fmt, again);
+    msg.pop_back();
+    t_log.append(msg);
+    if (t_log.size() > kMaxLog) {
+      size_t cut = t_log.find('\n', t_log.size() - kMaxLog);
+      t_log.erase(0, cut == std::string::npos ? t_log.size() - kMaxLog : cut + 1);
+    }
+  }
+  va_end(again);
   return 0;
 }
 

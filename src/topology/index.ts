@@ -2,7 +2,7 @@
 // the kernel, and tear it down whatever state it is in.
 import {existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, renameSync} from 'node:fs'
 import {join} from 'node:path'
-import {MARK, type Offload, type Plan, type PlanEnd, type PlanNode, type Reachability} from './model.js'
+import {MARK, PREFIX, type Offload, type Plan, type PlanEnd, type PlanNode, type Reachability} from './model.js'
 import {
   ETHTOOL_K,
   FORWARDING,
@@ -15,13 +15,18 @@ import {
   readLinks,
   readRoutes,
   readSysctls,
-  prepareNetns,
+  clearStaged,
+  ensureNetnsDir,
+  makeMarkedNetns,
   writeSysctls,
+  NetnsExistsError,
   type IpLink,
   type IpRoute,
 } from './kernel.js'
 import {run, start, type RunResult, type Started} from '../exec.js'
-import {withSignals} from '../util/signals.js'
+import {InterruptedError, withSignals} from '../util/signals.js'
+import {lockTopology, lockedNames, withLocks} from '../util/lock.js'
+import {restoreLeftovers} from '../util/syschanges.js'
 import {projectRoot} from '../util/paths.js'
 import {BadInputError} from '../util/errors.js'
 
@@ -201,7 +206,8 @@ async function checkCollisions(plan: Plan): Promise<void> {
   for (const n of plan.nodes) {
     if (n.netns === null) continue
     const ns = mine.get(n.netns)
-    if (ns && !ns.mark && !ns.empty) throw new CollisionError(`namespace ${n.netns} exists and was not created by ebpfperf (no ${MARK} mark, has links): rename the topology or remove it yourself`)
+    // ebpfperf names a namespace only once it is marked: an unmarked one, even empty, is someone else's
+    if (ns && !ns.mark) throw new CollisionError(`namespace ${n.netns} exists and was not created by ebpfperf (no ${MARK} mark): rename the topology or remove it yourself`)
     if (ns?.mark && ns.mark !== mark(plan.name, n.name)) throw new CollisionError(`namespace ${n.netns} belongs to ${ns.mark}, not ${mark(plan.name, n.name)}`)
   }
   const hostEnds = plan.links.flatMap((l) => l.ends.filter((e) => e.netns === null))
@@ -224,17 +230,16 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
 
   const namespaces = plan.nodes.filter((n) => n.netns !== null)
   step(`namespaces ${namespaces.map((n) => n.netns).join(', ')}`)
-  await ipBatch(null, namespaces.map((n) => `netns add ${n.netns}`))
-  for (const n of namespaces) undo.push({what: `ip netns del ${n.netns}`, run: () => deleteNetns(n.netns!)})
-  checkAbort()
-  // Marked before anything is put in them (an unmarked namespace of ours is always an empty one). Also
-  // before any link exists: no IPv6 duplicate address detection (links inherit "default"; tentative
-  // link-local addresses would hold neighbour discovery back for a second), and forwarding where asked.
-  await Promise.all(
-    namespaces.map((n) =>
-      prepareNetns(n.netns!, mark(plan.name, n.name), {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})}),
-    ),
+  await ensureNetnsDir()
+  // Each is marked before it is named, and set before any link exists: no IPv6 duplicate address detection
+  // (links inherit "default"; tentative link-local addresses would hold neighbour discovery back for a
+  // second), and forwarding where asked. Only the ones made are undone (a name taken meanwhile is not ours).
+  const made = await Promise.allSettled(
+    namespaces.map((n) => makeMarkedNetns(n.netns!, mark(plan.name, n.name), {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})})),
   )
+  namespaces.forEach((n, i) => made[i].status === 'fulfilled' && undo.push({what: `ip netns del ${n.netns}`, run: () => deleteNetns(n.netns!)}))
+  const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected')
+  if (failed) throw failed.reason instanceof NetnsExistsError ? new CollisionError(`${failed.reason.message}: another process made it; rename the topology or remove it yourself`) : failed.reason
   checkAbort()
 
   // veth pairs, created directly in their namespaces (never visible in the host's unless --dut host).
@@ -352,8 +357,8 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   const spaces = await ourNetns(topo)
   await Promise.all(
     spaces.map(async (ns) => {
-      // ours: marked by us, or still empty (a crash between `netns add` and marking it)
-      if (ns.mark ? !ns.mark.startsWith(want) : !ns.empty) {
+      // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
+      if (!ns.mark?.startsWith(want)) {
         res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
         return
       }
@@ -369,9 +374,11 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     if (l.ifalias?.startsWith(want) || (planned.has(l.ifname) && !l.ifalias)) await attempt(`host link ${l.ifname}`, () => deleteHostLink(l.ifname))
     else if (!topo) res.leftAlone.push(`host link ${l.ifname} (${l.ifalias ? `alias ${l.ifalias}` : 'not marked by ebpfperf'})`)
   }
+  for (const n of await clearStaged(topo ? `${PREFIX}${topo}-` : PREFIX)) res.removed.push(`staged namespace ${n}`)
   const pins = topo ? join(PIN_DIR, topo) : PIN_DIR
   if (existsSync(pins)) await attempt(`pins under ${pins}`, async () => rmSync(pins, {recursive: true, force: true}))
 
+  if (opts.all) await restoreRunChanges(res)
   for (const {t, s} of states) {
     if (s?.hostSysctls && Object.keys(s.hostSysctls).length > 0) {
       await attempt(`host sysctls restored (${Object.entries(s.hostSysctls).map(([k, v]) => `${k}=${v}`).join(', ')})`, () => writeSysctls(null, s.hostSysctls!))
@@ -379,6 +386,49 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     if (s) rmSync(stateFile(t), {force: true})
   }
   return res
+}
+
+/** The mounts and sysctls of runs that were killed (see util/syschanges), put back. */
+async function restoreRunChanges(res: DownResult): Promise<void> {
+  const r = await restoreLeftovers()
+  res.removed.push(...r.restored.map((c) => `restored ${c}`))
+  res.errors.push(...r.errors)
+}
+
+/** Every topology name ebpfperf may hold something of: lock files, state files, marks in namespaces. */
+async function knownTopologies(): Promise<string[]> {
+  const marked = (await ourNetns()).flatMap((n) => (n.mark ? [n.mark.split(':')[1]] : []))
+  return [...new Set([...lockedNames(), ...listStates(), ...marked])]
+}
+
+/** down() holding the topology's lock (with all: every topology's; one in use refuses the whole command). */
+export async function downLocked(opts: DownOptions): Promise<DownResult> {
+  const names = opts.all ? await knownTopologies() : [opts.topology!]
+  return withLocks(names, () => down(opts))
+}
+
+/**
+ * `topology up` whole: its lock, then up() and show() (reading and printing the status) under one set of
+ * signal handlers. A signal before show() is done removes what this call made; one after it changes nothing.
+ */
+export async function upLocked<T>(plan: Plan, opts: UpOptions, show: (r: UpResult) => Promise<T>): Promise<T> {
+  const lock = await lockTopology(plan.name)
+  try {
+    const {result, signal} = await withSignals(async (abort) => {
+      const r = await up(plan, {...opts, signal: abort})
+      try {
+        if (!abort.aborted) return {shown: true, out: await show(r)}
+      } catch (error) {
+        if (!abort.aborted) throw error
+      }
+      if (r.changed) await down({topology: plan.name})
+      return {shown: false, out: undefined}
+    })
+    if (signal && !result.shown) throw new InterruptedError(signal, `topology ${plan.name} was being brought up`)
+    return result.out as T
+  } finally {
+    await lock.release()
+  }
 }
 
 function listStates(): string[] {
@@ -405,6 +455,15 @@ export interface TopologyHandle {
  * SIGTERM (a signal aborts `signal` for fn, then teardown runs and the error says which signal).
  */
 export async function withTopology<T>(plan: Plan, fn: (t: TopologyHandle, signal: AbortSignal) => Promise<T>, opts: UpOptions = {}): Promise<T> {
+  const lock = await lockTopology(plan.name)
+  try {
+    return await withTopologyHeld(plan, fn, opts)
+  } finally {
+    await lock.release()
+  }
+}
+
+async function withTopologyHeld<T>(plan: Plan, fn: (t: TopologyHandle, signal: AbortSignal) => Promise<T>, opts: UpOptions): Promise<T> {
   const {result, signal} = await withSignals(async (abort) => {
     const started: Started[] = []
     const nodeNs = (node: string) => {

@@ -1,6 +1,7 @@
 // Talking to the kernel about namespaces and links: iproute2 (JSON out, batches in), ethtool, sysctls.
 // Everything here asks the kernel; nothing trusts a state file.
-import {readFileSync} from 'node:fs'
+import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {join} from 'node:path'
 import {run, runChecked, type RunResult} from '../exec.js'
 import {MARK, PREFIX} from './model.js'
 
@@ -89,11 +90,55 @@ export async function writeSysctls(netns: string | null, values: Record<string, 
   if (r.failed) throw new Error(`setting ${Object.keys(values).join(', ')}${netns ? ` in ${netns}` : ''}: ${r.stderr || `exit ${r.exitCode}`}`)
 }
 
-/** In one process inside a fresh namespace: sysctls, then the ownership mark on lo, then lo up. */
-export async function prepareNetns(netns: string, mark: string, sysctls: Record<string, string>): Promise<void> {
-  const script = [...Object.entries(sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `ip link set lo alias ${mark}`, 'ip link set lo up'].join(' && ')
-  const r = await inNetns(netns, ['sh', '-c', script])
-  if (r.failed) throw new Error(`preparing ${netns}: ${r.stderr || `exit ${r.exitCode}`}`)
+/** Namespaces being made wait here, unnamed, until they carry their mark (the name comes last). */
+export const STAGING_DIR = '/run/ebpfperf/staging'
+
+/** /run/netns as `ip netns add` leaves it: a shared mount, so names made later show in every mount namespace. */
+export async function ensureNetnsDir(): Promise<void> {
+  const r = await run('sh', ['-c', 'mkdir -p /run/netns && { mount --make-shared /run/netns 2>/dev/null || { mount --bind /run/netns /run/netns && mount --make-shared /run/netns; }; }'])
+  if (r.failed) throw new Error(`preparing /run/netns: ${r.stderr || `exit ${r.exitCode}`}`)
+}
+
+// $1 name, $2 mark, $3 the commands run inside the new namespace. The namespace is born bound to a staging
+// file, gets its sysctls and its mark (lo's alias), and only then its name: a namespace with one of our names
+// and no mark was never ours. A name taken meanwhile fails the `set -C` create; the trap drops the staged one.
+const MAKE_NETNS = `set -e
+s=${STAGING_DIR}/$1
+mkdir -p ${STAGING_DIR}
+trap 'umount "$s" 2>/dev/null; rm -f "$s"' EXIT
+: > "$s"
+unshare --net="$s" sh -c "$3"
+set -C
+( : > /run/netns/"$1" ) 2>/dev/null || { echo "namespace $1 exists" >&2; exit 17; }
+mount --bind "$s" /run/netns/"$1"`
+
+/** Makes a namespace already marked as ours (its sysctls set, lo up); see MAKE_NETNS. */
+export async function makeMarkedNetns(netns: string, mark: string, sysctls: Record<string, string>): Promise<void> {
+  const inside = [...Object.entries(sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `ip link set lo alias ${mark}`, 'ip link set lo up'].join(' && ')
+  const r = await run('sh', ['-c', MAKE_NETNS, 'sh', netns, mark, inside])
+  if (r.exitCode === 17) throw new NetnsExistsError(netns)
+  if (r.failed) throw new Error(`making namespace ${netns}: ${r.stderr || `exit ${r.exitCode}`}`)
+}
+
+export class NetnsExistsError extends Error {
+  constructor(readonly netns: string) {
+    super(`namespace ${netns} appeared while it was being made`)
+  }
+}
+
+/** Drops staged namespaces whose names start with prefix (left by a crash before they were named). */
+export async function clearStaged(prefix: string): Promise<string[]> {
+  let names: string[]
+  try {
+    names = readdirSync(STAGING_DIR).filter((n) => n.startsWith(prefix))
+  } catch {
+    return []
+  }
+  for (const n of names) {
+    await run('umount', [join(STAGING_DIR, n)])
+    rmSync(join(STAGING_DIR, n), {force: true})
+  }
+  return names
 }
 
 export async function listNetns(): Promise<string[]> {

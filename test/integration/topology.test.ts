@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {loadTopology} from '../../src/topology/model.js'
 import {down, withTopology} from '../../src/topology/index.js'
 import type {TopologyStatus} from '../../src/topology/status.js'
+import {lockTopology} from '../../src/util/lock.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -137,6 +138,44 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     const d = cli(['topology', 'down'])
     expect(d.stdout).to.match(/left alone: namespace ebp-dut-client/)
     expect(ours()).to.deep.equal(['ebp-dut-client'])
+  })
+
+  it('an empty namespace with one of our names is the user\'s: up refuses it (exit 2), down --all leaves it, both untouched', () => {
+    expect(sh('ip netns add ebp-dut-client').status).to.equal(0)
+    const inode = sh('stat -L -c %i /run/netns/ebp-dut-client').stdout
+    try {
+      const r = cli(['topology', 'up'])
+      expect(r.code, r.stderr).to.equal(2)
+      expect(r.stderr).to.match(/^ebpfperf: namespace ebp-dut-client exists and was not created by ebpfperf \(no ebpfperf mark\)/)
+      expect(ours()).to.deep.equal(['ebp-dut-client'])
+      const d = cli(['topology', 'down', '--all'])
+      expect(d.stdout).to.match(/left alone: namespace ebp-dut-client/)
+      expect(sh('stat -L -c %i /run/netns/ebp-dut-client').stdout, 'the same namespace, not a new one').to.equal(inode)
+      expect(sh('ip -n ebp-dut-client -j link show').stdout).to.not.match(/ebpfperf/)
+    } finally {
+      sh('ip netns del ebp-dut-client')
+    }
+  })
+
+  it('a topology in use: up and down refuse with the holder\'s pid (exit 2), and a killed holder lets go', async () => {
+    const held = await lockTopology('dut')
+    try {
+      for (const args of [['topology', 'up'], ['topology', 'down'], ['topology', 'down', '--all']]) {
+        const r = cli(args)
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(2)
+        expect(r.stderr).to.match(new RegExp(`^ebpfperf: topology dut is in use by pid ${process.pid} \\(.*mocha.*\\): wait for it to finish, or stop it\\n$`))
+      }
+      expect(ours()).to.deep.equal([])
+    } finally {
+      await held.release()
+    }
+    // a run killed while holding it: the next one gets it
+    const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: 'ignore'})
+    await waitFor(() => ours().length > 0)
+    child.kill('SIGKILL')
+    await new Promise((r) => child.on('exit', r))
+    const d = cli(['topology', 'down'])
+    expect(d.code, d.stderr).to.equal(0)
   })
 
   it('--dut host restores the host forwarding sysctls on down and only touches ebp- links', () => {

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../util/cli.js'
 import {loadTopology} from '../../topology/model.js'
-import {down, type DownResult} from '../../topology/index.js'
+import {downLocked, type DownResult} from '../../topology/index.js'
 import {effectiveCaps, hasCap} from '../../kernel/runtime.js'
 import {PrivilegeError} from '../../util/errors.js'
 
@@ -23,7 +23,7 @@ a kill -9 in the middle of up.`
       const eff = effectiveCaps()
       if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) throw new PrivilegeError('topology down needs root: run it with sudo')
       const topology = flags.all ? undefined : loadTopology(args.file).name
-      const res = await down({topology, all: flags.all})
+      const res = await downLocked({topology, all: flags.all})
       if (!this.jsonEnabled()) {
         this.log(res.removed.length > 0 ? res.removed.map((r) => `removed ${r}`).join('\n') : `nothing to remove${topology ? ` for topology ${topology}` : ''}`)
         for (const l of res.leftAlone) this.log(`left alone: ${l}`)

@@ -1,11 +1,10 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../util/cli.js'
 import {loadTopology} from '../../topology/model.js'
-import {up} from '../../topology/index.js'
+import {upLocked} from '../../topology/index.js'
 import {preflight} from '../../topology/preflight.js'
 import {renderStatus, topologyStatus, type TopologyStatus} from '../../topology/status.js'
 import {makeChalk} from '../../doctor/render.js'
-import {withSignals, SIGNAL_EXIT} from '../../util/signals.js'
 
 export default class TopologyUp extends BaseCommand {
   static summary = 'Build the two-namespace veth topology around the DUT, verify it forwards, print what was built.'
@@ -28,12 +27,13 @@ proves the DUT routed it. Exit codes: 0 up, 1 a step or the verification failed,
       const plan = loadTopology(args.file, {dut: flags.dut as 'netns' | 'host'})
       await preflight()
       const t0 = performance.now()
-      const {result, signal} = await withSignals((abort) => up(plan, {verify: flags.verify, signal: abort, onStep: (s) => this.note(`  ${s}`)}))
-      if (signal) this.fail(`interrupted by ${signal}: what was made has been removed`, SIGNAL_EXIT[signal])
-      const st = {...(await topologyStatus(plan, {details: false})), changed: result.changed, verified: result.verified}
-      if (result.rebuilt.length > 0) this.note(`rebuilt because: ${result.rebuilt.join('; ')}`)
-      if (!this.jsonEnabled()) this.log(`${renderStatus(st, makeChalk())}\n  (${Math.round(performance.now() - t0)} ms)`)
-      return st
+      // the status is read and printed inside up's signal handling: an interrupt there still removes the topology
+      return await upLocked(plan, {verify: flags.verify, onStep: (s) => this.note(`  ${s}`)}, async (result) => {
+        const st = {...(await topologyStatus(plan, {details: false})), changed: result.changed, verified: result.verified}
+        if (result.rebuilt.length > 0) this.note(`rebuilt because: ${result.rebuilt.join('; ')}`)
+        if (!this.jsonEnabled()) this.log(`${renderStatus(st, makeChalk())}\n  (${Math.round(performance.now() - t0)} ms)`)
+        return st
+      })
     } catch (error) {
       return this.failWith(error)
     }
