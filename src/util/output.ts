@@ -12,22 +12,39 @@ export class OutputError extends BadInputError {
   }
 }
 
+const WRITE_REASONS: Record<string, string> = {
+  EACCES: 'permission denied (choose a folder you can write to)',
+  EPERM: 'permission denied (choose a folder you can write to)',
+  EROFS: 'on a read-only file system (choose another folder)',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+}
+
+/** One line for a failed write, without the temporary file's name. */
+const writeReason = (error: unknown) => {
+  const e = error as NodeJS.ErrnoException
+  return `cannot be written: ${WRITE_REASONS[e.code ?? ''] ?? (e.code ? `${e.code} (${e.syscall ?? 'write'})` : String(e.message).split('\n')[0])}`
+}
+
 const statOrUndefined = (path: string) => {
   try {
     return statSync(path)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return undefined // walk up to what exists
     throw error
   }
 }
 
-/** Why no folder can be made at `dir` (undefined: it exists and is writable, or can be created). */
-function folderProblem(dir: string): string | undefined {
+/**
+ * Why no folder can be made at `dir` (undefined: it exists and is writable, or can be created). The reason
+ * names the path that is in the way, except `dir` itself when `selfNamed` (the caller names it).
+ */
+function folderProblem(dir: string, selfNamed = true): string | undefined {
   let at = resolve(dir)
   let st = statOrUndefined(at)
   while (!st && dirname(at) !== at) st = statOrUndefined((at = dirname(at)))
   if (!st) return undefined
-  if (!st.isDirectory()) return at === resolve(dir) ? `is ${fileKind(st)}, not a folder (name a folder, or remove the file)` : `${at} is ${fileKind(st)}, not a folder`
+  if (!st.isDirectory()) return `${selfNamed && at === resolve(dir) ? '' : `${at} `}is ${fileKind(st)}, not a folder (name a folder, or remove the file)`
   try {
     accessSync(at, constants.W_OK)
   } catch {
@@ -41,9 +58,9 @@ export function outputFileProblem(path: string): string | undefined {
   try {
     const st = statOrUndefined(path)
     if (st && !st.isFile()) return `is ${fileKind(st)}, not a regular file; it is never replaced (name a file)`
-    return folderProblem(dirname(resolve(path)))
+    return folderProblem(dirname(resolve(path)), false)
   } catch (error) {
-    return `cannot be written: ${(error as Error).message.split('\n')[0]}`
+    return writeReason(error)
   }
 }
 
@@ -53,7 +70,7 @@ export function checkOutputDir(dir: string, label = dir): string {
   try {
     problem = folderProblem(dir)
   } catch (error) {
-    problem = `cannot be written: ${(error as Error).message.split('\n')[0]}`
+    problem = writeReason(error)
   }
   if (problem) throw new OutputError(label, problem)
   return dir
@@ -91,6 +108,6 @@ export function writeOutput(path: string, data: string | Buffer): void {
       // not created, or already renamed
     }
     if (error instanceof OutputError) throw error
-    throw new OutputError(path, `cannot be written: ${(error as Error).message.split('\n')[0]}`)
+    throw new OutputError(path, writeReason(error))
   }
 }

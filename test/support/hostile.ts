@@ -13,7 +13,7 @@ export function validResult(started = '2026-11-01T00:00:00Z', mean = 10, n = 2):
     const samples = [0.99, 1, 1.01, 1.02, 0.98].map((f) => f * mean * (i + 1))
     return {id: `case${i}`, params: {cpu: i}, metric: 'ns_per_op', unit: 'ns', higherIsBetter: false, status: 'ok' as const, samples, stats: summarize(samples)}
   })
-  return {schema: RESULT_SCHEMA, suite: 'micro', started, complete: true, command: 'ebpfperf suite micro --quick', environment: ENV as RunResult['environment'], cases}
+  return {schema: RESULT_SCHEMA, suite: 'micro', started, complete: true, command: 'ebpfperf suite micro --quick', environment: structuredClone(ENV) as RunResult['environment'], cases}
 }
 
 /**
