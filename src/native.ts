@@ -6,6 +6,8 @@
 import {existsSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {projectRoot} from './util/paths.js'
+import {inputFileProblem} from './util/input.js'
+import {BadInputError} from './util/errors.js'
 import {join, resolve} from 'node:path'
 
 export type ProbeStage = 'ok' | 'setup' | 'load' | 'attach'
@@ -358,6 +360,8 @@ export class BpfObject {
   ) {}
 
   static open(path: string, native: Native = loadNative()): BpfObject {
+    const problem = inputFileProblem(path) // libbpf would wait forever on a named pipe
+    if (problem) throw new BadInputError(`${path}: ${problem}`)
     return new BpfObject(native, native.objectOpen(path), path)
   }
 

@@ -10,6 +10,7 @@ import {loadSuite} from '../../src/suites/micro/spec.js'
 import {loadProfile} from '../../src/doctor/profile.js'
 import {loadResult} from '../../src/results/store.js'
 import {resolveTargets} from '../../src/suites/tracing/targets.js'
+import {BpfObject} from '../../src/native.js'
 import {gunzipInput, readInput, readInputHead} from '../../src/util/input.js'
 import {makeFifo, writeGzipBomb} from '../support/hostile.js'
 import {tempDir} from '../support/tmp.js'
@@ -88,6 +89,15 @@ describe('hostile files: one guarded reader for every user-named file', () => {
     }
     // an ELF binary passes the check
     await resolveTargets([], {uprobe: `${process.execPath}:main`}, undefined, {workload: false})
+  })
+
+  it("a BPF object that is a named pipe or a device (--object, a suite's object:) is refused before libbpf opens it", () => {
+    for (const [path, reason] of [[fifo, /is a named pipe/], ['/dev/zero', /is a character device/]] as const) {
+      expectRefused(() => BpfObject.open(path), path, reason)
+      const suite = join(dir, `object-${path.replace(/\W/g, '')}.suite.yml`)
+      writeFileSync(suite, `schema: ebpfperf/micro-suite/v1\nname: x\ntests:\n  - {name: t, object: ${path}, program: p, type: xdp, expect: 0}\n`)
+      expectRefused(() => loadSuite(suite, {}, [0]), path, reason)
+    }
   })
 
   it('readInputHead reads only the head of a huge file', () => {
