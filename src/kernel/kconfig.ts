@@ -76,9 +76,12 @@ export class Kconfig {
     readonly header: string | undefined,
   ) {}
 
-  /** Reads a plain or gzip-compressed config; anything else is a KconfigError naming the file. */
+  /**
+   * Reads a plain or gzip-compressed config; anything else is a KconfigError naming the file. A named pipe
+   * is read too (`--kconfig <(ssh host cat /proc/config.gz)`), up to the same cap.
+   */
   static fromFile(path: string): Kconfig {
-    return Kconfig.fromBuffer(readInput(path, (reason) => new KconfigError(path, reason), {maxBytes: KCONFIG_MAX_BYTES}), path)
+    return Kconfig.fromBuffer(readInput(path, (reason) => new KconfigError(path, reason), {maxBytes: KCONFIG_MAX_BYTES, fifo: true}), path)
   }
 
   static fromBuffer(buf: Buffer, label: string): Kconfig {

@@ -103,7 +103,7 @@ describe('hostile CLI input: one line, exit code 2, nothing touched', function (
     const suiteWithInput = put('input-zero.suite.yml', 'schema: ebpfperf/micro-suite/v1\nname: x\ndefaults: {samples: 2, cpus: all, input: {file: /dev/zero}}\ntests:\n  - {name: baseline, object: micro_baseline.bpf.o, program: micro_baseline, type: xdp, expect: 0}\n')
     const runs: [string, string[], string][] = [
       ['--kconfig /dev/zero', ['doctor', '--no-live', '--kconfig', '/dev/zero'], '/dev/zero: is a character device, not a regular file'],
-      ['--kconfig FIFO', ['doctor', '--no-live', '--kconfig', fifo], 'fifo: is a named pipe, not a regular file'],
+      ['--btf FIFO', ['doctor', '--no-live', '--btf', fifo], 'fifo: is a named pipe, not a regular file'],
       ['--btf missing', ['doctor', '--no-live', '--btf', join(dir, 'no-btf')], 'no-btf: no such file'],
       ['--btf a folder', ['doctor', '--no-live', '--btf', dir], 'is a directory, not a regular file'],
       ['--btf /dev/zero', ['doctor', '--no-live', '--btf', '/dev/zero'], '/dev/zero: is a character device'],
@@ -122,6 +122,12 @@ describe('hostile CLI input: one line, exit code 2, nothing touched', function (
         expect(r.ms).to.be.lessThan(10_000)
       })
     }
+
+    it('--kconfig <(endless zeros): a named pipe is read by intent, and refused at its cap', () => {
+      const r = cli([], {prefix: ['bash', '-c', `exec "$0" "$1" doctor --no-live --kconfig <(cat /dev/zero)`]})
+      badInput(r, /\/dev\/fd\/\d+: larger than 16 MiB, too large for this input/)
+      expect(r.ms).to.be.lessThan(10_000)
+    })
 
     it('a 9 MiB gzip bomb as --kconfig: exit 2 within seconds and under 300 MB of memory', function () {
       if (!existsSync('/usr/bin/time')) {
