@@ -360,7 +360,8 @@ export class BpfObject {
   ) {}
 
   static open(path: string, native: Native = loadNative()): BpfObject {
-    const problem = inputFileProblem(path) // libbpf would wait forever on a named pipe
+    // a named pipe would keep libbpf waiting forever; a missing file stays libbpf's ENOENT
+    const problem = existsSync(path) ? inputFileProblem(path) : undefined
     if (problem) throw new BadInputError(`${path}: ${problem}`)
     return new BpfObject(native, native.objectOpen(path), path)
   }
