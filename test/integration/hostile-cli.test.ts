@@ -2,9 +2,10 @@
 // quickly and in little memory; no device is replaced, no temporary file is left, nothing is measured first.
 import {expect} from 'chai'
 import {spawnSync, type SpawnSyncReturns} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {ONE_LINE, makeFifo, validResult, writeGzipBomb} from '../support/hostile.js'
+import {mutate, prng} from '../support/fuzz.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -94,6 +95,22 @@ describe('hostile CLI input: one line, exit code 2, nothing touched', function (
         badInput(cli(['compare', f, good]), reason)
       })
     }
+  })
+
+  describe('fuzzed result files through the CLI (the in-process fuzzer covers many more)', () => {
+    const SEED = Number(process.env.EBPFPERF_FUZZ_SEED ?? 14)
+    it(`report on 12 mutated result files (seed ${SEED}): each exits 0 or 2 with one line, never 1 or a stack`, () => {
+      const r = prng(SEED)
+      const seed = JSON.stringify(validResult())
+      for (let i = 0; i < 12; i++) {
+        const f = put(`fuzz-${i}.json`, mutate(seed, 'json', r))
+        const out = cli(['report', f, '-o', join(dir, `fuzz-${i}.html`)])
+        const what = `#${i} ${readFileSync(f, 'utf8').slice(0, 200)}`
+        if (out.code === 0) continue
+        expect(out.code, `${what}\n${out.stderr}`).to.equal(2)
+        expect(out.stderr, what).to.match(ONE_LINE('fuzz-'))
+      }
+    })
   })
 
   describe('items 8, 12: files that are not files', () => {
