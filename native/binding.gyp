@@ -12,6 +12,7 @@
         "src/trace.cc",
         "src/netattach.cc",
         "src/testrun.cc",
+        "src/pktgen.cc",
         "src/ringbuf.cc",
         "src/teardown.cc"
       ],

@@ -158,6 +158,31 @@ export interface Native {
   bufferRunAsync(spec: BufferRunSpec): Promise<BufferRunReport>
   /** bpf_obj_get: fd of a pinned program or map (close it with closeFd). */
   objGet(path: string): number
+
+  // ---- the packet generator (pktgen.cc): live-frames test runs from pinned threads inside a namespace
+  /** Sends `frame` through bpf/gen.bpf.c from each CPU for durationMs (pps over all threads; 0 = full speed). */
+  genRunAsync(spec: GenRunSpec): Promise<GenRunReport>
+  /** Ends every running generator at its next test run. */
+  genStop(): void
+}
+
+export interface GenRunSpec {
+  progFd: number
+  /** the namespace the frames leave from ('' = ours) and the port they are transmitted on */
+  netns: string
+  ifname: string
+  frame: Buffer
+  cpus: number[]
+  pps?: number
+  durationMs: number
+  batchSize?: number
+  /** frames per test run at full speed */
+  chunk?: number
+}
+
+export interface GenRunReport {
+  wallNs: number
+  threads: {cpu: number; packets: number; calls: number; wallNs: number}[]
 }
 
 export interface TestRunSpec {

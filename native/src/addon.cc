@@ -225,6 +225,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ebp::RegisterTraceFunctions(env, exports);
   ebp::RegisterNetattachFunctions(env, exports);
   ebp::RegisterTestrunFunctions(env, exports);
+  ebp::RegisterPktgenFunctions(env, exports);
   ebp::RegisterRingbufFunctions(env, exports);
   return exports;
 }

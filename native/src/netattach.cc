@@ -27,6 +27,22 @@
 #include "object.h"
 
 namespace ebp {
+
+int EnterNetns(const std::string& netns, std::string* what) {
+  if (netns.empty()) return 0;
+  const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
+  Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns.valid()) {
+    *what = "opening network namespace " + path;
+    return errno;
+  }
+  if (setns(ns.get(), CLONE_NEWNET) != 0) {
+    *what = "setns(" + path + ", CLONE_NEWNET)";
+    return errno;
+  }
+  return 0;
+}
+
 namespace {
 
 struct NsJob {
@@ -37,24 +53,10 @@ struct NsJob {
   std::string log;  // libbpf's messages on that thread
 };
 
-std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
 
 void NsThreadMain(NsJob* job) {
   ClearLibbpfLog();
-  if (!job->netns.empty()) {
-    const std::string path = NetnsPath(job->netns);
-    Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns.valid()) {
-      job->err = errno;
-      job->what = "opening network namespace " + path;
-      return;
-    }
-    if (setns(ns.get(), CLONE_NEWNET) != 0) {
-      job->err = errno;
-      job->what = "setns(" + path + ", CLONE_NEWNET)";
-      return;
-    }
-  }
+  if ((job->err = EnterNetns(job->netns, &job->what))) return;
   job->err = job->fn(&job->what);
   job->log = LibbpfLog();
 }

@@ -5,7 +5,13 @@
 
 #include <napi.h>
 
+#include <string>
+
 namespace ebp {
+
+// Moves the calling thread into a network namespace: a name under /run/netns, an absolute path, or ""
+// (stay). 0 or errno (*what: the step).
+int EnterNetns(const std::string& netns, std::string* what);
 
 // netnsIfindex, netnsXdpAttach, netnsTcxAttach, netnsTcAttach, netnsTcDetach, netnsMapUpdate.
 void RegisterNetattachFunctions(Napi::Env env, Napi::Object exports);

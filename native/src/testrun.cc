@@ -186,6 +186,8 @@ double PerIteration(const RunSpec& s, const Sample& x) {
 std::mutex g_hold_ns_mu;
 Fd g_hold_ns;
 
+}  // namespace
+
 // Holds an XDP program in the dispatcher: a generic-mode XDP link on the loopback device (ifindex 1 in
 // every namespace) of the private namespace, attached from a thread that entered it. Closing *link
 // releases the hold. 0 or errno (*what: the step).
@@ -228,6 +230,8 @@ int HoldInDispatcher(int prog_fd, Fd* link, std::string* what) {
   t.Join();
   return err;
 }
+
+namespace {
 
 uint64_t ClampRepeat(double r) {
   if (!(r >= 1)) return 1;

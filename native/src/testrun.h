@@ -9,8 +9,16 @@
 
 namespace ebp {
 
+class Fd;
+
+// Holds an XDP program in the kernel's XDP dispatcher until *link is closed (a test run with repeat > 1
+// otherwise updates the dispatcher around every call). 0 or errno (*what: the step).
+int HoldInDispatcher(int prog_fd, Fd* link, std::string* what);
+
 // testRunAsync, objGet.
 void RegisterTestrunFunctions(Napi::Env env, Napi::Object exports);
+// genRunAsync, genStop (pktgen.cc).
+void RegisterPktgenFunctions(Napi::Env env, Napi::Object exports);
 // bufferRunAsync.
 void RegisterRingbufFunctions(Napi::Env env, Napi::Object exports);
 

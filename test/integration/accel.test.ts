@@ -119,13 +119,27 @@ describe('suite accelerator (built CLI, real kernel)', function () {
       }
     }
     expect(doc.cases.find((c) => c.id === 'xdp/udp/500M/1460B/prog')?.samples).to.have.length(1) // the latency run's
+    // the packet tests ran first: 64 B frames through every path, each round proven
+    for (const mode of ['generator', 'kernel', 'xdp', 'tc']) {
+      const c = doc.cases.find((x) => x.id === `frames/${mode}/64B/throughput`)!
+      expect(c.status, `${mode}: ${c.reason}`).to.equal('ok')
+      expect(c.samples).to.have.length(5)
+      for (const s of (c.extra!.searches as {proof: {generatorCounted: boolean; from: string}}[])) {
+        expect(s.proof.generatorCounted).to.equal(true)
+        expect(s.proof.from).to.equal(mode === 'generator' ? 'none' : mode === 'kernel' ? 'kernel forwarding' : 'fast path verdicts')
+      }
+    }
+    const xdp = doc.cases.find((x) => x.id === 'frames/xdp/64B/throughput')!
+    expect((xdp.extra!.vsKernel as {ratio: number}).ratio, 'XDP forwards more frames than the kernel').to.be.greaterThan(1.2)
+    expect(doc.cases.find((x) => x.id === 'frames/kernel/64B/latency_p99')?.samples).to.have.length(1)
+    expect(files.some((f) => f.endsWith('-frames.csv'))).to.equal(true)
     expect(r.stderr).to.match(/UDP 1460 B @ 500M/) // the progress, on stderr
     expect(statsSysctl(), 'bpf_stats sysctl untouched').to.equal(before)
     expectNothingLeft()
   })
 
   it('generic XDP and tc on clsact carry the traffic too; the table names them', function () {
-    const r = cli(['--xdp-mode', 'generic', '--tc-attach', 'clsact', '--protocols', 'udp', '--rates', '200M', '--repeat', '1', '--time', '1', '--out', out])
+    const r = cli(['--load', 'iperf3', '--xdp-mode', 'generic', '--tc-attach', 'clsact', '--protocols', 'udp', '--rates', '200M', '--repeat', '1', '--time', '1', '--out', out])
     expect(r.code, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/xdp \(generic\)/)
     expect(r.stdout).to.match(/tc \(clsact\)/)
@@ -141,7 +155,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
 
   it('--object: the user\'s XDP forwarder (no counters map) is proven by the kernel\'s counters against its runs', function () {
     const obj = compile('user_xdp_fwd.bpf.c')
-    const r = cli(['--object', obj, '--protocols', 'udp', '--rates', '200M', '--repeat', '2', '--time', '1', '--json', '--out', out])
+    const r = cli(['--load', 'iperf3', '--object', obj, '--protocols', 'udp', '--rates', '200M', '--repeat', '2', '--time', '1', '--json', '--out', out])
     expect(r.code, r.stderr).to.equal(0)
     const doc = JSON.parse(r.stdout) as RunResult
     expect(doc.cases.filter((c) => c.id.endsWith('/bitrate')).map((c) => c.params.mode)).to.deep.equal(['kernel', 'object'])
@@ -158,7 +172,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
   })
 
   it('--object with a TC program and an accel_stats map: attached on tc, its verdict counters read', function () {
-    const r = cli(['--object', join(root, 'bpf/.output/accel.bpf.o'), '--program', 'tc_fwd', '--protocols', 'tcp', '--rates', '300M', '--repeat', '1', '--time', '1', '--json', '--out', out])
+    const r = cli(['--load', 'iperf3', '--object', join(root, 'bpf/.output/accel.bpf.o'), '--program', 'tc_fwd', '--protocols', 'tcp', '--rates', '300M', '--repeat', '1', '--time', '1', '--json', '--out', out])
     expect(r.code, r.stderr).to.equal(0)
     const [c] = bitrateCases(JSON.parse(r.stdout) as RunResult, 'object')
     expect(c.status, c.reason).to.equal('ok')
@@ -171,7 +185,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
   })
 
   it('--object that only passes packets to the stack: its case FAILS (exit 1) instead of measuring the kernel path', function () {
-    const r = cli(['--object', join(root, 'bpf/.output/baseline.bpf.o'), '--program', 'xdp_baseline', '--protocols', 'udp', '--rates', '100M', '--repeat', '1', '--time', '1', '--json', '--out', out])
+    const r = cli(['--load', 'iperf3', '--object', join(root, 'bpf/.output/baseline.bpf.o'), '--program', 'xdp_baseline', '--protocols', 'udp', '--rates', '100M', '--repeat', '1', '--time', '1', '--json', '--out', out])
     expect(r.code, r.stderr).to.equal(1)
     const doc = JSON.parse(r.stdout) as RunResult
     const [c] = bitrateCases(doc, 'object')
@@ -220,7 +234,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
 
   it('Ctrl-C mid-sweep: exit 130, traffic stopped, topology gone, the samples so far kept, marked incomplete', async function () {
     const dir = tempDir('acc-int')
-    const child = spawn(process.execPath, [bin, 'suite', 'accelerator', '--quick', '--out', dir], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const child = spawn(process.execPath, [bin, 'suite', 'accelerator', '--quick', '--load', 'iperf3', '--out', dir], {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe']})
     let stderr = ''
     const code = await new Promise<number | null>((resolve) => {
       child.stderr.on('data', (d: Buffer) => {

@@ -15,8 +15,8 @@ const spec = (flags: Parameters<typeof buildSpec>[0] = {}) => buildSpec(flags, p
 const bad = (flags: Parameters<typeof buildSpec>[0], msg: RegExp) => expect(() => spec(flags)).to.throw(BadInputError, msg)
 
 describe('accelerator: flags and grid', () => {
-  it('the default grid: TCP at max, UDP 1460 B over the seed\'s rates, UDP 64 and 512 B at max; 5 repetitions, 2 s runs', () => {
-    const s = spec()
+  it('--load iperf3\'s default grid: TCP at max, UDP 1460 B over the seed\'s rates, UDP 64 and 512 B at max; 5 repetitions, 2 s runs', () => {
+    const s = spec({load: 'iperf3'})
     expect(s.modes).to.deep.equal(['kernel', 'xdp', 'tc'])
     expect(s.points.map(pointId)).to.deep.equal(['tcp/max/default', 'udp/100M/1460B', 'udp/500M/1460B', 'udp/700M/1460B', 'udp/900M/1460B', 'udp/max/1460B', 'udp/max/64B', 'udp/max/512B'])
     expect(s).to.include({repeat: 5, warmup: 1, streams: 1, family: 4, xdpMode: 'native', tcAttach: 'auto', progStats: true})

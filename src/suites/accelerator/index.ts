@@ -11,6 +11,7 @@ import {withTopology, type TopologyHandle} from '../../topology/index.js'
 import type {Plan, PlanEnd} from '../../topology/model.js'
 import type {RunResult} from '../../results/store.js'
 import {finishRun, interleaved, newRun, type Gate} from '../common.js'
+import {writeAtomic} from '../../results/store.js'
 import {BadInputError} from '../../util/errors.js'
 import {which} from '../../exec.js'
 import {startIperf3Server, formatRate, type Spawner} from '../../workloads/iperf3.js'
@@ -20,6 +21,10 @@ import {buildCases, csvOf, loadRuns, type Bucket, type ModeInfo} from './report.
 import {mean} from '../../results/stats.js'
 import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
 import {Progress} from './progress.js'
+import {PacketGen} from '../../workloads/pktgen.js'
+import {GENERATOR_PATH, packetEnds, measureFrameSize, preparePackets, type PacketBucket, type PacketPath} from './packets.js'
+import {packetCases, packetCsv} from './packet-report.js'
+import {checkLiveFrames} from './packet-spec.js'
 
 export {buildSpec} from './spec.js'
 export const IPERF3_PORT = 5301
@@ -30,7 +35,12 @@ export interface Roles {
   server: string
   dut: string
   dutNetns: string | null
+  clientNetns: string | null
+  serverNetns: string | null
+  /** the DUT's ports, the one facing the client first */
   dutPorts: string[]
+  clientPorts: string[]
+  serverPorts: string[]
   serverAddress: string
   clientAddress: string
 }
@@ -48,8 +58,19 @@ export function findRoles(plan: Plan, family: 4 | 6): Roles {
   const serverAddress = addr(server.name)
   const clientAddress = addr(client.name)
   if (!serverAddress || !clientAddress) throw new BadInputError(`${where}: client and server need IPv${family} addresses for --family ${family}`)
-  const dutPorts = ends.filter((e) => e.node === duts[0].name).map((e) => e.ifname)
-  return {client: client.name, server: server.name, dut: duts[0].name, dutNetns: duts[0].netns, dutPorts, serverAddress, clientAddress}
+  const ports = (node: string) => ends.filter((e) => e.node === node).map((e) => e.ifname)
+  // the ports on the client's link to the DUT first: the packet generator sends over it
+  const clientLink = plan.links.find((l) => l.ends.some((e) => e.node === client.name) && l.ends.some((e) => e.node === duts[0].name))
+  const first = (node: string) => {
+    const mine = clientLink?.ends.find((e) => e.node === node)?.ifname
+    return ports(node).sort((a, b) => Number(b === mine) - Number(a === mine))
+  }
+  const dutPorts = first(duts[0].name)
+  return {
+    client: client.name, server: server.name, dut: duts[0].name,
+    dutNetns: duts[0].netns, clientNetns: client.netns, serverNetns: server.netns,
+    dutPorts, clientPorts: first(client.name), serverPorts: ports(server.name), serverAddress, clientAddress,
+  }
 }
 
 /** Which modes run here, how, and which are skipped (doctor's words). */
@@ -76,6 +97,7 @@ export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, objec
       })
     }
   }
+  if (spec.points.length === 0) return {modes, tcAttach, notes}
   if (!spec.progStats) notes.push('fast-path ns per packet: off (--no-prog-stats)')
   else if (sk.has('fast-path ns per packet')) notes.push(`fast-path ns per packet: unavailable (${sk.get('fast-path ns per packet')})`)
   else if (spec.latencyRuns > 0) notes.push('fast-path ns per packet: from the runs with bpf_stats on, the latency runs (it adds two clock reads to every BPF program run, so the throughput runs go without it, but for a fast path with no accel_stats map, whose run_cnt proves it carried the traffic)')
@@ -86,7 +108,8 @@ export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, objec
 export interface AccelOutcome {
   run: RunResult
   buckets: Bucket[]
-  files?: {json: string; csv: string}
+  packets: PacketBucket[]
+  files?: {json: string; csv: string; framesCsv?: string}
   cpus: number
 }
 
@@ -100,9 +123,11 @@ export interface AccelOptions {
   native?: Native
 }
 
-/** Bad input that needs no kernel: iperf3 present. (Flags and files are checked by buildSpec / loaders.) */
-export function checkTools(): void {
-  if (!which('iperf3')) throw new BadInputError('iperf3 is not installed (or not on PATH): apt-get install iperf3')
+/** What the loads need on this machine: iperf3 installed; a kernel with live frames for the generator. */
+export function checkTools(spec?: Pick<AccelSpec, 'loads'>): void {
+  const loads = spec?.loads ?? ['iperf3']
+  if (loads.includes('iperf3') && !which('iperf3')) throw new BadInputError('iperf3 is not installed (or not on PATH): apt-get install iperf3 (or run --load live-frames)')
+  if (loads.includes('live-frames')) checkLiveFrames()
 }
 
 /**
@@ -113,7 +138,7 @@ export function checkTools(): void {
 export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOptions): Promise<AccelOutcome> {
   const native = opts.native ?? loadNative()
   const roles = findRoles(plan, spec.family)
-  checkTools()
+  checkTools(spec)
 
   // the user's object first: its mistakes are the user's, reported before anything exists
   const objects: LoadedObject[] = []
@@ -141,9 +166,13 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
   let complete = false
   const progStats = spec.progStats && !opts.gate.skipped.has('fast-path ns per packet')
   const bpfStats = new StatsSwitch(native)
+  let packets: PacketBucket[] = []
+  const oneCpu = (spec.packets?.cpus.length ?? 1) === 1
   const save = () => {
-    run.cases = buildCases(buckets, spec)
-    return finishRun(run, opts.outDir, csvOf(buckets), complete)
+    run.cases = [...packetCases(packets, {oneCpu}), ...buildCases(buckets, spec)]
+    const files: AccelOutcome['files'] = finishRun(run, opts.outDir, csvOf(buckets), complete)
+    if (packets.length > 0) writeAtomic((files.framesCsv = files.csv.replace(/\.csv$/, '-frames.csv')), packetCsv(packets))
+    return files
   }
   try {
     await withTopology(plan, async (t, signal) => {
@@ -158,7 +187,11 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
       }
       if (user) paths.set('object', new FastPath(native, user.hook, user.program, user.obj.progFd(user.program), user.statsFd, roles.dutNetns, ports, how))
       try {
-        await sweep(t, signal, spec, roles, active, buckets, paths, opts, progStats ? bpfStats : undefined)
+        if (spec.packets) {
+          packets = packetBuckets(spec, active, paths)
+          await packetGroup({native, roles, spec, buckets: packets, signal, progress: opts.progress ?? false})
+        }
+        if (spec.points.length > 0) await sweep(t, signal, spec, roles, active, buckets, paths, opts, progStats ? bpfStats : undefined)
       } finally {
         for (const fp of paths.values()) fp.detach()
         bpfStats.set(false)
@@ -170,7 +203,7 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
     // that stopped before its first measurement, e.g. the topology did not come up, leaves no file)
     bpfStats.set(false)
     for (const o of objects) o.obj.close()
-    if (buckets.some((b) => b.runs.length > 0 || b.errors.length > 0)) {
+    if (buckets.some((b) => b.runs.length > 0 || b.errors.length > 0) || packets.some((b) => b.rounds.length > 0 || b.errors.length > 0)) {
       try {
         ;(error as {resultFiles?: unknown}).resultFiles = save()
       } catch (e) {
@@ -180,22 +213,23 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
     throw error
   }
   for (const o of objects) o.obj.close()
-  return {run, buckets, files: save(), cpus}
+  return {run, buckets, packets, files: save(), cpus}
 }
 
-async function sweep(
-  t: TopologyHandle,
-  signal: AbortSignal,
-  spec: AccelSpec,
-  roles: Roles,
-  active: ModeInfo[],
-  buckets: Bucket[],
-  paths: Map<Mode, FastPath>,
-  opts: AccelOptions,
-  bpfStats?: StatsSwitch,
-): Promise<void> {
-  const client: Spawner = (argv) => t.spawn(roles.client, argv)
+type SweepArgs = [TopologyHandle, AbortSignal, AccelSpec, Roles, ModeInfo[], Bucket[], Map<Mode, FastPath>, AccelOptions, StatsSwitch?]
+
+/** The iperf3 runs, with a scratch folder for the latency probe's output that goes on every way out. */
+async function sweep(...args: SweepArgs): Promise<void> {
   const scratch = mkdtempSync(join(tmpdir(), 'ebpfperf-acc-'))
+  try {
+    await iperf3Sweep(scratch, ...args)
+  } finally {
+    rmSync(scratch, {recursive: true, force: true})
+  }
+}
+
+async function iperf3Sweep(scratch: string, ...[t, signal, spec, roles, active, buckets, paths, opts, bpfStats]: SweepArgs): Promise<void> {
+  const client: Spawner = (argv) => t.spawn(roles.client, argv)
   const server: Spawner = (argv) => t.spawn(roles.server, argv)
   const ready = async () => {
     const r = await t.exec(roles.server, ['ss', '-Hltn', `sport = :${IPERF3_PORT}`])
@@ -253,8 +287,42 @@ async function sweep(
   } catch (error) {
     if (signal.aborted) throw new Error(`the sweep stopped after ${progress.completed} of ${total} runs`)
     throw error
+  }
+}
+
+/** The packet tests' buckets: per frame size, the generator alone and every mode that runs here. */
+function packetBuckets(spec: AccelSpec, active: ModeInfo[], paths: Map<Mode, FastPath>): PacketBucket[] {
+  const list: PacketPath[] = [{info: GENERATOR_PATH}, ...active.map((m) => ({info: m, fastPath: paths.get(m.mode)}))]
+  return spec.packets!.sizes.flatMap((size) => list.map((path) => ({size, path, rounds: [], latency: [], loss: [], errors: []})))
+}
+
+/** The RFC 2544 packet tests: the generator and the sink set up around the DUT, each frame size in turn. */
+async function packetGroup(g: {native: Native; roles: Roles; spec: AccelSpec; buckets: PacketBucket[]; signal: AbortSignal; progress: boolean}): Promise<void> {
+  const ps = g.spec.packets!
+  const ends = await packetEnds(g.roles, g.spec.family)
+  const gen = new PacketGen(g.native)
+  const paths = g.buckets.length / ps.sizes.length
+  const total = ps.sizes.length * paths * (ps.warmup + ps.repeat + ps.latencyRuns + (ps.lossRates.length > 0 ? 1 : 0))
+  const progress = new Progress(ps.sizes.map((s) => `${s} B frames (RFC 2544, live frames)`), total, {enabled: g.progress})
+  try {
+    const undo = await preparePackets(gen, ends)
+    try {
+      await progress.run(async (i, update) => {
+        const here = g.buckets.filter((b) => b.size === ps.sizes[i])
+        let last = performance.now()
+        await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
+          const now = performance.now()
+          if (progress.completed > 0 || now - last > 0) progress.ran((now - last) / 1000)
+          last = now
+          update(what)
+        })
+        return `${ps.sizes[i]} B frames: ${here.map((b) => `${b.path.info.mode} ${(mean(b.rounds.filter((r) => !r.warmup).map((r) => r.throughput.pps)) / 1e6).toFixed(2)} Mpps`).join(' · ')}`
+      }, g.signal)
+    } finally {
+      await undo()
+    }
   } finally {
-    rmSync(scratch, {recursive: true, force: true})
+    gen.close()
   }
 }
 

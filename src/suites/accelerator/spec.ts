@@ -5,6 +5,8 @@ import {BadInputError} from '../../util/errors.js'
 import {formatRate, parseBytes, parseRate, type Protocol} from '../../workloads/iperf3.js'
 import type {Plan} from '../../topology/model.js'
 import type {Hook, TcAttach, XdpMode} from './fastpath.js'
+import type {PacketSpec} from './packets.js'
+import {buildPacketSpec, parseLoads, type Load, type PacketFlags} from './packet-spec.js'
 
 export type Mode = 'kernel' | 'xdp' | 'tc' | 'object'
 export const MODES: readonly Mode[] = ['kernel', 'xdp', 'tc', 'object']
@@ -38,9 +40,13 @@ export interface AccelSpec {
    */
   latencyRuns: number
   quick: boolean
+  /** which loads run: the packet generator's RFC 2544 tests, iperf3's goodput runs, or both */
+  loads: Load[]
+  packets?: PacketSpec
 }
 
-export interface RawFlags {
+export interface RawFlags extends PacketFlags {
+  load?: string
   quick?: boolean
   repeat?: number
   modes?: string
@@ -165,7 +171,11 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
   // the defaults fit the path: 1460 bytes over IPv4 at MTU 1500; less over IPv6 or a smaller MTU
   const defUdp = Math.min(DEFAULT_UDP_SIZE, lim.udp)
   let points: Point[]
-  if (quick && !protocols && !rates && !sizes) {
+  const loads = parseLoads(f.load)
+  if (!loads.includes('iperf3')) {
+    points = []
+  } else if ((quick || loads.includes('live-frames')) && !protocols && !rates && !sizes) {
+    // quick, or beside the packet tests: iperf3 is the end-to-end scenario (TCP and UDP goodput)
     points = [
       {protocol: 'tcp', rate: 0},
       {protocol: 'udp', rate: 500e6, size: defUdp},
@@ -209,6 +219,8 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
     probeIntervalMs: f['probe-interval'] ?? 20,
     latencyRuns: f['probe-interval'] === 0 ? 0 : (f['latency-runs'] ?? (quick ? QUICK_LATENCY_RUNS : DEFAULT_LATENCY_RUNS)),
     quick,
+    loads,
+    packets: loads.includes('live-frames') ? buildPacketSpec(f, family, mtu) : undefined,
   }
 }
 
