@@ -65,14 +65,14 @@ export function inputFileProblem(path: string, opts: InputOptions = {}): string 
 /** Reads fd to its end, refusing (without reading further) once it passes `max` bytes. */
 function readCapped<E extends Error>(fd: number, max: number, fail: (reason: string) => E): Buffer {
   const chunks: Buffer[] = []
+  const scratch = Buffer.allocUnsafe(Math.min(MIB, max + 1))
   let total = 0
   for (;;) {
-    const chunk = Buffer.allocUnsafe(Math.min(MIB, max + 1 - total))
-    const n = readSync(fd, chunk, 0, chunk.length, null)
+    const n = readSync(fd, scratch, 0, Math.min(scratch.length, max + 1 - total), null)
     if (n === 0) return Buffer.concat(chunks, total)
     total += n
     if (total > max) throw fail(`larger than ${formatBytes(max)}, too large for this input (is it the right file?)`)
-    chunks.push(chunk.subarray(0, n))
+    chunks.push(Buffer.from(scratch.subarray(0, n))) // a copy of what was read: a pipe gives 64 KiB at a time
   }
 }
 

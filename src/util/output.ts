@@ -1,5 +1,5 @@
 // Writing an output file or folder the user named: a path that exists and is not a regular file (a
-// device, a directory) is refused before anything is written, and the temporary file never outlives us.
+// device, a directory) is refused before anything is written, and a failed write leaves no temporary file.
 import {accessSync, closeSync, constants, fsyncSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {BadInputError} from './errors.js'
@@ -90,9 +90,11 @@ export function checkOutputFile(path: string, label = path): string {
 export function writeOutput(path: string, data: string | Buffer): void {
   checkOutputFile(path)
   const tmp = `${path}.${process.pid}.tmp`
+  let created = false
   try {
     mkdirSync(dirname(path), {recursive: true})
-    const fd = openSync(tmp, 'wx', 0o644)
+    const fd = openSync(tmp, 'wx', 0o644) // wx: never through a link someone left at that name
+    created = true
     try {
       writeFileSync(fd, data)
       fsyncSync(fd)
@@ -103,9 +105,9 @@ export function writeOutput(path: string, data: string | Buffer): void {
     renameSync(tmp, path)
   } catch (error) {
     try {
-      unlinkSync(tmp)
+      if (created) unlinkSync(tmp)
     } catch {
-      // not created, or already renamed
+      // already renamed
     }
     if (error instanceof OutputError) throw error
     throw new OutputError(path, writeReason(error))
