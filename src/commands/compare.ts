@@ -1,44 +1,47 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
-import {compareRuns, historyPair, newestPerSuite, type Comparison} from '../results/compare.js'
-import {colorVerdict, fmtNum, fmtPct, renderTable} from '../results/table.js'
-import {makeChalk} from '../doctor/render.js'
+import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent, resultFiles, type Comparison} from '../results/compare.js'
+import {renderComparison} from '../results/compare-render.js'
+import {loadResult, type RunResult} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
 
 export default class Compare extends BaseCommand {
   static summary = 'Compare result files (or folders): per case the change, its 95% CI, p-value and a verdict; a CI gate.'
-  static description = `Cases are matched by suite, id and parameters. Several base runs pool their samples (the history baseline,
-never including the candidate). Verdicts: regression, improvement, no significant difference (Welch p ≥ 0.05), too noisy
-to tell (CV above --noise). Exit 1 when a regression lies beyond --threshold with its whole 95% CI; 2 for bad input.`
+  static description = `The run is the unit: a shared machine's speed moves between runs while the samples of one run agree, so
+  - an A/B result (suite micro --ab OTHER) alone: B against A pair by pair (paired log-ratios), gated;
+  - several runs per side (BASE... -- CANDIDATE..., or two folders of runs): run means compared, between-run variance counted, gated;
+  - one run per side: the changes, but "cannot tell from one run per side", not gated;
+  - --history DIR: the newest run against the earlier runs' spread, reported, not gated.
+Cases are matched by suite, id and parameters. Verdicts: regression, improvement, no significant difference (p ≥ 0.05),
+too noisy to tell. Exit 1 when a regression is significant and its whole 95% CI lies beyond --threshold; 2 for bad input
+(results from different kernels, CPUs or configs unless --force, or too few runs).`
 
-  static examples = ['<%= config.bin %> compare results/old results/new', '<%= config.bin %> compare base.json cand.json --format markdown', '<%= config.bin %> compare --history results --threshold 3%']
+  static examples = [
+    '<%= config.bin %> compare results/ab.json',
+    '<%= config.bin %> compare base1.json base2.json base3.json -- cand1.json cand2.json cand3.json',
+    '<%= config.bin %> compare results/base results/candidate --format markdown',
+    '<%= config.bin %> compare --history results',
+  ]
+
   static enableJsonFlag = true
+  static strict = false
   static args = {
-    base: Args.string({description: 'base result file or folder (newest run per suite)'}),
-    candidate: Args.string({description: 'candidate result file or folder'}),
+    paths: Args.string({description: 'an A/B result; or BASE and CANDIDATE (files or folders of runs); or BASE... -- CANDIDATE...'}),
   }
 
   static flags = {
-    history: Flags.string({description: 'folder of runs: the newest run of each suite against all the earlier ones'}),
+    history: Flags.string({description: 'folder of runs: the newest run of each suite against the earlier ones (reported, not gated)'}),
     threshold: Flags.string({default: '5%', description: 'a regression whose whole 95% CI lies beyond this fails the gate (exit 1)'}),
-    noise: Flags.string({default: '10%', description: 'coefficient of variation above which a case is "too noisy to tell"'}),
+    noise: Flags.string({default: '10%', description: 'spread (between runs, or between pairs) above which a case that is not significant is "too noisy to tell"'}),
+    force: Flags.boolean({description: 'compare results measured on different kernels, CPUs, configs or machines'}),
     format: Flags.string({options: ['table', 'markdown', 'json'], default: 'table', description: 'markdown: to paste into a pull request'}),
   }
 
   async run(): Promise<Comparison> {
-    const {args, flags} = await this.parse(Compare)
+    const {argv, flags} = await this.parse(Compare)
     try {
-      const pct = (s: string, flag: string) => {
-        const m = /^(\d+(?:\.\d+)?)%?$/.exec(s)
-        if (!m) throw new BadInputError(`--${flag} ${s}: expected a percentage such as 5%`)
-        return Number(m[1]) / 100
-      }
-      const opts = {threshold: pct(flags.threshold, 'threshold'), noiseLimit: pct(flags.noise, 'noise')}
-      let pair
-      if (flags.history) pair = historyPair(flags.history)
-      else if (args.base && args.candidate) pair = {base: newestPerSuite(args.base), candidate: newestPerSuite(args.candidate)}
-      else throw new BadInputError('give BASE and CANDIDATE (files or folders), or --history DIR')
-      const cmp = compareRuns(pair.base, pair.candidate, opts)
+      const opts = {threshold: parsePercent(flags.threshold, '--threshold'), noiseLimit: parsePercent(flags.noise, '--noise')}
+      const cmp = compareFrom(withSeparator(argv as string[], this.argv), flags.history, flags.force, opts)
       if (flags.format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(cmp, null, 1))
       else if (!this.jsonEnabled()) this.log(renderComparison(cmp, flags.format as 'table' | 'markdown'))
       process.exitCode = cmp.exitCode
@@ -49,23 +52,34 @@ to tell (CV above --noise). Exit 1 when a regression lies beyond --threshold wit
   }
 }
 
-export function renderComparison(cmp: Comparison, format: 'table' | 'markdown'): string {
-  const c = makeChalk(process.env, format === 'table' && Boolean(process.stdout.isTTY))
-  const rows = cmp.cases.map((x) => [
-    x.label,
-    `${fmtNum(x.base.mean)} ${x.unit}`,
-    `${fmtNum(x.candidate.mean)} ${x.unit}`,
-    Number.isFinite(x.relative) ? fmtPct(x.relative) : '-',
-    Number.isFinite(x.ci95[0]) ? `[${fmtNum(x.ci95[0])}, ${fmtNum(x.ci95[1])}]` : '-',
-    Number.isFinite(x.p) ? (x.p < 0.001 ? '<0.001' : x.p.toFixed(3)) : '-',
-    colorVerdict(x.verdict, c) + (x.gate ? c.red(' ✘ gate') : ''),
-  ])
-  const out = [renderTable(['Case', 'Base', 'Candidate', 'Change', '95% CI of change', 'p', 'Verdict'], rows, {format, align: ['left', 'right', 'right', 'right', 'right', 'right', 'left']})]
-  const bullet = format === 'markdown' ? '- ' : ''
-  if (cmp.environmentDifferences.length > 0) out.push('', `${bullet}Different environments: ${cmp.environmentDifferences.join('; ')} — timings may not be comparable.`)
-  if (cmp.missing.length > 0) out.push('', `${bullet}Missing from the candidate: ${cmp.missing.join(', ')}`)
-  if (cmp.added.length > 0) out.push('', `${bullet}New in the candidate: ${cmp.added.join(', ')}`)
-  const gated = cmp.cases.filter((x) => x.gate)
-  out.push('', gated.length > 0 ? `${bullet}${gated.length} regression(s) beyond ${fmtPct(cmp.threshold).slice(1)}: ${gated.map((x) => x.label).join(', ')}` : `${bullet}No significant regression beyond ${fmtPct(cmp.threshold).slice(1)}.`)
-  return out.join('\n')
+/** oclif drops `--` from the parsed arguments: put it back where the raw command line had it. */
+function withSeparator(args: string[], raw: string[]): string[] {
+  const cut = raw.indexOf('--')
+  if (cut < 0) return args
+  const before = raw.slice(0, cut).filter((t) => args.includes(t)).length
+  return [...args.slice(0, before), '--', ...args.slice(before)]
+}
+
+const runsIn = (paths: string[]): (RunResult & {file: string})[] => paths.flatMap((p) => resultFiles(p).map((f) => Object.assign(loadResult(f), {file: f})))
+
+/** Which comparison the arguments ask for (see the description). */
+function compareFrom(argv: string[], history: string | undefined, force: boolean, opts: {threshold: number; noiseLimit: number}): Comparison {
+  if (history) {
+    const pair = historyPair(history)
+    return compareRuns(pair.base, pair.candidate, opts, true)
+  }
+  const cut = argv.indexOf('--')
+  let sides: [string[], string[]]
+  if (cut >= 0) sides = [argv.slice(0, cut), argv.slice(cut + 1)]
+  else if (argv.length === 2) sides = [[argv[0]], [argv[1]]]
+  else if (argv.length === 1) {
+    const runs = runsIn(argv)
+    if (runs.length === 1 && isAbRun(runs[0])) return compareAb(runs[0], opts)
+    throw new BadInputError(`${argv[0]}: not an A/B result (suite micro --ab): give BASE and CANDIDATE, BASE... -- CANDIDATE..., or --history DIR`)
+  } else throw new BadInputError('give an A/B result, BASE and CANDIDATE (files or folders), BASE... -- CANDIDATE..., or --history DIR')
+  if (sides[0].length === 0 || sides[1].length === 0) throw new BadInputError('BASE... -- CANDIDATE...: give at least one result on each side of --')
+  const [base, candidate] = [runsIn(sides[0]), runsIn(sides[1])]
+  const why = incomparable(base, candidate)
+  if (why && !force) throw new BadInputError(why)
+  return compareRuns(base, candidate, opts)
 }

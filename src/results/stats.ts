@@ -61,6 +61,17 @@ export interface Welch {
   significant: boolean // p < 0.05
 }
 
+/** Welch's interval for mean(b) - mean(a); with fewer than 2 values a side, no interval (never significant). */
+export function welchInterval(a: number[], b: number[]): Interval {
+  const n = a.length + b.length
+  if (a.length < 2 || b.length < 2) return tInterval(n, mean(b) - mean(a), Number.NaN, 0)
+  const [A, B] = [summarize(a), summarize(b)]
+  const va = A.sd ** 2 / A.n
+  const vb = B.sd ** 2 / B.n
+  const df = va + vb === 0 ? n - 2 : (va + vb) ** 2 / (va ** 2 / (A.n - 1) + vb ** 2 / (B.n - 1))
+  return tInterval(n, B.mean - A.mean, Math.sqrt(va + vb), df)
+}
+
 /** Welch's unequal-variance t-test of b against a (a is the baseline). */
 export function welch(a: number[], b: number[]): Welch {
   const A = summarize(a)
@@ -78,6 +89,119 @@ export function welch(a: number[], b: number[]): Welch {
   const p = 2 * (1 - tCdf(Math.abs(t), df))
   const h = tQuantile(0.975, df) * se
   return {diff, relative: A.mean === 0 ? 0 : diff / A.mean, t, df, p, ci95: [diff - h, diff + h], significant: p < 0.05}
+}
+
+export interface Interval {
+  n: number
+  estimate: number
+  se: number
+  df: number
+  t: number
+  p: number // two-sided
+  ci95: [number, number]
+  significant: boolean // p < 0.05
+}
+
+/** A t interval for an estimate with its standard error and degrees of freedom (n: how many units it rests on). */
+export function tInterval(n: number, estimate: number, se: number, df: number): Interval {
+  if (!(df >= 1) || !Number.isFinite(se)) return {n, estimate, se, df, t: 0, p: 1, ci95: [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY], significant: false}
+  if (se === 0) {
+    const p = estimate === 0 ? 1 : 0
+    return {n, estimate, se, df, t: estimate === 0 ? 0 : Math.sign(estimate) * Number.POSITIVE_INFINITY, p, ci95: [estimate, estimate], significant: p < 0.05}
+  }
+  const t = estimate / se
+  const p = 2 * (1 - tCdf(Math.abs(t), df))
+  const h = tQuantile(0.975, df) * se
+  return {n, estimate, se, df, t, p, ci95: [estimate - h, estimate + h], significant: p < 0.05}
+}
+
+/** Paired t-test of b against a (b[i] - a[i]): the estimate is the mean difference. */
+export function pairedT(a: number[], b: number[]): Interval {
+  if (a.length !== b.length) throw new Error('pairedT: unequal lengths')
+  const d = b.map((x, i) => x - a[i])
+  const n = d.length
+  if (n === 0) throw new Error('pairedT: no pairs')
+  const s = summarize(d)
+  return tInterval(n, s.mean, n > 1 ? s.sd / Math.sqrt(n) : Number.NaN, n - 1)
+}
+
+export interface RatioInterval extends Interval {
+  /** exp(mean log ratio) - 1: the typical relative change of b over a (geometric). */
+  relative: number
+  /** The relative change's 95% CI (the log interval, exponentiated). */
+  relativeCi: [number, number]
+}
+
+/**
+ * Paired log-ratio: ln(b[i] / a[i]) per pair, its mean with a t CI, back on the ratio scale. Pairs measured
+ * side by side share the machine's state, so its drift divides out of each ratio.
+ */
+export function pairedLogRatio(a: number[], b: number[]): RatioInterval {
+  const ok = a.map((x, i) => [x, b[i]]).filter(([x, y]) => x > 0 && y > 0)
+  const r = pairedT(
+    ok.map(([x]) => Math.log(x)),
+    ok.map(([, y]) => Math.log(y)),
+  )
+  return withRatio(r)
+}
+
+const withRatio = (r: Interval): RatioInterval => ({...r, relative: Math.expm1(r.estimate), relativeCi: [Math.expm1(r.ci95[0]), Math.expm1(r.ci95[1])]})
+
+export interface RunLevel extends RatioInterval {
+  runs: [number, number] // base, candidate
+  /** Run-to-run sd of ln(run mean) (pooled over both sides): the between-run spread, including the machine's drift. */
+  betweenSd: number
+  /** Within-run sd of ln(sample) (pooled): what the samples of one run agree to. */
+  withinSd: number
+}
+
+/**
+ * Run-level comparison: each run reduced to ln(its mean) and Welch's test on those, so the run (not the
+ * sample) is the unit; the between-run variance (drift across machine states) is what the CI counts.
+ */
+export function runLevel(base: number[][], cand: number[][]): RunLevel {
+  const runLog = (xs: number[]) => Math.log(mean(xs))
+  const a = base.map(runLog)
+  const b = cand.map(runLog)
+  const pooledVar = (groups: number[][]) => {
+    const parts = groups.filter((g) => g.length > 1).map((g) => ({v: summarize(g).sd ** 2, df: g.length - 1}))
+    const df = parts.reduce((s, x) => s + x.df, 0)
+    return df > 0 ? parts.reduce((s, x) => s + x.v * x.df, 0) / df : Number.NaN
+  }
+  const withinSd = Math.sqrt(pooledVar([...base, ...cand].map((r) => r.filter((x) => x > 0).map(Math.log))))
+  const betweenSd = Math.sqrt(pooledVar([a, b]))
+  return {...withRatio(welchInterval(a, b)), runs: [a.length, b.length], betweenSd, withinSd}
+}
+
+/**
+ * The newest run against a history of earlier runs: ln(its mean) against the earlier runs' ln(mean), as
+ * a prediction interval (sd·√(1 + 1/n), n - 1 df): is it outside their run-to-run spread.
+ */
+export function againstHistory(history: number[][], run: number[]): RunLevel {
+  const h = history.map((xs) => Math.log(mean(xs)))
+  const x = Math.log(mean(run))
+  const n = h.length
+  const sd = n > 1 ? summarize(h).sd : Number.NaN
+  const interval = tInterval(n + 1, x - mean(h), sd * Math.sqrt(1 + 1 / n), n - 1)
+  return {...withRatio(interval), runs: [n, 1], betweenSd: sd, withinSd: Number.NaN}
+}
+
+/**
+ * Runs needed per side so that a change of `effect` (relative) is found with 80% power at the 5% level,
+ * given the between-run sd of ln(run mean): n = 2 (z₀.₉₇₅ + z₀.₈)² σ² / ln(1+effect)², at least 2.
+ */
+export function runsNeeded(betweenSd: number, effect: number): number {
+  if (!Number.isFinite(betweenSd)) return Number.NaN
+  const z = 1.959964 + 0.841621
+  return Math.max(2, Math.ceil((2 * z * z * betweenSd ** 2) / Math.log1p(effect) ** 2))
+}
+
+/**
+ * The equivalence margin: a change is a gate-failing regression only when it is significant, worse, and
+ * its whole 95% CI (relative) lies beyond the threshold.
+ */
+export function beyondMargin(relativeCi: [number, number], threshold: number, higherIsBetter: boolean): boolean {
+  return higherIsBetter ? relativeCi[1] < -threshold : relativeCi[0] > threshold
 }
 
 /** In words, as the tables print it: never a signed percentage alone when p ≥ 0.05. */

@@ -1,7 +1,7 @@
 // compare on recorded-style result files: verdicts, the regression gate, history, bad input.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 
 import {join} from 'node:path'
 import {compareRuns} from '../../src/results/compare.js'
@@ -46,37 +46,57 @@ describe('compare', () => {
   const same = put('same.json', run('2026-11-02T00:00:00Z', {baseline: 10, 'map/hash/read': 40, fresh: 7}))
   const slow = put('slow.json', run('2026-11-03T00:00:00Z', {baseline: 10, 'map/hash/read': 48}))
 
-  it('no change: every case "no significant difference", exit 0, missing and new cases listed', () => {
-    const r = cli(['compare', base, same])
+  it('one run per side: the changes, "cannot tell from one run per side", no gate (exit 0); missing and new cases listed', () => {
+    const r = cli(['compare', base, slow])
     expect(r.code, r.stderr).to.equal(0)
-    expect(r.stdout).to.match(/micro\/baseline .*no significant difference/)
-    expect(r.stdout).to.match(/Missing from the candidate: micro\/gone/)
-    expect(r.stdout).to.match(/New in the candidate: micro\/fresh/)
+    expect(r.stdout).to.match(/micro\/map\/hash\/read .*\+20\.0% .*too noisy to tell/)
+    expect(r.stdout).to.match(/Not gated \(cannot tell from one run per side\)/)
+    const s = cli(['compare', base, same])
+    expect(s.stdout).to.match(/Missing from the candidate: micro\/gone/)
+    expect(s.stdout).to.match(/New in the candidate: micro\/fresh/)
   })
 
-  it('a case 20% slower is a regression that fails the gate, naming the case', () => {
-    const r = cli(['compare', base, slow])
-    expect(r.code).to.equal(1)
+  // three runs a side whose run means move by ±3% (the machine), the candidate's one case 20% slower
+  const drift = [0.97, 1.0, 1.03]
+  // side k's run i starts at 0i:k0, so the sides alternate in time (base, candidate, base, …)
+  const runs = (side: number, cases: Record<string, number>) => drift.map((d, i) => put(`r${side}-${i}.json`, run(`2026-11-10T0${i}:${side}0:00Z`, Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, v * d])))))
+  const baseRuns = runs(1, {baseline: 10, 'map/hash/read': 40})
+  const sameRuns = runs(2, {baseline: 10, 'map/hash/read': 40})
+  const slowRuns = runs(3, {baseline: 10, 'map/hash/read': 48})
+
+  it('several runs per side: run-level verdicts; no change exits 0, a 20% slower case fails the gate naming it', () => {
+    const ok = cli(['compare', ...baseRuns, '--', ...sameRuns])
+    expect(ok.code, ok.stderr).to.equal(0)
+    expect(ok.stdout).to.match(/micro\/map\/hash\/read .*no significant difference/).and.match(/Method: run-level/)
+    const r = cli(['compare', ...baseRuns, '--', ...slowRuns])
+    expect(r.code, r.stdout).to.equal(1)
     expect(r.stdout).to.match(/micro\/map\/hash\/read .*\+20\.0% .*regression/)
     expect(r.stdout).to.match(/1 regression\(s\) beyond 5(\.0)?%: micro\/map\/hash\/read/)
-    expect(cli(['compare', base, slow, '--threshold', '25%']).code).to.equal(0)
+    expect(cli(['compare', '--threshold', '25%', ...baseRuns, '--', ...slowRuns]).code).to.equal(0)
+  })
+
+  it('runs that do not alternate in time are reported, not gated (a spell of the host between them reads as a change)', () => {
+    const later = drift.map((d, i) => run(`2026-11-20T0${i}:00:00Z`, {'map/hash/read': 48 * d}))
+    const cmp = compareRuns(baseRuns.map((f) => JSON.parse(readFileSync(f, 'utf8'))), later)
+    expect(cmp.cases[0]).to.include({verdict: 'regression', gate: false})
+    expect(cmp).to.include({gated: false, exitCode: 0})
+    expect(cmp.scope).to.match(/alternate the runs/)
   })
 
   it('markdown and json formats', () => {
     expect(cli(['compare', base, slow, '--format', 'markdown']).stdout).to.match(/^\| Case \| Base \|/)
-    const j = JSON.parse(cli(['compare', base, slow, '--json']).stdout)
+    const j = JSON.parse(cli(['compare', '--json', ...baseRuns, '--', ...slowRuns]).stdout)
     expect(j.cases.find((c: {id: string}) => c.id === 'map/hash/read')).to.include({verdict: 'regression', gate: true})
+    expect(j.method).to.equal('run-level')
   })
 
-  it('the gate needs the whole CI beyond the threshold: a 6% point estimate whose CI reaches 2% does not fail', () => {
-    const b = run('2026-11-01T00:00:00Z', {x: 100})
-    b.cases[0].samples = [96, 104, 98, 102, 100, 97, 103]
-    const c = run('2026-11-02T00:00:00Z', {x: 106})
-    c.cases[0].samples = [101, 111, 104, 108, 106, 103, 109]
-    const cmp = compareRuns([b], [c])
-    expect(cmp.cases[0]).to.include({verdict: 'regression', gate: false})
-    expect(cmp.cases[0].relative).to.be.closeTo(0.06, 0.001)
-    expect(cmp.exitCode).to.equal(0)
+  it('the samples of one run are not the unit: tight samples in runs that drift 10% apart are no regression', () => {
+    const side = (started: string, means: number[]) => means.map((m, i) => run(`${started}${i}`, {x: m}))
+    const cmp = compareRuns(side('2026-11-01T00:00:0', [100, 110, 90]), side('2026-11-02T00:00:0', [104, 95, 112]))
+    expect(cmp.cases[0].verdict).to.equal('no significant difference')
+    expect(cmp.cases[0].gate).to.equal(false)
+    // the same two runs compared sample against sample would be "significant": the old way's false alarm
+    expect(compareRuns([run('2026-11-01T00:00:00Z', {x: 100})], [run('2026-11-02T00:00:00Z', {x: 112})]).exitCode).to.equal(0)
   })
 
   it('cases of one id on several CPUs are labelled by the parameter that differs', () => {
@@ -85,7 +105,8 @@ describe('compare', () => {
       r.cases.push({...run(started, {x: ms[1]}).cases[0], params: {cpu: 1}})
       return r
     }
-    const cmp = compareRuns([twoCpus('2026-11-01T00:00:00Z', [10, 20])], [twoCpus('2026-11-02T00:00:00Z', [10, 30])])
+    const three = (day: string, ms: [number, number]) => [0.99, 1, 1.01].map((d, i) => twoCpus(`2026-11-0${day}T0${i}:00:00Z`, [ms[0] * d, ms[1] * d]))
+    const cmp = compareRuns(three('1', [10, 20]), three('2', [10, 30]))
     expect(cmp.cases.map((c) => [c.label, c.verdict])).to.deep.equal([
       ['micro/x cpu=0', 'no significant difference'],
       ['micro/x cpu=1', 'regression'],
@@ -93,27 +114,39 @@ describe('compare', () => {
     expect(compareRuns([run('2026-11-01T00:00:00Z', {x: 10})], [run('2026-11-02T00:00:00Z', {x: 10})]).cases[0].label).to.equal('micro/x')
   })
 
-  it('too noisy to tell instead of a false effect', () => {
-    const noisy = run('2026-11-04T00:00:00Z', {baseline: 10})
-    noisy.cases[0].samples = [5, 15, 8, 13, 10, 20, 4]
-    const cmp = compareRuns([run('2026-11-01T00:00:00Z', {baseline: 10})], [noisy])
+  it('too noisy to tell instead of a false effect: runs that scatter widely', () => {
+    const side = (started: string, means: number[]) => means.map((m, i) => run(`${started}${i}`, {baseline: m}))
+    const cmp = compareRuns(side('2026-11-01T00:00:0', [10, 14, 7]), side('2026-11-02T00:00:0', [12, 8, 15]))
     expect(cmp.cases[0].verdict).to.equal('too noisy to tell')
     expect(cmp.exitCode).to.equal(0)
   })
 
-  it('--history: the newest run against the pooled earlier ones, and a different machine is said', () => {
+  it('--history: the newest run against the earlier runs\' spread, reported and never gated', () => {
     const h = join(dir, 'history')
     mkdirSync(h)
     writeFileSync(join(h, 'a.json'), JSON.stringify(run('2026-11-01T00:00:00Z', {baseline: 10})))
-    writeFileSync(join(h, 'b.json'), JSON.stringify(run('2026-11-02T00:00:00Z', {baseline: 10.02})))
-    const other = run('2026-11-03T00:00:00Z', {baseline: 13})
-    other.environment = {...other.environment, hostname: 'elsewhere'}
-    writeFileSync(join(h, 'c.json'), JSON.stringify(other))
+    writeFileSync(join(h, 'b.json'), JSON.stringify(run('2026-11-02T00:00:00Z', {baseline: 10.2})))
+    writeFileSync(join(h, 'c.json'), JSON.stringify(run('2026-11-03T00:00:00Z', {baseline: 9.9})))
+    writeFileSync(join(h, 'd.json'), JSON.stringify(run('2026-11-04T00:00:00Z', {baseline: 13})))
     const r = cli(['compare', '--history', h, '--json'])
-    expect(r.code).to.equal(1)
+    expect(r.code, r.stderr).to.equal(0)
     const j = JSON.parse(r.stdout)
-    expect(j.cases[0].base.n).to.equal(20) // two earlier runs pooled, the candidate not among them
-    expect(j.environmentDifferences.join()).to.match(/machine h vs elsewhere/)
+    expect(j.method).to.equal('history')
+    expect(j.cases[0]).to.include({verdict: 'regression', gate: false})
+    expect(j.runs).to.deep.equal({base: 3, candidate: 1})
+    expect(j.scope).to.match(/never gated/)
+  })
+
+  it('results from different machines: one line, exit 2, unless --force', () => {
+    const other = run('2026-11-03T00:00:00Z', {baseline: 13})
+    other.environment = {...other.environment, hostname: 'elsewhere', kernel: {release: '6.1.0'}}
+    const p = put('elsewhere.json', other)
+    const r = cli(['compare', base, p])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.match(/different environments \(kernel 6\.18\.0 vs 6\.1\.0; machine h vs elsewhere\).*--force/).and.match(/^ebpfperf: [^\n]+\n$/)
+    const f = cli(['compare', base, p, '--force', '--json'])
+    expect(f.code).to.equal(0)
+    expect(JSON.parse(f.stdout).environmentDifferences.join()).to.match(/machine h vs elsewhere/)
   })
 
   it('refuses to compare emulated guest timings with host timings', () => {
@@ -129,6 +162,8 @@ describe('compare', () => {
     ['two results with no case in common', () => [put('other.json', run('2026-11-01T00:00:00Z', {nothing: 10})), slow], /no case in common/],
     ['a folder with no results', () => [tempDir('empty'), slow], /no ebpfperf result files in this folder/],
     ['a bad threshold', () => [base, slow, '--threshold', 'lots'], /--threshold lots: expected a percentage/],
+    ['three base runs against one candidate', () => [...baseRuns, '--', slow], /3 base and 1 candidate run\(s\) of suite micro: a run-level comparison needs at least 2 runs on each side \(add 1 more candidate/],
+    ['one file that is not an A/B result', () => [base], /not an A\/B result/],
   ]
   for (const [what, args, re] of badInputs) {
     it(`${what}: one line, exit 2`, () => {

@@ -5,6 +5,11 @@ import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, runMicro, type Mi
 import {renderBufferTable, renderNotes, renderRunTable} from '../../suites/micro/report.js'
 import {makeChalk} from '../../doctor/render.js'
 import type {RunResult} from '../../results/store.js'
+import {AB_DEFAULT_PAIRS, AB_MIN_PAIRS, abPairs, runMicroAb} from '../../suites/micro/ab.js'
+import type {LoadOptions, Suite} from '../../suites/micro/spec.js'
+import {compareAb, parsePercent, type Comparison} from '../../results/compare.js'
+import {renderComparison} from '../../results/compare-render.js'
+import {BadInputError} from '../../util/errors.js'
 
 export default class SuiteMicro extends BaseCommand {
   static summary = 'The eBPF runtime\'s own costs (program call, tail calls, maps, helpers) with BPF_PROG_TEST_RUN, and ring buffer vs perf buffer delivery.'
@@ -30,15 +35,19 @@ Exit codes: 0 measured, 1 a test failed, 2 bad input (suite file, flags), 3 not 
     'runs-per-sample': Flags.integer({min: 1, max: 1000, description: 'test runs per sample, whose interquartile mean is the sample (default: the suite file\'s runs_per_sample, else 20)'}),
     'bpf-stats': Flags.string({options: ['proof', 'samples'], default: 'proof', description: 'proof: bpf_stats on for one extra run per CPU (run_cnt must match); samples: on during every sample (figures then include its cost)'}),
     progress: Flags.boolean({default: true, allowNo: true, description: 'progress on stderr (listr2)'}),
+    ab: Flags.string({description: 'A/B: also run every selected test from OTHER (an object folder such as another build\'s bpf/.output, or a suite file; tests and programs match by name), one sample of each side per pair in random order; prints B against A and exits 1 on a regression beyond --threshold'}),
+    threshold: Flags.string({default: '5%', description: 'with --ab: a regression whose whole 95% CI lies beyond this fails the gate'}),
   }
 
-  async run(): Promise<RunResult> {
+  async run(): Promise<RunResult | Comparison> {
     const {flags} = await this.parse(SuiteMicro)
     let outcome: MicroOutcome
     try {
       const online = onlineCpus()
       const cpus = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus, online)
-      const suite = loadSuite(flags.suite ?? defaultSuiteFile(), {quick: flags.quick, cpus, samples: flags.repeat, tests: flags.test, targetMs: flags['target-ms'], runsPerSample: flags['runs-per-sample']}, online)
+      const load = {quick: flags.quick, cpus, samples: flags.repeat, tests: flags.test, targetMs: flags['target-ms'], runsPerSample: flags['runs-per-sample']}
+      const suite = loadSuite(flags.suite ?? defaultSuiteFile(), load, online)
+      if (flags.ab) return await this.runAb(suite, flags.ab, load, flags)
       const gate = await suiteGate('micro')
       this.note(`micro: ${gate.verdict.text}`)
       this.note(`micro: ${suite.tests.length} tests from ${suite.file}${suite.notSelected ? ` (${suite.notSelected} not selected)` : ''}`)
@@ -64,5 +73,24 @@ Exit codes: 0 measured, 1 a test failed, 2 bad input (suite file, flags), 3 not 
     }
     if (failed > 0) process.exitCode = 1
     return outcome.run
+  }
+
+  /** --ab: pairs of A and B samples, then the paired comparison (the gate) instead of the per-test table. */
+  private async runAb(suite: Suite, other: string, load: LoadOptions, flags: {repeat?: number; out: string; progress: boolean; threshold: string; 'bpf-stats': string}): Promise<Comparison> {
+    const pairs = flags.repeat ?? Math.max(AB_DEFAULT_PAIRS, ...suite.tests.map((t) => t.samples))
+    if (pairs < AB_MIN_PAIRS) throw new BadInputError(`--ab with --repeat ${pairs}: ${pairs} pairs a case are too few for a paired 95% CI that can tell a 5% change on a shared machine; give --repeat ${AB_MIN_PAIRS} or more (default ${AB_DEFAULT_PAIRS})`)
+    const threshold = parsePercent(flags.threshold, '--threshold')
+    for (const t of suite.tests) t.samples = pairs
+    const ab = abPairs(suite, other, load)
+    const skipped = suite.tests.length - ab.length
+    const gate = await suiteGate('micro')
+    this.note(`micro: ${gate.verdict.text}`)
+    this.note(`micro --ab: ${ab.length} tests × ${pairs} pairs, A from ${suite.file}, B from ${other}${skipped ? ` (${skipped} buffer tests not paired)` : ''}`)
+    const outcome = await runMicroAb(suite, ab, {argv: this.argv, outDir: flags.out, gate, progress: flags.progress, stats: flags['bpf-stats'] as 'proof' | 'samples'})
+    const cmp = compareAb(Object.assign(outcome.run, {file: outcome.files.json}), {threshold})
+    if (!this.jsonEnabled()) this.log(`${renderComparison(cmp, 'table')}\n\nresult: ${outcome.files.json} (compare it again: ebpfperf compare ${outcome.files.json})`)
+    else this.note(`result: ${outcome.files.json}`)
+    process.exitCode = cmp.exitCode
+    return cmp
   }
 }

@@ -52,6 +52,8 @@ export interface RunnerOptions {
   onTest?: (t: RunTest) => void
   /** bpf_stats: 'proof' (one extra run with it on, default), 'samples' (on during the samples), 'off' (no proof: the kernel lacks it). */
   stats?: 'proof' | 'samples' | 'off'
+  /** A/B: the coin for each pair's order (default Math.random). */
+  random?: () => number
 }
 
 
@@ -156,8 +158,54 @@ async function runReloaded(t: RunTest, opts: RunnerOptions): Promise<RunOutcome>
   return judge(t, mergeReports(reports))
 }
 
+/**
+ * A/B: `samples` pairs, each one sample of a and one of b in a random order, on the same CPUs. A test
+ * with reload takes every sample from a fresh load (as runReloaded), one without it keeps one load per
+ * side. Whichever side runs first calibrates; both then use its repeat count, and each side's first
+ * sample gives its bpf_stats proof. Either side failing fails both (a pair needs both).
+ */
+export async function runAbTest(a: RunTest, b: RunTest, opts: RunnerOptions): Promise<{a: RunOutcome; b: RunOutcome; order: string[]}> {
+  const side = {A: {t: a, reports: [] as TestRunReport[], held: undefined as BpfObject | undefined}, B: {t: b, reports: [] as TestRunReport[], held: undefined as BpfObject | undefined}}
+  const order: string[] = []
+  let repeat = a.repeat
+  const fail = (v: 'A' | 'B', why: string) => {
+    const o = (x: 'A' | 'B'): RunOutcome => ({test: side[x].t, status: 'failed', reason: x === v ? why : `its A/B partner (${v}) failed: ${why}`, cpus: [], notes: []})
+    return {a: o('A'), b: o('B'), order}
+  }
+  try {
+    for (let k = 0; k < a.samples; k++) {
+      opts.signal?.throwIfAborted()
+      const seq: ('A' | 'B')[] = (opts.random ?? Math.random)() < 0.5 ? ['A', 'B'] : ['B', 'A']
+      order.push(seq.join(''))
+      for (const v of seq) {
+        const s = side[v]
+        let obj = s.held
+        try {
+          obj ??= loadFor([s.t], opts.native)
+        } catch (error) {
+          return fail(v, `load failed: ${(error as Error).message.split('\n')[0]}`)
+        }
+        if (!s.t.reload) s.held = obj
+        try {
+          const proof = s.reports.length === 0 ? (opts.stats ?? 'proof') : opts.stats === 'samples' ? 'samples' : 'off'
+          s.reports.push(await measure(s.t, obj, opts, 1, repeat ? {repeat, stats: proof} : undefined))
+          repeat ||= Math.max(...s.reports[0].cpus.map((c) => c.repeat))
+        } catch (error) {
+          return fail(v, `sample ${k + 1}: ${(error as Error).message.split('\n')[0]}`)
+        } finally {
+          if (s.t.reload) obj.close()
+        }
+      }
+    }
+  } finally {
+    side.A.held?.close()
+    side.B.held?.close()
+  }
+  return {a: judge(a, mergeReports(side.A.reports)), b: judge(b, mergeReports(side.B.reports)), order}
+}
+
 /** Fills the test's maps, runs its preparation program, and takes `samples` samples on every CPU. */
-async function measure(t: RunTest, obj: BpfObject, opts: RunnerOptions, samples: number, again?: {repeat: number; stats: 'off' | 'samples'}): Promise<TestRunReport> {
+async function measure(t: RunTest, obj: BpfObject, opts: RunnerOptions, samples: number, again?: {repeat: number; stats: 'off' | 'samples' | 'proof'}): Promise<TestRunReport> {
   const n = opts.native
   // maps filled from user space
   for (const m of t.maps) {
