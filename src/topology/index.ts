@@ -408,16 +408,20 @@ export async function downLocked(opts: DownOptions): Promise<DownResult> {
 }
 
 /**
- * `topology up` whole: its lock, then up() and show() (reading and printing the status) under one set of
- * signal handlers. A signal before show() is done removes what this call made; one after it changes nothing.
+ * `topology up` whole: its lock, then up(), read() (the status) and print() under one set of signal handlers.
+ * A signal before print() removes what this call made; print() is synchronous, so none can come during it.
  */
-export async function upLocked<T>(plan: Plan, opts: UpOptions, show: (r: UpResult) => Promise<T>): Promise<T> {
+export async function upLocked<T>(plan: Plan, opts: UpOptions, read: (r: UpResult) => Promise<T>, print: (t: T) => void): Promise<T> {
   const lock = await lockTopology(plan.name)
   try {
     const {result, signal} = await withSignals(async (abort) => {
       const r = await up(plan, {...opts, signal: abort})
       try {
-        if (!abort.aborted) return {shown: true, out: await show(r)}
+        const out = abort.aborted ? undefined : await read(r)
+        if (!abort.aborted) {
+          print(out!)
+          return {shown: true, out}
+        }
       } catch (error) {
         if (!abort.aborted) throw error
       }

@@ -1,7 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../util/cli.js'
 import {loadTopology} from '../../topology/model.js'
-import {upLocked} from '../../topology/index.js'
+import {upLocked, type UpResult} from '../../topology/index.js'
 import {preflight} from '../../topology/preflight.js'
 import {renderStatus, topologyStatus, type TopologyStatus} from '../../topology/status.js'
 import {makeChalk} from '../../doctor/render.js'
@@ -27,13 +27,13 @@ proves the DUT routed it. Exit codes: 0 up, 1 a step or the verification failed,
       const plan = loadTopology(args.file, {dut: flags.dut as 'netns' | 'host'})
       await preflight()
       const t0 = performance.now()
-      // the status is read and printed inside up's signal handling: an interrupt there still removes the topology
-      return await upLocked(plan, {verify: flags.verify, onStep: (s) => this.note(`  ${s}`)}, async (result) => {
-        const st = {...(await topologyStatus(plan, {details: false})), changed: result.changed, verified: result.verified}
-        if (result.rebuilt.length > 0) this.note(`rebuilt because: ${result.rebuilt.join('; ')}`)
+      // the status is read and printed inside up's signal handling: an interrupt before it is printed removes the topology
+      const read = async (result: UpResult) => ({st: {...(await topologyStatus(plan, {details: false})), changed: result.changed, verified: result.verified}, rebuilt: result.rebuilt})
+      const print = ({st, rebuilt}: {st: TopologyStatus; rebuilt: string[]}) => {
+        if (rebuilt.length > 0) this.note(`rebuilt because: ${rebuilt.join('; ')}`)
         if (!this.jsonEnabled()) this.log(`${renderStatus(st, makeChalk())}\n  (${Math.round(performance.now() - t0)} ms)`)
-        return st
-      })
+      }
+      return (await upLocked(plan, {verify: flags.verify, onStep: (s) => this.note(`  ${s}`)}, read, print)).st
     } catch (error) {
       return this.failWith(error)
     }

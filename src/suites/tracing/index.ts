@@ -3,12 +3,12 @@
 // anything is measured), then its layers run (per-event cost with bpf_stats, the seed-003 scenarios, the iperf3
 // workload), then finish() detaches everything, restores what it changed and writes the result file.
 import {cpus} from 'node:os'
-import {existsSync, writeFileSync} from 'node:fs'
+import {existsSync} from 'node:fs'
 import {finishRun, measuredCase, newRun, suiteGate} from '../common.js'
 import {toCsv, type CaseResult, type RunResult} from '../../results/store.js'
 import {BpfObject, loadNative, type TraceError, type TraceKind} from '../../native.js'
 import {MOUNTS, readSysctl} from '../../kernel/runtime.js'
-import {run} from '../../exec.js'
+import {mountFs, setSysctl, type Made} from '../../util/syschanges.js'
 import {
   BTF_KINDS,
   BUILTIN_BODIES,
@@ -105,8 +105,8 @@ export class TracingSession {
   private eventItems: {kind: TraceKind; body: Body; loaded: Loaded; target: string; onlyStats?: boolean}[] = []
   private eventFailed: {kind: TraceKind; body: Body; reason: string}[] = []
   private workloadItems: {kind: TraceKind; body: Body; loaded: Loaded; target: string}[] = []
-  private restoreStats?: string
-  private mountedTracefs?: string
+  /** What this run changed on the machine (recorded for `topology down --all` too), undone newest first. */
+  private changes: Made[] = []
   private measuredKinds: TraceKind[] = []
   report: Partial<Pick<TracingReport, 'event' | 'scenarios' | 'workload'>> = {}
 
@@ -123,7 +123,7 @@ export class TracingSession {
       return s
     } catch (error) {
       s.cleanup()
-      await s.unmountTracefs()
+      await s.restoreSystem()
       throw error
     }
   }
@@ -143,9 +143,7 @@ export class TracingSession {
 
     // ---- tracefs (only when asked), doctor's gate
     if (o.mountTracefs && !tracefsDir()) {
-      const r = await run('mount', ['-t', 'tracefs', 'nodev', MOUNTS.tracefs.where])
-      if (r.failed) throw new Error(`mounting tracefs: ${r.stderr}`)
-      this.mountedTracefs = MOUNTS.tracefs.where
+      this.changes.push(await mountFs('tracefs', MOUNTS.tracefs.where))
       this.notes.push(`mounted tracefs on ${MOUNTS.tracefs.where} for the run; unmounted after (--no-mount-tracefs to leave it alone)`)
     }
     const gate = await suiteGate('tracing')
@@ -212,8 +210,7 @@ export class TracingSession {
     const {value: cur, path: statsPath} = readSysctl('kernel.bpf_stats_enabled')
     if (cur !== undefined && cur !== '0') {
       try {
-        writeFileSync(statsPath, '0')
-        this.restoreStats = cur
+        this.changes.push(setSysctl(statsPath, '0'))
         this.notes.push(`kernel.bpf_stats_enabled was ${cur}: set to 0 for the run, restored after`)
       } catch (error) {
         this.notes.push(`kernel.bpf_stats_enabled is ${cur} and could not be turned off (${(error as Error).message}): "stats off" samples run with stats on and are left out`)
@@ -262,6 +259,7 @@ export class TracingSession {
     } catch (error) {
       if (error instanceof TracingInputError) throw error
       const e = error as TraceError
+      if (!body.builtin) refuseRejected(body, e)
       const reason = `${e.message}${e.verifierLog ? ` [${e.verifierLog.split('\n').slice(-2).join(' | ')}]` : ''}`
       if (layer === 'event') this.eventFailed.push({kind, body, reason})
       else this.skipped.push({layer, what: `${kind}/${body.name}`, reason: `load failed: ${reason}`})
@@ -318,7 +316,7 @@ export class TracingSession {
     }
   }
 
-  /** Detaches and frees every program, stops the addon's threads, restores bpf_stats and tracefs. Idempotent. */
+  /** Detaches and frees every program, stops the addon's threads. Idempotent. */
   cleanup(): void {
     this.programs.closeAll()
     try {
@@ -326,28 +324,24 @@ export class TracingSession {
     } catch {
       // not started
     }
-    if (this.restoreStats !== undefined) {
-      try {
-        writeFileSync(readSysctl('kernel.bpf_stats_enabled').path, this.restoreStats)
-      } catch (error) {
-        this.notes.push(`could not restore kernel.bpf_stats_enabled=${this.restoreStats}: ${(error as Error).message}`)
-      }
-      this.restoreStats = undefined
-    }
   }
 
-  /** Unmounts tracefs when this run mounted it (--mount-tracefs). */
-  async unmountTracefs(): Promise<void> {
-    if (!this.mountedTracefs) return
-    const r = await run('umount', [this.mountedTracefs])
-    if (r.failed) this.notes.push(`could not unmount ${this.mountedTracefs}: ${r.stderr}`)
-    this.mountedTracefs = undefined
+  /** Puts back what the run changed (bpf_stats, the tracefs mount), newest first. Idempotent. */
+  async restoreSystem(): Promise<void> {
+    for (const c of this.changes.reverse()) {
+      try {
+        await c.undo()
+      } catch (error) {
+        this.notes.push(`could not restore ${c.what}: ${(error as Error).message}`)
+      }
+    }
+    this.changes = []
   }
 
   /** Cleans up, then builds and writes the result document (complete: false when interrupted). */
   async finish(complete: boolean): Promise<TracingReport> {
     this.cleanup()
-    await this.unmountTracefs()
+    await this.restoreSystem()
     const interrupted = Boolean(this.report.event?.interrupted || this.report.scenarios?.interrupted || this.report.workload?.interrupted)
     const done = complete && !interrupted
     const {cases, csv} = buildCases(this)
@@ -360,6 +354,13 @@ export class TracingSession {
   get failedEvent(): {kind: TraceKind; body: Body; reason: string}[] {
     return this.eventFailed
   }
+}
+
+/** A program of the user's that the verifier refused is bad input, refused before anything is measured (exit 2). */
+function refuseRejected(body: Body, e: TraceError): void {
+  const own = (e.verifierLog ?? '').split('\n').filter((l) => l.trim() && !/^(libbpf:|-- )/.test(l.trim()))
+  if (own.length === 0) return
+  throw new TracingInputError(`--object ${body.object}: the verifier rejected ${body.name} (${e.code || 'load failed'}); the log ends with:\n${own.slice(-6).map((l) => `    ${l}`).join('\n')}`)
 }
 
 const TARGET_FLAG: Record<TraceKind, string> = {tracepoint: '--tracepoint', raw_tracepoint: '--raw-tracepoint', kprobe: '--kfunc', kretprobe: '--kfunc', 'kprobe.multi': '--kfunc', fentry: '--kfunc', fexit: '--kfunc', uprobe: '--uprobe', uretprobe: '--uprobe'}
