@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {describeImpact, interquartileMean, percentile, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
+import {againstHistory, beyondMargin, describeImpact, interquartileMean, pairedLogRatio, pairedT, percentile, runLevel, runsNeeded, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
 
 describe('statistics', () => {
   it('Student t quantiles and CDF match published tables', () => {
@@ -52,5 +52,79 @@ describe('statistics', () => {
     expect(describeImpact(w)).to.match(/^no significant difference \(p=\d\.\d\d\)$/)
     const big = welch([100, 101, 99, 100, 100], [110, 111, 109, 110, 110])
     expect(describeImpact(big)).to.match(/^\+10\.0% \(p=<0\.001\)$/)
+  })
+
+  // known answers below: scipy 1.17 (stats.ttest_rel, ttest_ind(equal_var=False), t.sf) on the same numbers
+  it("paired t reproduces Student's sleep data (t = -4.062, df = 9, p = 0.00283, CI [-2.460, -0.700])", () => {
+    const g1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+    const g2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+    const r = pairedT(g2, g1) // g1 - g2 per pair
+    expect(r.estimate).to.be.closeTo(-1.58, 1e-9)
+    expect(r.t).to.be.closeTo(-4.062128, 1e-5)
+    expect(r.df).to.equal(9)
+    expect(r.p).to.be.closeTo(0.0028329, 1e-6)
+    expect(r.ci95[0]).to.be.closeTo(-2.459886, 1e-5)
+    expect(r.ci95[1]).to.be.closeTo(-0.700114, 1e-5)
+    expect(() => pairedT([1, 2], [1])).to.throw(/unequal/)
+  })
+
+  it('paired log-ratio: ratios 1.1, 1.2, 1.1, 1.2 give +14.89% [+6.06%, +24.45%], p = 0.0117, whatever the machine does to each pair', () => {
+    const a = [10, 20, 40, 80]
+    const b = a.map((x, i) => x * [1.1, 1.2, 1.1, 1.2][i])
+    const r = pairedLogRatio(a, b)
+    expect(r.relative).to.be.closeTo(0.1489125, 1e-6)
+    expect(r.relativeCi[0]).to.be.closeTo(0.0606470, 1e-5)
+    expect(r.relativeCi[1]).to.be.closeTo(0.2445234, 1e-5)
+    expect(r.t).to.be.closeTo(5.526545, 1e-5)
+    expect(r.p).to.be.closeTo(0.0116721, 1e-5)
+    // a drift that slows both sides of a pair alike (here up to 3×) divides out
+    const drift = [1, 1.5, 3, 0.7]
+    const d = pairedLogRatio(a.map((x, i) => x * drift[i]), b.map((x, i) => x * drift[i]))
+    expect(d.relative).to.be.closeTo(r.relative, 1e-12)
+    expect(d.relativeCi[0]).to.be.closeTo(r.relativeCi[0], 1e-12)
+  })
+
+  it('run level: Welch on ln(run mean) (t = 0.4947, df = 3.855, p = 0.648), and the between-run case pooled samples get wrong', () => {
+    const tight = (m: number) => [m * 0.995, m, m * 1.005, m * 0.998, m * 1.002]
+    const base = [100, 110, 90].map(tight)
+    const cand = [104, 95, 112].map(tight)
+    const r = runLevel(base, cand)
+    expect(r.t).to.be.closeTo(0.494723, 1e-4)
+    expect(r.df).to.be.closeTo(3.85452, 1e-3)
+    expect(r.p).to.be.closeTo(0.64766, 1e-4)
+    expect(r.ci95[0]).to.be.closeTo(-0.174256, 1e-4)
+    expect(r.ci95[1]).to.be.closeTo(0.248460, 1e-4)
+    expect(r.runs).to.deep.equal([3, 3])
+    expect(r.significant).to.equal(false)
+    // the spread is between runs (~10%), not within them (~0.4%)
+    expect(r.betweenSd).to.be.greaterThan(0.08)
+    expect(r.withinSd).to.be.lessThan(0.005)
+    // runs at 100, 104 against 106, 110: pooled as independent samples a "significant" +6%, by run not
+    const [b2, c2] = [[100, 104].map(tight), [106, 110].map(tight)]
+    expect(welch(b2.flat(), c2.flat()).p).to.be.lessThan(0.001)
+    expect(runLevel(b2, c2).significant).to.equal(false)
+    expect(runLevel([tight(100)], cand).significant).to.equal(false) // one run a side: no interval
+  })
+
+  it('history: the newest run against the earlier runs as a prediction interval (t = 7.899, df = 2, p = 0.0157)', () => {
+    const h = againstHistory([[100], [102], [98]], [120])
+    expect(h.t).to.be.closeTo(7.899344, 1e-4)
+    expect(h.df).to.equal(2)
+    expect(h.p).to.be.closeTo(0.0156505, 1e-5)
+    expect(againstHistory([[100]], [120]).significant).to.equal(false)
+  })
+
+  it('runs needed per side: 2(z.975 + z.8)² σ² / ln(1 + effect)², at least 2', () => {
+    expect(runsNeeded(0.05, 0.05)).to.equal(17) // 16.49 rounded up
+    expect(runsNeeded(0.001, 0.05)).to.equal(2)
+    expect(runsNeeded(Number.NaN, 0.05)).to.be.NaN
+  })
+
+  it('equivalence margin: only a CI wholly beyond the threshold, on the side that is worse', () => {
+    expect(beyondMargin([0.06, 0.1], 0.05, false)).to.equal(true)
+    expect(beyondMargin([0.02, 0.1], 0.05, false)).to.equal(false)
+    expect(beyondMargin([-0.1, -0.06], 0.05, false)).to.equal(false) // faster: an improvement
+    expect(beyondMargin([-0.2, -0.06], 0.05, true)).to.equal(true) // throughput down 6-20%
+    expect(beyondMargin([-0.2, -0.04], 0.05, true)).to.equal(false)
   })
 })
