@@ -13,12 +13,19 @@ import {checkOutputDir} from '../util/output.js'
 import {effectiveCaps, hasCap} from '../kernel/runtime.js'
 import {loadNative} from '../native.js'
 
+/** Enough privilege to run a suite at all (CAP_SYS_ADMIN or CAP_BPF). */
+function maySuite(): boolean {
+  const eff = effectiveCaps()
+  return hasCap('CAP_SYS_ADMIN', eff) || hasCap('CAP_BPF', eff)
+}
+
 /** Flags every `suite` command takes. */
 export const suiteFlags = {
   quick: Flags.boolean({description: 'a small grid that finishes in under a minute (CI, first contact)'}),
   repeat: Flags.integer({min: 1, max: 1000, description: 'repetitions per case (interleaved across configurations)'}),
-  // checked while the flags are parsed, before any measuring: a file or device there is refused (exit 2)
-  out: Flags.string({default: async () => checkOutputDir('results', '--out results'), defaultHelp: 'results', parse: async (dir) => checkOutputDir(dir), description: 'directory for the result files (JSON + CSV)'}),
+  // checked while the flags are parsed, before any measuring: a file or device there is refused (exit 2);
+  // its permissions only for a user suiteGate lets through (anyone else hears "needs root", exit 3)
+  out: Flags.string({default: async () => checkOutputDir('results', '--out results', {writable: maySuite()}), defaultHelp: 'results', parse: async (dir) => checkOutputDir(dir, dir, {writable: maySuite()}), description: 'directory for the result files (JSON + CSV)'}),
 }
 
 export interface Gate {
@@ -33,8 +40,7 @@ export interface Gate {
  * blockers; not root → PrivilegeError (exit 3). Otherwise the cases the kernel cannot run, with reasons.
  */
 export async function suiteGate(profileName: string): Promise<Gate> {
-  const eff = effectiveCaps()
-  if (!hasCap('CAP_SYS_ADMIN', eff) && !hasCap('CAP_BPF', eff)) throw new PrivilegeError(`suite ${profileName} needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run it with sudo`)
+  if (!maySuite()) throw new PrivilegeError(`suite ${profileName} needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run it with sudo`)
   const profile = loadProfile(profileName)
   const report = buildReport(await gatherFacts({live: true, system: false}, [profile]), [profile])
   const verdict = report.verdicts[0]

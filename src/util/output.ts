@@ -39,12 +39,13 @@ const statOrUndefined = (path: string) => {
  * Why no folder can be made at `dir` (undefined: it exists and is writable, or can be created). The reason
  * names the path that is in the way, except `dir` itself when `selfNamed` (the caller names it).
  */
-function folderProblem(dir: string, selfNamed = true): string | undefined {
+function folderProblem(dir: string, selfNamed = true, writable = true): string | undefined {
   let at = resolve(dir)
   let st = statOrUndefined(at)
   while (!st && dirname(at) !== at) st = statOrUndefined((at = dirname(at)))
   if (!st) return undefined
   if (!st.isDirectory()) return `${selfNamed && at === resolve(dir) ? '' : `${at} `}is ${fileKind(st)}, not a folder (name a folder, or remove the file)`
+  if (!writable) return undefined
   try {
     accessSync(at, constants.W_OK)
   } catch {
@@ -64,11 +65,14 @@ export function outputFileProblem(path: string): string | undefined {
   }
 }
 
-/** Refuses (OutputError, exit 2) an output folder that cannot be one: run before any measuring starts. */
-export function checkOutputDir(dir: string, label = dir): string {
+/**
+ * Refuses (OutputError, exit 2) an output folder that cannot be one: run before any measuring starts.
+ * `writable: false` leaves out the permission check (a caller that will refuse an unprivileged user anyway).
+ */
+export function checkOutputDir(dir: string, label = dir, opts: {writable?: boolean} = {}): string {
   let problem: string | undefined
   try {
-    problem = folderProblem(dir)
+    problem = folderProblem(dir, true, opts.writable !== false)
   } catch (error) {
     problem = writeReason(error)
   }
