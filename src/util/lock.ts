@@ -53,6 +53,38 @@ export function holder(name: string): string {
  * let go). Busy: TopologyBusyError naming the holder.
  */
 export async function lockTopology(name: string, waitMs = 1000): Promise<HeldLock> {
+  // this process already holds it (a suite that locked early, then withTopology): share that hold
+  const mine = held.get(name)
+  if (mine) mine.users++
+  else held.set(name, {child: acquire(name, waitMs), users: 1})
+  try {
+    await held.get(name)!.child
+  } catch (error) {
+    held.delete(name)
+    throw error
+  }
+  let released = false
+  return {
+    name,
+    release: async () => {
+      if (released) return
+      released = true
+      await letGo(name)
+    },
+  }
+}
+
+/** The holds of this process: one flock child per name, shared by every user in the process. */
+const held = new Map<string, {child: Promise<ChildProcess>; users: number}>()
+
+async function letGo(name: string): Promise<void> {
+  const h = held.get(name)
+  if (!h || --h.users > 0) return
+  held.delete(name)
+  await release(name, await h.child)
+}
+
+async function acquire(name: string, waitMs: number): Promise<ChildProcess> {
   mkdirSync(LOCK_DIR, {recursive: true})
   const child = spawn('flock', ['-w', String(waitMs / 1000), '-E', String(BUSY), lockFile(name), 'sh', '-c', 'echo held; exec cat >/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -70,7 +102,7 @@ export async function lockTopology(name: string, waitMs = 1000): Promise<HeldLoc
   writeFileSync(ownerFile(name), JSON.stringify({pid: process.pid, since: new Date().toISOString()}))
   for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as {unref?: () => void})?.unref?.()
   child.unref()
-  return {name, release: () => release(name, child)}
+  return child
 }
 
 async function release(name: string, child: ChildProcess): Promise<void> {

@@ -178,6 +178,23 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     expect(d.code, d.stderr).to.equal(0)
   })
 
+  it('the lock: shared inside one process, refused to another until the last user lets go', async () => {
+    const other = () => spawnSync('flock', ['-n', '/run/ebpfperf/locks/ebplocktest.lock', 'true']).status
+    const a = await lockTopology('ebplocktest')
+    const b = await lockTopology('ebplocktest') // withTopology inside a suite that locked first
+    try {
+      expect(other()).to.equal(1)
+      await a.release()
+      await a.release() // twice is once
+      expect(other()).to.equal(1)
+      await b.release()
+      expect(other()).to.equal(0)
+    } finally {
+      await b.release()
+      sh('rm -f /run/ebpfperf/locks/ebplocktest.*')
+    }
+  })
+
   it('--dut host restores the host forwarding sysctls on down and only touches ebp- links', () => {
     const before = [sysctl('net/ipv4/ip_forward'), sysctl('net/ipv6/conf/all/forwarding')]
     const routesBefore = sh('ip -j route show').stdout
