@@ -3,7 +3,8 @@
 // --ab trials against an object folder whose micro_helpers.bpf.o is bpf/regress's (helper_prandom makes
 // 39 helper calls a run instead of 32, ~20% more work) give its detection rate. A/A and A/B trials
 // alternate, so both meet the same spells of the shared host. Everything is printed with its settings.
-//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 10] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...]
+//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 10] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick]
+// (--tests quick: every test --quick selects; buffer tests are not paired)
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {cpus, hostname, tmpdir} from 'node:os'
@@ -19,10 +20,13 @@ const aaTrials = numberArg('aa', 20)
 const abTrials = numberArg('ab', 20)
 const pairs = numberArg('pairs', 10)
 const threshold = stringArg('threshold', '5%')
-const tests = stringArg('tests', 'baseline,helper_get_prandom_u32,hash_1k_read,array_1k_read').split(',')
+const testsArg = stringArg('tests', 'baseline,helper_get_prandom_u32,hash_1k_read,array_1k_read')
+const tests = testsArg === 'quick' ? [] : testsArg.split(',')
 const regressed = 'helper_get_prandom_u32'
 if (!(aaTrials >= 1 && abTrials >= 1 && pairs >= 5)) die('--aa and --ab need at least 1 trial, --pairs at least 5')
-if (!tests.includes(regressed)) die(`--tests must include ${regressed} (the test whose program bpf/regress slows)`)
+if (tests.length && !tests.includes(regressed)) die(`--tests must include ${regressed} (the test whose program bpf/regress slows)`)
+const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {encoding: 'utf8'}).trim()
+const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'bpf', 'bench'], {encoding: 'utf8'}).trim() ? ' (uncommitted changes in src, bpf or bench)' : ''
 if (process.getuid?.() !== 0) die('needs root (BPF_PROG_TEST_RUN)')
 const shipped = join(root, 'bpf/.output')
 const slow = join(shipped, 'regress/micro_helpers.bpf.o')
@@ -83,12 +87,10 @@ const wilson = (x, n) => {
   const h = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / (1 + (z * z) / n)
   return `${(p * 100).toFixed(1)}% (95% CI ${(Math.max(0, c - h) * 100).toFixed(1)}–${(Math.min(1, c + h) * 100).toFixed(1)}%)`
 }
-const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {encoding: 'utf8'}).trim()
-const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'bpf', 'bench'], {encoding: 'utf8'}).trim() ? ' (uncommitted changes)' : ''
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 console.log(`gate-aa: ${new Date().toISOString()}, commit ${commit}${dirty}, ${hostname()}: ${cpus().length}× ${cpus()[0]?.model}, kernel ${execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim()}`)
 console.log(`command per trial: ${command}   (A/A: OTHER = bpf/.output; A/B: OTHER = bpf/.output with micro_helpers.bpf.o from bpf/.output/regress)`)
-console.log(`settings: ${pairs} pairs a case, threshold ${threshold}, tests ${tests.join(', ')} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials alternating; ${((Date.now() - started) / 60000).toFixed(1)} min`)
+console.log(`settings: ${pairs} pairs a case, threshold ${threshold}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials alternating; ${((Date.now() - started) / 60000).toFixed(1)} min`)
 console.log(`A/A false alarms (trials that exit 1): ${tally.aa.alarms}/${tally.aa.n} = ${wilson(tally.aa.alarms, tally.aa.n)}; failed cases ${tally.aa.failed}`)
 const fv = [...tally.aa.falseVerdicts.entries()].sort((a, b) => b[1] - a[1])
 console.log(`A/A per-case false verdicts (significant or gated, of ${tally.aa.n} trials): ${fv.length ? fv.map(([k, n]) => `${k} ×${n}`).join('; ') : 'none'}`)
