@@ -39,7 +39,7 @@ export function chartsFor(run: RunResult, index: number): ChartSpec[] {
     if (numeric.length >= 1 && cs.length > 2) {
       // e.g. throughput vs offered rate, one line per mode (and per other category)
       const x = numeric[0]
-      const seriesKey = (c: CaseResult) => categorical.map((k) => `${k}=${c.params[k]}`).join(' ') || metric
+      const seriesKey = (c: CaseResult) => categorical.filter((k) => c.params[k] !== undefined).map((k) => `${k}=${c.params[k]}`).join(' ') || metric
       const xs = [...new Set(cs.map((c) => c.params[x] as number))].sort((a, b) => a - b)
       const series = [...new Set(cs.map(seriesKey))]
       charts.push({

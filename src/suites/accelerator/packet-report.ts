@@ -87,8 +87,8 @@ export function packetCases(buckets: PacketBucket[], opts: {oneCpu: boolean}): C
       ...(ratioRecord(kernel, b) ? {vsKernel: ratioRecord(kernel, b)} : {}),
       ...(b.errors.length > 0 ? {errors: b.errors} : {}),
     }
-    const add = (key: string, metric: string, unit: string, higher: boolean, samples: number[], more: Record<string, unknown> = {}) => {
-      const c = measuredCase({id: `${caseBase(b)}/${key}`, params, metric, unit, higherIsBetter: higher, samples, extra: more})
+    const add = (key: string, metric: string, unit: string, higher: boolean, samples: number[], more: Record<string, unknown> = {}, moreParams = {}) => {
+      const c = measuredCase({id: `${caseBase(b)}/${key}`, params: {...params, ...moreParams}, metric, unit, higherIsBetter: higher, samples, extra: more})
       if (problem && c.status === 'ok') Object.assign(c, {status: 'failed', reason: problem})
       out.push(c)
     }
@@ -98,9 +98,11 @@ export function packetCases(buckets: PacketBucket[], opts: {oneCpu: boolean}): C
     if (b.latency.length > 0) {
       const lat = b.latency.filter((t) => t.latency)
       add('latency_p50', 'one_way_latency_p50', 'ns', false, lat.map((t) => t.latency!.p50))
-      add('latency_p99', 'one_way_latency_p99', 'ns', false, lat.map((t) => t.latency!.p99), {latency: lat.map((t) => t.latency), offeredPps: lat.map((t) => t.offeredPps)})
+      const avg = (k: 'p50' | 'p90' | 'p99' | 'p999' | 'max') => meanOf(lat.map((t) => t.latency![k]))
+      const latency = {p50: avg('p50'), p90: avg('p90'), p99: avg('p99'), p999: avg('p999'), max: avg('max'), unit: 'ns'}
+      add('latency_p99', 'one_way_latency_p99', 'ns', false, lat.map((t) => t.latency!.p99), {latency, runs: lat.map((t) => t.latency), offeredPps: lat.map((t) => t.offeredPps)})
     }
-    for (const l of b.loss) add(`loss@${rateLabel(l.rate)}`, 'frame_loss_percent', '%', false, [l.trial.loss * 100], {askedPps: l.pps, offeredPps: l.trial.offeredPps, sent: l.trial.sent, received: l.trial.received})
+    for (const l of b.loss) add(`loss@${rateLabel(l.rate)}`, 'frame_loss_percent', '%', false, [l.trial.loss * 100], {askedPps: l.pps, offeredPps: l.trial.offeredPps, sent: l.trial.sent, received: l.trial.received}, {loss_rate: rateLabel(l.rate)})
   }
   return out
 }
@@ -154,24 +156,31 @@ export function packetTable(buckets: PacketBucket[], opts: {color?: (s: string, 
   const c = opts.color ?? ((s: string) => s)
   const head = ['Path', 'n', 'Mpps', 'Gbit/s', 'ns/frame', 'DUT ns/frame', 'Latency P50/P99 µs', 'vs kernel (95% CI)']
   const body: string[][] = []
+  const notes = new Map<number, string[]>() // body row → lines printed under it, outside the columns
   for (const size of [...new Set(buckets.map((b) => b.size))]) {
     body.push([c(`${size} B frames`, 'head'), ...head.slice(1).map(() => '')])
     const here = buckets.filter((b) => b.size === size)
-    const kernel = here.find((b) => b.path.info.mode === 'kernel')
-    const gen = here.find(isGenerator)
     for (const b of here) {
-      const pps = throughputs(b)
-      const lat = b.latency.filter((t) => t.latency).map((t) => t.latency!)
-      const r = ratioRecord(kernel, b) as {ratio: number; ratioCi95: number[]; significant: boolean} | undefined
-      const vs = b === kernel ? 'baseline' : r ? `${x(r.ratio)} (${x(r.ratioCi95[0])}–${x(r.ratioCi95[1])})${r.significant ? '' : ' n.s.'}` : '—'
-      const row = [`  ${b.path.info.label}`, String(pps.length), mppsSd(pps), pps.length ? ((meanOf(pps) * size * 8) / 1e9).toFixed(2) : '—', ns(pps.map((p) => 1e9 / p)), ns(dutNs(gen, b)),
-        lat.length ? `${us(meanOf(lat.map((l) => l.p50)))}/${us(meanOf(lat.map((l) => l.p99)))}` : '—', vs]
-      body.push(bucketProblem(b) ? row.map((s) => c(s, 'bad')) : row)
-      if (bucketProblem(b)) body.push([c(`      FAILED: ${bucketProblem(b)}`, 'bad'), ...head.slice(1).map(() => '')])
-      for (const l of b.loss) body.push([c(`      loss at ${rateLabel(l.rate)} (asked ${fmtMpps(l.pps)}, offered ${fmtMpps(l.trial.offeredPps)}): ${(l.trial.loss * 100).toFixed(3)}%`, 'dim'), ...head.slice(1).map(() => '')])
+      const problem = bucketProblem(b)
+      body.push(problem ? tableRow(b, here).map((s) => c(s, 'bad')) : tableRow(b, here))
+      const lines = b.loss.map((l) => c(`      frame loss at ${rateLabel(l.rate)} (asked ${fmtMpps(l.pps)}, offered ${fmtMpps(l.trial.offeredPps)}): ${(l.trial.loss * 100).toFixed(3)}%`, 'dim'))
+      if (problem) lines.unshift(c(`      FAILED: ${problem}`, 'bad'))
+      notes.set(body.length - 1, lines)
     }
   }
-  return renderRows(head, body, {head: (s) => c(s, 'head')})
+  const lines = renderRows(head, body, {head: (s) => c(s, 'head')}).split('\n')
+  return [...lines.slice(0, 2), ...lines.slice(2).flatMap((l, k) => [l, ...(notes.get(k) ?? [])])].join('\n')
+}
+
+function tableRow(b: PacketBucket, here: PacketBucket[]): string[] {
+  const kernel = here.find((x) => x.path.info.mode === 'kernel')
+  const pps = throughputs(b)
+  const lat = b.latency.filter((t) => t.latency).map((t) => t.latency!)
+  const r = ratioRecord(kernel, b) as {ratio: number; ratioCi95: number[]; significant: boolean} | undefined
+  const vs = b === kernel ? 'baseline' : r ? `${x(r.ratio)} (${x(r.ratioCi95[0])}–${x(r.ratioCi95[1])})${r.significant ? '' : ' n.s.'}` : '—'
+  const gbps = pps.length ? ((meanOf(pps) * b.size * 8) / 1e9).toFixed(2) : '—'
+  const latency = lat.length ? `${us(meanOf(lat.map((l) => l.p50)))}/${us(meanOf(lat.map((l) => l.p99)))}` : '—'
+  return [`  ${b.path.info.label}`, String(pps.length), mppsSd(pps), gbps, ns(pps.map((p) => 1e9 / p)), ns(dutNs(here.find(isGenerator), b)), latency, vs]
 }
 
 export const PACKET_CSV_HEADER = [

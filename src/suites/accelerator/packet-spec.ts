@@ -62,7 +62,7 @@ export function buildPacketSpec(f: PacketFlags, family: 4 | 6, mtu: number): Pac
   if (!(tol >= 0 && tol <= 100)) throw new BadInputError(`--loss-tolerance ${tol}: out of range (a percentage from 0 to 100)`)
   const load = f['latency-load'] ?? 90
   if (!(load >= 0 && load <= 100)) throw new BadInputError(`--latency-load ${load}: out of range (a percentage of the throughput from 0 to 100; 0 = no latency test)`)
-  const trial = f['trial-time'] ?? 0.5
+  const trial = f['trial-time'] ?? (quick ? 0.3 : 0.5)
   if (!(trial >= 0.05 && trial <= 60)) throw new BadInputError(`--trial-time ${trial}: out of range (seconds from 0.05 to 60)`)
   const cpus = f['gen-cpus'] ?? 1
   if (cpus > availableParallelism()) throw new BadInputError(`--gen-cpus ${cpus}: this machine has ${availableParallelism()} CPUs`)
