@@ -1,3 +1,4 @@
+import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
 import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent, resultFiles, type Comparison} from '../results/compare.js'
@@ -78,6 +79,8 @@ function compareFrom(argv: string[], history: string | undefined, force: boolean
     throw new BadInputError(`${argv[0]}: not an A/B result (suite micro --ab): give BASE and CANDIDATE, BASE... -- CANDIDATE..., or --history DIR`)
   } else throw new BadInputError('give an A/B result, BASE and CANDIDATE (files or folders), BASE... -- CANDIDATE..., or --history DIR')
   if (sides[0].length === 0 || sides[1].length === 0) throw new BadInputError('BASE... -- CANDIDATE...: give at least one result on each side of --')
+  const flagLike = sides[1].find((p) => p.startsWith('-') && !existsSync(p))
+  if (flagLike) throw new BadInputError(`${flagLike}: after -- every word is a candidate result; put flags before BASE... -- CANDIDATE...`)
   const [base, candidate] = [runsIn(sides[0]), runsIn(sides[1])]
   const why = incomparable(base, candidate)
   if (why && !force) throw new BadInputError(why)

@@ -164,6 +164,7 @@ describe('compare', () => {
     ['a bad threshold', () => [base, slow, '--threshold', 'lots'], /--threshold lots: expected a percentage/],
     ['three base runs against one candidate', () => [...baseRuns, '--', slow], /3 base and 1 candidate run\(s\) of suite micro: a run-level comparison needs at least 2 runs on each side \(add 1 more candidate/],
     ['one file that is not an A/B result', () => [base], /not an A\/B result/],
+    ['a flag after --', () => [...baseRuns, '--', ...slowRuns, '--json'], /--json: after -- every word is a candidate result; put flags before/],
   ]
   for (const [what, args, re] of badInputs) {
     it(`${what}: one line, exit 2`, () => {
