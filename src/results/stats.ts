@@ -160,17 +160,28 @@ export interface RunLevel extends RatioInterval {
  * sample) is the unit; the between-run variance (drift across machine states) is what the CI counts.
  */
 export function runLevel(base: number[][], cand: number[][]): RunLevel {
-  const runLog = (xs: number[]) => Math.log(mean(xs))
-  const a = base.map(runLog)
-  const b = cand.map(runLog)
+  const scale = runScale(base, cand)
+  const a = base.map(scale.value)
+  const b = cand.map(scale.value)
   const pooledVar = (groups: number[][]) => {
     const parts = groups.filter((g) => g.length > 1).map((g) => ({v: summarize(g).sd ** 2, df: g.length - 1}))
     const df = parts.reduce((s, x) => s + x.df, 0)
     return df > 0 ? parts.reduce((s, x) => s + x.v * x.df, 0) / df : Number.NaN
   }
   const withinSd = Math.sqrt(pooledVar([...base, ...cand].map((r) => r.filter((x) => x > 0).map(Math.log))))
-  const betweenSd = Math.sqrt(pooledVar([a, b]))
-  return {...withRatio(welchInterval(a, b)), runs: [a.length, b.length], betweenSd, withinSd}
+  const betweenSd = Math.sqrt(pooledVar([a, b])) / scale.unit
+  return {...scale.relative(welchInterval(a, b)), runs: [a.length, b.length], betweenSd, withinSd}
+}
+
+/**
+ * Run means on the log scale (ratios) when every one is positive; otherwise as they are (a loss of 0%), the
+ * change then relative to the base runs' mean and the spread in units of it.
+ */
+function runScale(base: number[][], others: number[][]) {
+  const log = [...base, ...others].every((xs) => mean(xs) > 0)
+  const unit = log ? 1 : Math.abs(mean(base.map(mean)))
+  const relative = (r: Interval): RatioInterval => (log ? withRatio(r) : {...r, relative: r.estimate / unit, relativeCi: [r.ci95[0] / unit, r.ci95[1] / unit]})
+  return {value: (xs: number[]) => (log ? Math.log(mean(xs)) : mean(xs)), unit, relative}
 }
 
 /**
@@ -178,12 +189,12 @@ export function runLevel(base: number[][], cand: number[][]): RunLevel {
  * a prediction interval (sd·√(1 + 1/n), n - 1 df): is it outside their run-to-run spread.
  */
 export function againstHistory(history: number[][], run: number[]): RunLevel {
-  const h = history.map((xs) => Math.log(mean(xs)))
-  const x = Math.log(mean(run))
+  const scale = runScale(history, [run])
+  const h = history.map(scale.value)
   const n = h.length
   const sd = n > 1 ? summarize(h).sd : Number.NaN
-  const interval = tInterval(n + 1, x - mean(h), sd * Math.sqrt(1 + 1 / n), n - 1)
-  return {...withRatio(interval), runs: [n, 1], betweenSd: sd, withinSd: Number.NaN}
+  const interval = tInterval(n + 1, scale.value(run) - mean(h), sd * Math.sqrt(1 + 1 / n), n - 1)
+  return {...scale.relative(interval), runs: [n, 1], betweenSd: sd / scale.unit, withinSd: Number.NaN}
 }
 
 /**

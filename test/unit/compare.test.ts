@@ -83,6 +83,21 @@ describe('compare', () => {
     expect(cmp.scope).to.match(/alternate the runs/)
   })
 
+  it('accelerator-style cases: throughput (higher is better) 20% down fails the gate; a loss of 0% on both sides does not', () => {
+    const accel = (started: string, gbps: number, loss: number): RunResult => {
+      const r = run(started, {})
+      const c = (id: string, samples: number[], higherIsBetter: boolean, metric: string) => ({id, params: {mode: 'xdp'}, metric, unit: metric, higherIsBetter, status: 'ok' as const, samples, stats: summarize(samples)})
+      return {...r, suite: 'accelerator', cases: [c('udp/throughput', around(gbps), true, 'bits_per_second'), c('udp/loss', [loss, loss, loss], false, 'loss_percent')]}
+    }
+    const side = (offset: number, gbps: number) => drift.map((d, i) => accel(`2026-11-10T0${i}:${offset}0:00Z`, gbps * d, 0))
+    const cmp = compareRuns(side(1, 10), side(2, 8))
+    const by = Object.fromEntries(cmp.cases.map((c) => [c.id, c]))
+    expect(by['udp/throughput']).to.include({verdict: 'regression', gate: true})
+    expect(by['udp/throughput'].relative).to.be.closeTo(-0.2, 1e-9)
+    expect(by['udp/loss'].gate).to.equal(false)
+    expect(cmp.exitCode).to.equal(1)
+  })
+
   it('markdown and json formats', () => {
     expect(cli(['compare', base, slow, '--format', 'markdown']).stdout).to.match(/^\| Case \| Base \|/)
     const j = JSON.parse(cli(['compare', '--json', ...baseRuns, '--', ...slowRuns]).stdout)

@@ -114,6 +114,14 @@ describe('statistics', () => {
     expect(againstHistory([[100]], [120]).significant).to.equal(false)
   })
 
+  it('run level without ratios: a metric at or below zero (a loss of 0%) is compared as it is, relative to the base mean', () => {
+    const r = runLevel([[0], [0.02], [0.01]], [[0.5], [0.52], [0.51]])
+    expect(r.estimate).to.be.closeTo(0.5, 1e-12)
+    expect(r.relative).to.be.closeTo(50, 1e-9) // 0.5 over a base mean of 0.01
+    expect(r.significant).to.equal(true)
+    expect(againstHistory([[0], [0.02], [0.01]], [0.01]).significant).to.equal(false)
+  })
+
   it('runs needed per side: 2(z.975 + z.8)² σ² / ln(1 + effect)², at least 2', () => {
     expect(runsNeeded(0.05, 0.05)).to.equal(17) // 16.49 rounded up
     expect(runsNeeded(0.001, 0.05)).to.equal(2)
