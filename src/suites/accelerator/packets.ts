@@ -4,6 +4,7 @@
 // every round: it shows how fast the generator alone goes, and, with everything on one CPU, its cost per
 // frame is what the other paths spend outside the DUT. Every trial proves what carried the frames.
 import type {Native} from '../../native.js'
+import {RequirementError} from '../../util/errors.js'
 import {attachXdp, detachXdp, XDP_PASS_OBJECT} from '../../topology/index.js'
 import {inNetns, ipJson} from '../../topology/kernel.js'
 import {PacketGen, type FrameSpec, type Trial} from '../../workloads/pktgen.js'
@@ -152,6 +153,7 @@ export async function throughputRound(c: PacketContext, b: PacketBucket, rep: nu
     const v1 = fp?.counters()
     const kernel = k1.v4 - k0.v4 + (k1.v6 - k0.v6)
     const proof = prove(b.path, throughput.trials, kernel, v0 && v1 ? verdicts(diffSlots(v0, v1)).forwarded : undefined)
+    if (b.path.info.mode === GENERATOR_PATH.mode && throughput.trials.every((t) => t.sent > 0 && t.received === 0)) throw refusedTransmit(c.ends)
     return {rep, warmup, throughput, proof}
   } finally {
     detach()
@@ -241,11 +243,16 @@ export async function measureFrameSize(c: PacketContext, here: PacketBucket[], u
   }
 }
 
+/** Not one frame crossed a single link: the port does not transmit XDP frames (driver, or no XDP/GRO on its peer). */
+function refusedTransmit(e: PacketEnds): RequirementError {
+  return new RequirementError(`${e.clientPort} in ${e.clientNetns || 'this namespace'} refused XDP transmit: none of the generator's frames reached the sink on ${e.dutIngress} (a veth needs GRO or an XDP program on its peer; a NIC needs ndo_xdp_xmit): run with --load iperf3`)
+}
+
 async function guarded(c: PacketContext, b: PacketBucket, fn: () => Promise<unknown>): Promise<void> {
   try {
     await fn()
   } catch (error) {
-    if (c.signal.aborted) throw error
+    if (c.signal.aborted || error instanceof RequirementError) throw error
     b.errors.push((error as Error).message)
   }
 }
