@@ -163,13 +163,19 @@ export function packetTable(buckets: PacketBucket[], opts: {color?: (s: string, 
     for (const b of here) {
       const problem = bucketProblem(b)
       body.push(problem ? tableRow(b, here).map((s) => c(s, 'bad')) : tableRow(b, here))
-      const lines = b.loss.map((l) => c(`      frame loss at ${rateLabel(l.rate)} (asked ${fmtMpps(l.pps)}, offered ${fmtMpps(l.trial.offeredPps)}): ${(l.trial.loss * 100).toFixed(3)}%`, 'dim'))
+      const lines = b.loss.map((l) => c(`      frame loss at ${rateLabel(l.rate)}: ${(l.trial.loss * 100).toFixed(3)}% (${offeredText(l.pps, l.trial.offeredPps)})`, 'dim'))
       if (problem) lines.unshift(c(`      FAILED: ${problem}`, 'bad'))
       notes.set(body.length - 1, lines)
     }
   }
   const lines = renderRows(head, body, {head: (s) => c(s, 'head')}).split('\n')
   return [...lines.slice(0, 2), ...lines.slice(2).flatMap((l, k) => [l, ...(notes.get(k) ?? [])])].join('\n')
+}
+
+/** A path slower than the asked rate holds a generator on its CPU back (its softirq runs there) instead of losing frames: say so. */
+function offeredText(asked: number, offered: number): string {
+  if (offered >= asked * 0.95) return `offered ${fmtMpps(offered)}`
+  return `asked ${fmtMpps(asked)}, but the path held the generator to ${fmtMpps(offered)}`
 }
 
 function tableRow(b: PacketBucket, here: PacketBucket[]): string[] {
