@@ -12,6 +12,7 @@ import {tempDir} from '../support/tmp.js'
 const root = new URL('../..', import.meta.url).pathname
 const shipped = join(root, 'bpf/.output')
 const slow = join(shipped, 'regress/micro_helpers.bpf.o')
+const fixtures = join(root, 'test/fixtures/micro')
 const tests = ['--test', 'helper_get_prandom_u32', '--test', 'array_1k_read']
 
 function cli(args: string[]) {
@@ -63,7 +64,14 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
     expect(r.stdout).not.to.match(/micro\/array_1k_read .*✘ gate/)
   })
 
+  it('B from a suite file (tests matched by name): its regressed helper_get_prandom_u32 fails the gate', () => {
+    const r = cli(['suite', 'micro', '--quick', ...tests, '--ab', join(fixtures, 'ab-regress.suite.yml'), '--repeat', '16', '--out', join(dir, 'ab-suite'), '--no-progress'])
+    expect(r.code, r.stdout + r.stderr).to.equal(1)
+    expect(r.stdout).to.match(/regression\(s\) beyond 5(\.0)?%: micro\/helper_get_prandom_u32/)
+  })
+
   const bad: [string, () => string[], RegExp][] = [
+    ['a suite file whose test of that name runs another program', () => ['--ab', join(fixtures, 'ab-other-program.suite.yml')], /test helper_get_prandom_u32 runs program helper_prandom in A but helper_ktime in B: A\/B programs must match by name/],
     ['an object folder without an object the tests use', () => ['--ab', join(dir, 'empty-objects')], /micro_map_array\.bpf\.o \(test array_1k_read\) is not there: the folder needs every object the selected tests use/],
     ['an object whose programs do not match by name', () => ['--ab', objectFolder(join(dir, 'renamed'), {'micro_helpers.bpf.o': join(shipped, 'micro_baseline.bpf.o')})], /has no program helper_prandom \(test helper_get_prandom_u32\): A\/B programs must match by name/],
     ['too few pairs for the confidence', () => ['--ab', shipped, '--repeat', '3'], /3 pairs a case are too few .* give --repeat 5 or more/],

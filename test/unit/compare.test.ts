@@ -4,7 +4,7 @@ import {spawnSync} from 'node:child_process'
 import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 
 import {join} from 'node:path'
-import {compareRuns} from '../../src/results/compare.js'
+import {compareAb, compareRuns} from '../../src/results/compare.js'
 import {RESULT_SCHEMA, type RunResult} from '../../src/results/store.js'
 import {summarize} from '../../src/results/stats.js'
 import {tempDir} from '../support/tmp.js'
@@ -96,6 +96,34 @@ describe('compare', () => {
     expect(by['udp/throughput'].relative).to.be.closeTo(-0.2, 1e-9)
     expect(by['udp/loss'].gate).to.equal(false)
     expect(cmp.exitCode).to.equal(1)
+  })
+
+  // an A/B result: per pair the machine's speed moves up to 2× (both sides alike), B's x is 20% slower
+  const abRun = (bFactor: number): RunResult => {
+    const speed = [1, 1.4, 0.8, 2, 1.1, 0.9, 1.6, 1, 1.2, 0.7]
+    const jitter = (i: number) => 1 + ((i % 3) - 1) * 0.01
+    const r = run('2026-11-05T00:00:00Z', {})
+    const c = (id: string, variant: string, f: number) => {
+      const samples = speed.map((s, i) => 10 * s * f * (variant === 'B' ? jitter(i) : 1))
+      return {id, params: {cpu: 0, variant}, metric: 'ns_per_op', unit: 'ns', higherIsBetter: false, status: 'ok' as const, samples, stats: summarize(samples)}
+    }
+    return {...r, cases: [c('x', 'A', 1), c('y', 'A', 1), c('x', 'B', bFactor), c('y', 'B', 1)]}
+  }
+
+  it('an A/B result alone: paired ratios see a 20% regression through 2× drift; no change passes; exit code from the gate', () => {
+    const slowAb = compareAb(abRun(1.2))
+    expect(slowAb.method).to.equal('paired A/B')
+    const [x, y] = slowAb.cases
+    expect(x).to.include({label: 'micro/x', verdict: 'regression', gate: true})
+    expect(x.relative).to.be.closeTo(0.2, 0.005)
+    expect(y).to.include({verdict: 'no significant difference', gate: false})
+    expect(slowAb.exitCode).to.equal(1)
+    expect(compareAb(abRun(1)).exitCode).to.equal(0)
+    // the same samples as two separate runs would be drowned by the drift (CV ~35%)
+    const r = cli(['compare', put('ab.json', abRun(1.2))])
+    expect(r.code).to.equal(1)
+    expect(r.stdout).to.match(/micro\/x .*\+(19\.9|20\.0)% .*regression ✘ gate/).and.match(/Method: paired A\/B/)
+    expect(cli(['compare', put('ab2.json', abRun(1.2)), slow]).stderr).to.match(/an A\/B result .* compare it alone/)
   })
 
   it('markdown and json formats', () => {
