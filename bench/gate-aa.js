@@ -3,7 +3,7 @@
 // --ab trials against an object folder whose micro_helpers.bpf.o is bpf/regress's (helper_prandom makes
 // 39 helper calls a run instead of 32, ~20% more work) give its detection rate. A/A and A/B trials
 // alternate, so both meet the same spells of the shared host. Everything is printed with its settings.
-//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 10] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick]
+//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 12] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick]
 // (--tests quick: every test --quick selects; buffer tests are not paired)
 import {execFileSync, spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
@@ -18,7 +18,7 @@ const stringArg = (name, dflt) => {
 }
 const aaTrials = numberArg('aa', 20)
 const abTrials = numberArg('ab', 20)
-const pairs = numberArg('pairs', 10)
+const pairs = numberArg('pairs', 12)
 const threshold = stringArg('threshold', '5%')
 const testsArg = stringArg('tests', 'baseline,helper_get_prandom_u32,hash_1k_read,array_1k_read')
 const tests = testsArg === 'quick' ? [] : testsArg.split(',')

@@ -8,7 +8,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {fingerprintDifferences} from './fingerprint.js'
 import {loadResult, ResultError, type CaseResult, type RunResult} from './store.js'
-import {againstHistory, beyondMargin, pairedLogRatio, runLevel, runsNeeded, summarize, welch, type RatioInterval} from './stats.js'
+import {againstHistory, beyondMargin, pairedLogRatio, relativeCiAt, runLevel, runsNeeded, summarize, welch, type RatioInterval} from './stats.js'
 import {BadInputError} from '../util/errors.js'
 
 export type CompareVerdict = 'regression' | 'improvement' | 'no significant difference' | 'too noisy to tell' | 'failed'
@@ -30,6 +30,8 @@ export interface CaseComparison {
   relative: number // relative change (paired and run-level: geometric, from the log scale)
   ci95: [number, number] // for change, in the metric's unit
   relativeCi95: [number, number]
+  /** The CI the gate judges: wider than 95%, corrected for the number of cases compared (gateAlpha); absent when not gated. */
+  gateCi?: [number, number]
   p: number
   verdict: CompareVerdict
   gate: boolean // a regression beyond the threshold
@@ -187,7 +189,7 @@ export function compareRuns(base: Run[], candidate: Run[], opts: CompareOptions 
   if (matched.length === 0) throw new ResultError(describe(everyRun), 'no case in common between the base and the candidate (different suites or parameters?)')
   // run-level gates only runs that alternate in time: a base measured before every candidate run meets other spells of the host
   const gated = method === 'run-level' && overlapInTime(base, candidate)
-  const cases = matched.map((m) => compareMatched(m, method, threshold, noiseLimit, gated))
+  const cases = matched.map((m) => compareMatched(m, method, threshold, noiseLimit, gated, matched.length))
   labelByParams(cases)
   const envBase = base[base.length - 1]?.environment
   const envCand = candidate[0]?.environment
@@ -199,6 +201,10 @@ function finish(c: Omit<Comparison, 'schema' | 'regressions' | 'exitCode' | 'sco
   return {schema: 'ebpfperf/comparison/v1', ...c, regressions, scope: scopeOf(c), exitCode: regressions > 0 ? 1 : 0}
 }
 
+const gateLine = (c: {threshold: number; cases: unknown[]}) => {
+  const level = 1 - gateAlpha(c.cases.length)
+  return `A regression fails the gate when it is significant and its whole ${(level * 100).toFixed(level > 0.999 ? 2 : 1)}% CI (95% corrected for the ${c.cases.length} cases compared, so an unchanged build fails ≤ 5% of the time) lies beyond ${pctOf(c.threshold)}.`
+}
 const pctOf = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`
 const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 
@@ -207,9 +213,9 @@ function scopeOf(c: Omit<Comparison, 'schema' | 'regressions' | 'exitCode' | 'sc
   const runsLine = needed.length ? ` Runs per side that would find a ${pctOf(c.threshold)} change with these spreads (80% power): ${medianOf(needed)} for the median case, ${Math.max(...needed)} for the noisiest.` : ''
   switch (c.method) {
     case 'paired A/B':
-      return `A and B measured in pairs side by side in one run (${c.runs.base} pairs a case, random order): the machine's drift divides out of each pair's ratio. A regression fails the gate when it is significant and its whole 95% CI lies beyond ${pctOf(c.threshold)}.`
+      return `A and B measured in pairs side by side in one run (${c.runs.base} pairs a case, random order): the machine's drift divides out of each pair's ratio. ${gateLine(c)}`
     case 'run-level':
-      return `${c.runs.base} base and ${c.runs.candidate} candidate runs, each run one value (its mean): the spread between runs, the machine's drift included, is in every CI. ${c.gated ? `A regression fails the gate when it is significant and its whole 95% CI lies beyond ${pctOf(c.threshold)}.` : 'Not gated: every base run came before every candidate run (or after), so a spell of the host between them reads as a change; alternate the runs (base, candidate, base, …).'}${runsLine}`
+      return `${c.runs.base} base and ${c.runs.candidate} candidate runs, each run one value (its mean): the spread between runs, the machine's drift included, is in every CI. ${c.gated ? gateLine(c) : 'Not gated: every base run came before every candidate run (or after), so a spell of the host between them reads as a change; alternate the runs (base, candidate, base, …).'}${runsLine}`
     case 'history':
       return `History from other days (${c.runs.base} earlier runs): reported, never gated. It tells whether the newest run lies outside the earlier runs' spread; it cannot tell a smaller change, nor whether the code or the machine moved.${runsLine}`
     default:
@@ -230,16 +236,26 @@ function failedCase(suite: string, c: CaseResult, base: number[], why: string): 
   return {...commonOf(suite, c), base: B, candidate: NONE, change: Number.NaN, relative: Number.NaN, ci95: NAN2, relativeCi95: NAN2, p: Number.NaN, verdict: 'failed', gate: true, note: why}
 }
 
-/** The verdict from a ratio interval; `spread`: the sd (log scale) that decides "too noisy" when not significant. */
-function fromRatio(suite: string, c: CaseResult, base: number[], cand: number[], r: RatioInterval, spread: number, threshold: number, noiseLimit: number, gated: boolean): CaseComparison {
+/**
+ * The gate's confidence: one decision over every case compared, so each case's interval is widened
+ * (Bonferroni) to keep the chance that any unchanged case fails the gate at 5%.
+ */
+export const gateAlpha = (cases: number): number => 0.05 / Math.max(1, cases)
+
+/**
+ * The verdict from a ratio interval; `spread`: the sd (log scale) that decides "too noisy" when not
+ * significant; `alpha`: the gate's per-case level (undefined: not gated).
+ */
+function fromRatio(suite: string, c: CaseResult, base: number[], cand: number[], r: RatioInterval, spread: number, threshold: number, noiseLimit: number, alpha: number | undefined): CaseComparison {
   const B = summarize(base)
   const worse = c.higherIsBetter ? r.relative < 0 : r.relative > 0
   let verdict: CompareVerdict
   if (r.significant) verdict = worse ? 'regression' : 'improvement'
   else verdict = !(spread <= noiseLimit) ? 'too noisy to tell' : 'no significant difference'
-  const gate = gated && verdict === 'regression' && beyondMargin(r.relativeCi, threshold, c.higherIsBetter)
+  const gateCi = alpha === undefined ? undefined : relativeCiAt(r, alpha)
+  const gate = gateCi !== undefined && verdict === 'regression' && beyondMargin(gateCi, threshold, c.higherIsBetter)
   const ci95: [number, number] = [B.mean * r.relativeCi[0], B.mean * r.relativeCi[1]]
-  return {...commonOf(suite, c), base: pick(B), candidate: pick(summarize(cand)), change: B.mean * r.relative, relative: r.relative, ci95, relativeCi95: r.relativeCi, p: r.p, verdict, gate}
+  return {...commonOf(suite, c), base: pick(B), candidate: pick(summarize(cand)), change: B.mean * r.relative, relative: r.relative, ci95, relativeCi95: r.relativeCi, gateCi, p: r.p, verdict, gate}
 }
 
 /** Whether the two sides' runs alternate in time (their spans of start times overlap). */
@@ -249,7 +265,7 @@ function overlapInTime(base: Run[], candidate: Run[]): boolean {
   return b[0] <= c[1] && c[0] <= b[1]
 }
 
-function compareMatched(m: Matched, method: CompareMethod, threshold: number, noiseLimit: number, gated: boolean): CaseComparison {
+function compareMatched(m: Matched, method: CompareMethod, threshold: number, noiseLimit: number, gated: boolean, family: number): CaseComparison {
   const okSamples = (cs: CaseResult[]) => cs.filter((c) => c.status === 'ok' && c.samples.length > 0).map((c) => c.samples)
   const baseRuns = okSamples(m.base)
   const candRuns = okSamples(m.candidate)
@@ -264,10 +280,10 @@ function compareMatched(m: Matched, method: CompareMethod, threshold: number, no
   }
   if (method === 'history') {
     const h = againstHistory(baseRuns, cand)
-    return {...fromRatio(m.suite, m.first, base, cand, h, h.betweenSd, threshold, noiseLimit, false), runsNeeded: runsNeeded(h.betweenSd, threshold)}
+    return {...fromRatio(m.suite, m.first, base, cand, h, h.betweenSd, threshold, noiseLimit, undefined), runsNeeded: runsNeeded(h.betweenSd, threshold)}
   }
   const r = runLevel(baseRuns, candRuns)
-  return {...fromRatio(m.suite, m.first, base, cand, r, r.betweenSd, threshold, noiseLimit, gated), runsNeeded: runsNeeded(r.betweenSd, threshold)}
+  return {...fromRatio(m.suite, m.first, base, cand, r, r.betweenSd, threshold, noiseLimit, gated ? gateAlpha(family) : undefined), runsNeeded: runsNeeded(r.betweenSd, threshold)}
 }
 
 /** An A/B result (suite micro --ab): per test and CPU, B's samples against A's, pair by pair. */
@@ -277,11 +293,11 @@ export function compareAb(run: Run, opts: CompareOptions = {}): Comparison {
   const sideKey = (c: CaseResult) => key(run.suite, {...c, params: Object.fromEntries(Object.entries(c.params).filter(([k]) => k !== 'variant' && k !== 'object'))})
   const bySide = (v: string) => new Map(run.cases.filter((c) => c.params.variant === v).map((c) => [sideKey(c), c]))
   const [A, B] = [bySide('A'), bySide('B')]
+  const both = [...A].filter(([k, a]) => B.has(k) && !(a.status === 'skipped' && B.get(k)!.status === 'skipped'))
   const cases: CaseComparison[] = []
   let pairs = 0
-  for (const [k, a] of A) {
-    const b = B.get(k)
-    if (!b || (a.status === 'skipped' && b.status === 'skipped')) continue
+  for (const [k, a] of both) {
+    const b = B.get(k)!
     const c = {...a, params: Object.fromEntries(Object.entries(a.params).filter(([p]) => p !== 'variant'))}
     if (a.status !== 'ok' || b.status !== 'ok') {
       cases.push(failedCase(run.suite, c, a.status === 'ok' ? a.samples : [], (b.status !== 'ok' ? b.reason : a.reason) ?? 'failed'))
@@ -290,7 +306,7 @@ export function compareAb(run: Run, opts: CompareOptions = {}): Comparison {
     const n = Math.min(a.samples.length, b.samples.length)
     pairs = Math.max(pairs, n)
     const r = pairedLogRatio(a.samples.slice(0, n), b.samples.slice(0, n))
-    cases.push(fromRatio(run.suite, c, a.samples, b.samples, r, r.se * Math.sqrt(r.n), threshold, noiseLimit, true))
+    cases.push(fromRatio(run.suite, c, a.samples, b.samples, r, r.se * Math.sqrt(r.n), threshold, noiseLimit, gateAlpha(both.length)))
   }
   if (cases.length === 0) throw new ResultError(fileOf(run), 'no A/B pair with samples on both sides')
   labelByParams(cases)

@@ -130,6 +130,16 @@ export interface RatioInterval extends Interval {
   relative: number
   /** The relative change's 95% CI (the log interval, exponentiated). */
   relativeCi: [number, number]
+  /** How the estimate maps to a relative change: exp(x) - 1 (log), or x / unit. */
+  scale: {log: boolean; unit: number}
+}
+
+/** The relative change's CI at confidence 1 - alpha (a gate over many cases asks for more than 95% each). */
+export function relativeCiAt(r: RatioInterval, alpha: number): [number, number] {
+  if (!(r.df >= 1) || !Number.isFinite(r.se)) return [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]
+  const h = tQuantile(1 - alpha / 2, r.df) * r.se
+  const rel = (x: number) => (r.scale.log ? Math.expm1(x) : x / r.scale.unit)
+  return [rel(r.estimate - h), rel(r.estimate + h)]
 }
 
 /**
@@ -145,7 +155,7 @@ export function pairedLogRatio(a: number[], b: number[]): RatioInterval {
   return withRatio(r)
 }
 
-const withRatio = (r: Interval): RatioInterval => ({...r, relative: Math.expm1(r.estimate), relativeCi: [Math.expm1(r.ci95[0]), Math.expm1(r.ci95[1])]})
+const withRatio = (r: Interval): RatioInterval => ({...r, relative: Math.expm1(r.estimate), relativeCi: [Math.expm1(r.ci95[0]), Math.expm1(r.ci95[1])], scale: {log: true, unit: 1}})
 
 export interface RunLevel extends RatioInterval {
   runs: [number, number] // base, candidate
@@ -180,7 +190,7 @@ export function runLevel(base: number[][], cand: number[][]): RunLevel {
 function runScale(base: number[][], others: number[][]) {
   const log = [...base, ...others].every((xs) => mean(xs) > 0)
   const unit = log ? 1 : Math.abs(mean(base.map(mean)))
-  const relative = (r: Interval): RatioInterval => (log ? withRatio(r) : {...r, relative: r.estimate / unit, relativeCi: [r.ci95[0] / unit, r.ci95[1] / unit]})
+  const relative = (r: Interval): RatioInterval => (log ? withRatio(r) : {...r, relative: r.estimate / unit, relativeCi: [r.ci95[0] / unit, r.ci95[1] / unit], scale: {log, unit}})
   return {value: (xs: number[]) => (log ? Math.log(mean(xs)) : mean(xs)), unit, relative}
 }
 

@@ -51,7 +51,7 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
     const cmp = JSON.parse(again.stdout)
     expect(cmp.method).to.equal('paired A/B')
     expect(cmp.cases.map((c: {id: string}) => c.id)).to.include.members(['helper_get_prandom_u32', 'array_1k_read'])
-    expect(cmp.runs.base).to.equal(10) // pairs a case
+    expect(cmp.runs.base).to.equal(12) // pairs a case (the default)
   })
 
   it('the build whose helper_prandom does ~20% more work: exit 1 naming that case, and only that one', () => {

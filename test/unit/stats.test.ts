@@ -1,5 +1,5 @@
 import {expect} from 'chai'
-import {againstHistory, beyondMargin, describeImpact, interquartileMean, pairedLogRatio, pairedT, percentile, runLevel, runsNeeded, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
+import {againstHistory, beyondMargin, describeImpact, interquartileMean, pairedLogRatio, pairedT, percentile, relativeCiAt, runLevel, runsNeeded, summarize, tCdf, tQuantile, welch} from '../../src/results/stats.js'
 
 describe('statistics', () => {
   it('Student t quantiles and CDF match published tables', () => {
@@ -126,6 +126,15 @@ describe('statistics', () => {
     expect(runsNeeded(0.05, 0.05)).to.equal(17) // 16.49 rounded up
     expect(runsNeeded(0.001, 0.05)).to.equal(2)
     expect(runsNeeded(Number.NaN, 0.05)).to.be.NaN
+  })
+
+  it('the CI at another confidence: at 5% it is the 95% CI; at 0.5% (a gate over 10 cases) t(0.9975, 3) = 7.4533 wide (scipy)', () => {
+    const r = pairedLogRatio([10, 20, 40, 80], [11, 24, 44, 96])
+    expect(relativeCiAt(r, 0.05)[0]).to.be.closeTo(r.relativeCi[0], 1e-9)
+    expect(relativeCiAt(r, 0.05)[1]).to.be.closeTo(r.relativeCi[1], 1e-9)
+    const wide = relativeCiAt(r, 0.005)
+    expect(wide[0]).to.be.closeTo(Math.expm1(r.estimate - 7.453319 * r.se), 1e-5)
+    expect(wide[0]).to.be.lessThan(r.relativeCi[0])
   })
 
   it('equivalence margin: only a CI wholly beyond the threshold, on the side that is worse', () => {
