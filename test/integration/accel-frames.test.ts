@@ -90,7 +90,7 @@ describe('packet generator and sink (real kernel, acc topology)', function () {
     })
   }
 
-  it('the sink\'s accounting: dropping every 10th frame of each flow is 10% loss, and the search finds no lossless rate', async () => {
+  it('the sink\'s accounting: dropping every 10th frame of each flow is 10% loss, counted as lost', async () => {
     await withGenerator(4, async (run, e, gen) => {
       gen.setDropEvery(10)
       try {
