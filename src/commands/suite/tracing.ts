@@ -4,6 +4,7 @@ import {suiteFlags} from '../../suites/common.js'
 import {KINDS, parseKinds} from '../../suites/tracing/kinds.js'
 import {LAYERS, TracingSession, type Layer, type TracingReport} from '../../suites/tracing/index.js'
 import {renderTracing} from '../../suites/tracing/render.js'
+import {tracingAnswer} from '../../suites/tracing/answer.js'
 import {progressRunner} from '../../suites/tracing/progress.js'
 import {BadInputError} from '../../util/errors.js'
 import {withSignals, SIGNAL_EXIT} from '../../util/signals.js'
@@ -83,7 +84,7 @@ Exit codes: 0 measured, 1 a case failed (e.g. its program did not fire), 2 bad i
         return report
       })
       report = result
-      if (!this.jsonEnabled()) this.log(renderTracing(report))
+      if (!this.jsonEnabled()) this.log([tracingAnswer(report).join('\n'), renderTracing(report)].filter(Boolean).join('\n\n'))
       if (signal) this.fail(`interrupted by ${signal}: programs detached; samples so far in ${report.files?.json}`, SIGNAL_EXIT[signal])
       if (report.run.cases.some((c) => c.status === 'failed')) process.exitCode = 1
       return report
