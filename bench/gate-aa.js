@@ -5,7 +5,7 @@
 // alternate, so both meet the same spells of the shared host. Everything is printed with its settings.
 //   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 12] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick]
 // (--tests quick: every test --quick selects; buffer tests are not paired)
-import {execFileSync, spawnSync} from 'node:child_process'
+import {execFileSync, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
 import {cpus, hostname, tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -35,7 +35,15 @@ if (!existsSync(join(root, 'dist/commands/suite/micro.js'))) die('dist/ is missi
 
 const work = mkdtempSync(join(tmpdir(), 'ebp-gate-'))
 process.on('exit', () => rmSync(work, {recursive: true, force: true}))
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
+let running // the trial's CLI process, stopped with the bench
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    // the CLI saves what it measured when stopped: wait for it, then remove the work folder (exit handler)
+    if (!running) process.exit(130)
+    running.once('close', () => process.exit(130))
+    running.kill(sig)
+  })
+}
 // the candidate build: every shipped object, micro_helpers.bpf.o replaced by the regressed one
 const candidate = join(work, 'candidate')
 mkdirSync(candidate)
@@ -44,18 +52,24 @@ for (const f of readdirSync(shipped).filter((f) => f.endsWith('.bpf.o'))) symlin
 const args = (other) => ['suite', 'micro', '--quick', ...tests.flatMap((t) => ['--test', t]), '--ab', other, '--repeat', String(pairs), '--threshold', threshold, '--out', join(work, 'results'), '--json', '--no-progress']
 const command = `ebpfperf ${args('OTHER').filter((a) => !a.startsWith(work)).join(' ').replace(' --out', '')}`
 
-/** One trial: the CLI as a user runs it; its exit code and the comparison it printed. */
-function trial(other) {
-  const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args(other)], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
-  if (r.status !== 0 && r.status !== 1) die(`a trial exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
-  return {code: r.status, cmp: JSON.parse(r.stdout)}
+/** One trial: the CLI as a user runs it; its exit code and the comparison it printed. Async, so a signal to the bench is handled between trials' output. */
+async function trial(other) {
+  const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...args(other)], {env: {...process.env, NO_COLOR: '1'}})
+  running = child
+  let [stdout, stderr] = ['', '']
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const code = await new Promise((resolve) => child.on('close', resolve))
+  running = undefined
+  if (code !== 0 && code !== 1) die(`a trial exited ${code}: ${stderr.trim().split('\n').pop()}`)
+  return {code, cmp: JSON.parse(stdout)}
 }
 
 const tally = {aa: {alarms: 0, n: 0, falseVerdicts: new Map(), failed: 0}, ab: {detected: 0, n: 0, otherGates: 0, failed: 0, changes: []}}
 const started = Date.now()
 for (let k = 0; k < Math.max(aaTrials, abTrials); k++) {
   if (k < aaTrials) {
-    const {code, cmp} = trial(shipped)
+    const {code, cmp} = await trial(shipped)
     tally.aa.n++
     if (code === 1) tally.aa.alarms++
     for (const c of cmp.cases) {
@@ -67,7 +81,7 @@ for (let k = 0; k < Math.max(aaTrials, abTrials); k++) {
     }
   }
   if (k < abTrials) {
-    const {cmp} = trial(candidate)
+    const {cmp} = await trial(candidate)
     tally.ab.n++
     const hit = cmp.cases.filter((c) => c.id === regressed)
     if (hit.some((c) => c.gate)) tally.ab.detected++
