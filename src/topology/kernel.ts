@@ -1,6 +1,6 @@
 // Talking to the kernel about namespaces and links: iproute2 (JSON out, batches in), ethtool, sysctls.
 // Everything here asks the kernel; nothing trusts a state file.
-import {readFileSync, readdirSync, rmSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {run, runChecked, type RunResult} from '../exec.js'
 import {MARK, PREFIX} from './model.js'
@@ -95,6 +95,9 @@ export const STAGING_DIR = '/run/ebpfperf/staging'
 
 /** /run/netns as `ip netns add` leaves it: a shared mount, so names made later show in every mount namespace. */
 export async function ensureNetnsDir(): Promise<void> {
+  mkdirSync(STAGING_DIR, {recursive: true})
+  const shared = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === '/run/netns' && / shared:\d+/.test(l))
+  if (shared) return // as it stays once made: no process to spawn
   const r = await run('sh', ['-c', 'mkdir -p /run/netns && { mount --make-shared /run/netns 2>/dev/null || { mount --bind /run/netns /run/netns && mount --make-shared /run/netns; }; }'])
   if (r.failed) throw new Error(`preparing /run/netns: ${r.stderr || `exit ${r.exitCode}`}`)
 }
@@ -104,7 +107,6 @@ export async function ensureNetnsDir(): Promise<void> {
 // and no mark was never ours. A name taken meanwhile fails the `set -C` create; the trap drops the staged one.
 const MAKE_NETNS = `set -e
 s=${STAGING_DIR}/$1
-mkdir -p ${STAGING_DIR}
 trap 'umount "$s" 2>/dev/null; rm -f "$s"' EXIT
 : > "$s"
 unshare --net="$s" sh -c "$3"
@@ -114,7 +116,7 @@ mount --bind "$s" /run/netns/"$1"`
 
 /** Makes a namespace already marked as ours (its sysctls set, lo up); see MAKE_NETNS. */
 export async function makeMarkedNetns(netns: string, mark: string, sysctls: Record<string, string>): Promise<void> {
-  const inside = [...Object.entries(sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `ip link set lo alias ${mark}`, 'ip link set lo up'].join(' && ')
+  const inside = [...Object.entries(sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `ip link set lo up alias ${mark}`].join(' && ')
   const r = await run('sh', ['-c', MAKE_NETNS, 'sh', netns, mark, inside])
   if (r.exitCode === 17) throw new NetnsExistsError(netns)
   if (r.failed) throw new Error(`making namespace ${netns}: ${r.stderr || `exit ${r.exitCode}`}`)

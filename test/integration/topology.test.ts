@@ -157,6 +157,19 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     }
   })
 
+  it('a namespace staged by a run killed before naming it is removed by down --all', () => {
+    // what a kill -9 between "namespace made" and "namespace named" leaves: a staged namespace, no name
+    expect(sh('mkdir -p /run/ebpfperf/staging && touch /run/ebpfperf/staging/ebp-dut-client && unshare --net=/run/ebpfperf/staging/ebp-dut-client true').status).to.equal(0)
+    const staged = () => sh('grep -c " /run/ebpfperf/staging/" /proc/self/mountinfo').stdout.trim()
+    expect(staged()).to.equal('1')
+    const d = cli(['topology', 'down', '--all'])
+    expect(d.code, d.stderr).to.equal(0)
+    expect(d.stdout).to.match(/removed staged namespace ebp-dut-client/)
+    expect(staged()).to.equal('0')
+    expect(existsSync('/run/ebpfperf/staging/ebp-dut-client')).to.equal(false)
+    expect(cli(['topology', 'up']).code, 'and its name is free').to.equal(0)
+  })
+
   it('a topology in use: up and down refuse with the holder\'s pid (exit 2), and a killed holder lets go', async () => {
     const held = await lockTopology('dut')
     try {
