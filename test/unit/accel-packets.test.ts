@@ -235,3 +235,11 @@ describe('accelerator: packet results', () => {
     expect([0, 1, 2, -1].map((r) => rotated(['a', 'b', 'c'], r).join(''))).to.deep.equal(['abc', 'bca', 'cab', 'cab'])
   })
 })
+
+describe('accelerator: generator CPUs and queues', () => {
+  it('--gen-cpus needs a queue per generator CPU on every link (the shipped acc topology has 2)', () => {
+    expect(buildSpec({'gen-cpus': 2}, plan).packets!.cpus).to.deep.equal([0, 1])
+    const oneQueue = {...plan, links: plan.links.map((l) => ({...l, queues: undefined}))}
+    expect(() => buildSpec({'gen-cpus': 2}, oneQueue)).to.throw(BadInputError, /--gen-cpus 2: the topology's links have 1 queue\(s\); give every link `queues: 2`/)
+  })
+})

@@ -74,7 +74,7 @@ Exit codes: 0 measured, 1 a case failed, 2 bad input, 3 not root, 4 the kernel c
       const chalk = makeChalk()
       const color = (s: string, kind: 'bad' | 'dim' | 'head') => (kind === 'bad' ? chalk.red(s) : kind === 'dim' ? chalk.dim(s) : chalk.bold(s))
       for (const line of packetAnswer(outcome.packets)) this.log(chalk.bold(line))
-      if (outcome.packets.length > 0) this.log(`\n${packetTable(outcome.packets, {color})}`)
+      if (outcome.packets.length > 0) this.log(`\n${packetTable(outcome.packets, {color, oneCpu: outcome.oneCpu})}`)
       if (outcome.buckets.length > 0) this.log(`\n${renderTable(tableRows(outcome.buckets), {color})}`)
       for (const line of conclusions(outcome.buckets, outcome.cpus)) this.log(`\n${line}`)
       this.log(`\nresult: ${outcome.files?.json} (+ .csv${outcome.files?.framesCsv ? ', -frames.csv' : ''})`)

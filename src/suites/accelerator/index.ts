@@ -109,6 +109,8 @@ export interface AccelOutcome {
   run: RunResult
   buckets: Bucket[]
   packets: PacketBucket[]
+  /** one generator CPU: 1 / rate is the cost per frame */
+  oneCpu: boolean
   files?: {json: string; csv: string; framesCsv?: string}
   cpus: number
 }
@@ -213,7 +215,7 @@ export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOpt
     throw error
   }
   for (const o of objects) o.obj.close()
-  return {run, buckets, packets, files: save(), cpus}
+  return {run, buckets, packets, oneCpu, files: save(), cpus}
 }
 
 type SweepArgs = [TopologyHandle, AbortSignal, AccelSpec, Roles, ModeInfo[], Bucket[], Map<Mode, FastPath>, AccelOptions, StatsSwitch?]

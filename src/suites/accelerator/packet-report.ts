@@ -152,7 +152,8 @@ const mppsSd = (xs: number[]) => {
 const ns = (xs: number[]) => (xs.length === 0 ? '—' : meanOf(xs).toFixed(0))
 const us = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '—' : (v / 1000).toFixed(1))
 
-export function packetTable(buckets: PacketBucket[], opts: {color?: (s: string, kind: 'bad' | 'dim' | 'head') => string} = {}): string {
+/** oneCpu: false when several generator CPUs ran (1 / rate is then no cost per frame, and no DUT share is derived). */
+export function packetTable(buckets: PacketBucket[], opts: {color?: (s: string, kind: 'bad' | 'dim' | 'head') => string; oneCpu?: boolean} = {}): string {
   const c = opts.color ?? ((s: string) => s)
   const head = ['Path', 'n', 'Mpps', 'Gbit/s', 'ns/frame', 'DUT ns/frame', 'Latency P50/P99 µs', 'vs kernel (95% CI)']
   const body: string[][] = []
@@ -162,7 +163,8 @@ export function packetTable(buckets: PacketBucket[], opts: {color?: (s: string, 
     const here = buckets.filter((b) => b.size === size)
     for (const b of here) {
       const problem = bucketProblem(b)
-      body.push(problem ? tableRow(b, here).map((s) => c(s, 'bad')) : tableRow(b, here))
+      const row = tableRow(b, here, opts.oneCpu ?? true)
+      body.push(problem ? row.map((s) => c(s, 'bad')) : row)
       const lines = b.loss.map((l) => c(`      frame loss at ${rateLabel(l.rate)}: ${(l.trial.loss * 100).toFixed(3)}% (${offeredText(l.pps, l.trial.offeredPps)})`, 'dim'))
       if (problem) lines.unshift(c(`      FAILED: ${problem}`, 'bad'))
       notes.set(body.length - 1, lines)
@@ -178,7 +180,7 @@ function offeredText(asked: number, offered: number): string {
   return `asked ${fmtMpps(asked)}, but the path held the generator to ${fmtMpps(offered)}`
 }
 
-function tableRow(b: PacketBucket, here: PacketBucket[]): string[] {
+function tableRow(b: PacketBucket, here: PacketBucket[], oneCpu: boolean): string[] {
   const kernel = here.find((x) => x.path.info.mode === 'kernel')
   const pps = throughputs(b)
   const lat = b.latency.filter((t) => t.latency).map((t) => t.latency!)
@@ -186,7 +188,8 @@ function tableRow(b: PacketBucket, here: PacketBucket[]): string[] {
   const vs = b === kernel ? 'baseline' : r ? `${x(r.ratio)} (${x(r.ratioCi95[0])}–${x(r.ratioCi95[1])})${r.significant ? '' : ' n.s.'}` : '—'
   const gbps = pps.length ? ((meanOf(pps) * b.size * 8) / 1e9).toFixed(2) : '—'
   const latency = lat.length ? `${us(meanOf(lat.map((l) => l.p50)))}/${us(meanOf(lat.map((l) => l.p99)))}` : '—'
-  return [`  ${b.path.info.label}`, String(pps.length), mppsSd(pps), gbps, ns(pps.map((p) => 1e9 / p)), ns(dutNs(here.find(isGenerator), b)), latency, vs]
+  const cost = oneCpu ? [ns(pps.map((p) => 1e9 / p)), ns(dutNs(here.find(isGenerator), b))] : ['—', '—']
+  return [`  ${b.path.info.label}`, String(pps.length), mppsSd(pps), gbps, ...cost, latency, vs]
 }
 
 export const PACKET_CSV_HEADER = [

@@ -56,7 +56,8 @@ export function checkLiveFrames(rel = release()): void {
     throw new RequirementError(`the packet generator needs BPF_PROG_TEST_RUN with live frames (Linux 5.18 or later); this kernel is ${rel}: run with --load iperf3`)
 }
 
-export function buildPacketSpec(f: PacketFlags, family: 4 | 6, mtu: number): PacketSpec {
+/** queues: the fewest queues of the topology's links (a veth takes each CPU's frames on queue cpu % queues). */
+export function buildPacketSpec(f: PacketFlags, family: 4 | 6, mtu: number, queues = 1): PacketSpec {
   const quick = f.quick ?? false
   const tol = f['loss-tolerance'] ?? 0
   if (!(tol >= 0 && tol <= 100)) throw new BadInputError(`--loss-tolerance ${tol}: out of range (a percentage from 0 to 100)`)
@@ -66,6 +67,8 @@ export function buildPacketSpec(f: PacketFlags, family: 4 | 6, mtu: number): Pac
   if (!(trial >= 0.05 && trial <= 60)) throw new BadInputError(`--trial-time ${trial}: out of range (seconds from 0.05 to 60)`)
   const cpus = f['gen-cpus'] ?? 1
   if (cpus > availableParallelism()) throw new BadInputError(`--gen-cpus ${cpus}: this machine has ${availableParallelism()} CPUs`)
+  // two generator CPUs on one veth queue share its ring, which overflows: one queue per generator CPU
+  if (cpus > queues) throw new BadInputError(`--gen-cpus ${cpus}: the topology's links have ${queues} queue(s); give every link \`queues: ${cpus}\` (or more) in the topology file`)
   let lossRates
   try {
     const text = f['loss-rates'] ?? (quick ? '' : '100%,90%,80%')

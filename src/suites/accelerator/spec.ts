@@ -220,7 +220,7 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
     latencyRuns: f['probe-interval'] === 0 ? 0 : (f['latency-runs'] ?? (quick ? QUICK_LATENCY_RUNS : DEFAULT_LATENCY_RUNS)),
     quick,
     loads,
-    packets: loads.includes('live-frames') ? buildPacketSpec(f, family, mtu) : undefined,
+    packets: loads.includes('live-frames') ? buildPacketSpec(f, family, mtu, Math.min(...plan.links.map((l) => l.queues ?? 1))) : undefined,
   }
 }
 
