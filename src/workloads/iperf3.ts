@@ -1,7 +1,7 @@
 // iperf3 as a workload: a server in one node, a client with --json in another, and the client's JSON
 // turned into the figures the suites report (receiver throughput, packets, loss, jitter, retransmits,
 // CPU of both ends). Parsing is separate from running so that recorded output can be tested.
-import type {Started} from '../exec.js'
+import {which, type Started} from '../exec.js'
 import {BadInputError} from '../util/errors.js'
 
 export type Protocol = 'tcp' | 'udp'
@@ -272,7 +272,8 @@ export async function runIperf3Client(spawn: Spawner, spec: Iperf3ClientSpec, op
     const r = await client.done
     opts.signal?.throwIfAborted()
     if (timedOut) throw new Iperf3Error(`iperf3 client did not finish within ${Math.round(timeoutMs / 1000)} s`)
-    if (/ENOENT|not found|No such file/.test(r.stderr) && !r.stdout) throw new BadInputError('iperf3 is not installed: apt-get install iperf3')
+    // not on PATH, not any "No such file" (`ip netns exec` says so for a namespace that is gone)
+    if (!r.stdout && !which('iperf3')) throw new BadInputError('iperf3 is not installed: apt-get install iperf3')
     return parseIperf3(r.stdout || r.stderr)
   } finally {
     clearTimeout(timer)

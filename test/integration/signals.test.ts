@@ -2,7 +2,8 @@
 // moments of `topology up` and of each suite (small settings), then `topology down --all`, then the machine
 // is as it was: no ebp- namespace, host link, staged namespace, mount or pin, the sysctls a run changes back
 // at their values, no change record left. A handled signal (SIGINT/SIGTERM) ends the command with 130/143;
-// one that killed it by the default action must have come before it changed anything.
+// one that killed it by the default action must have come before it changed anything. And two runs on one
+// topology: the second is refused, not let loose on the first one's namespaces.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
@@ -121,6 +122,21 @@ describe(`interrupted runs leave nothing behind (real kernel; EBP_SIGNAL_SEED=${
     expect(d.status, d.stderr).to.equal(0)
     expect(d.stdout).to.match(/restored tracefs on \/sys\/kernel\/tracing/)
     expect(d.stdout).to.match(/restored kernel\.bpf_stats_enabled=1/)
+    expect(machine()).to.deep.equal(clean)
+  })
+
+  it('two runs on one topology: the second is refused (exit 2) naming the first, which completes', async function () {
+    if (!nativeAvailable().ok) this.skip()
+    const argv = (out: string) => [bin, 'suite', 'tracing', '--quick', '--attach', 'tracepoint', '--body', 'null', '--layers', 'workload', '--repeat', '2', '--duration', '1', '--streams', '1', '--out', out]
+    const first = spawn(process.execPath, argv(tempDir('signals-first')), {stdio: 'ignore'})
+    const firstEnd = new Promise<number | null>((r) => first.on('exit', r))
+    const owner = '/run/ebpfperf/locks/trc.owner'
+    const end = Date.now() + 30_000
+    while (!(existsSync(owner) && readFileSync(owner, 'utf8').includes(`"pid":${first.pid},`)) && Date.now() < end && first.exitCode === null) await sleep(20)
+    const second = spawnSync(process.execPath, argv(tempDir('signals-second')), {encoding: 'utf8', timeout: 60_000})
+    expect(second.status, second.stderr).to.equal(2)
+    expect(second.stderr).to.match(new RegExp(`ebpfperf: topology trc is in use by pid ${first.pid} \\(node bin/run\\.js suite tracing .*\\): wait for it to finish, or stop it`))
+    expect(await firstEnd).to.equal(0)
     expect(machine()).to.deep.equal(clean)
   })
 
