@@ -3,7 +3,8 @@
 // requested CPU, each pinned there and inside the client's network namespace (the kernel resolves the
 // ingress ifindex of a test run, which the frames are transmitted from, in the caller's namespace).
 // Each test run sends `repeat` frames in batches; pacing to an offered rate sends a burst of at least
-// 1 ms worth (or one batch) whenever the schedule has fallen that far behind, and sleeps otherwise.
+// 1 ms worth (or one batch) whenever the schedule has fallen that far behind, and sleeps otherwise (a
+// thread held up for longer does not catch up: see FramesDue).
 // The program is held in the XDP dispatcher for the whole call (see testrun.cc: HoldInDispatcher).
 // genStop() ends every running generator at its next test run.
 #include <bpf/bpf.h>
@@ -57,11 +58,18 @@ void SleepNs(uint64_t ns) {
   nanosleep(&ts, nullptr);
 }
 
-// Frames the schedule wants now (0: wait *wait_ns first). Full speed: always a chunk.
-uint64_t FramesDue(const GenSpec& s, double pps, uint64_t elapsed, uint64_t sent, uint64_t* wait_ns) {
+// Frames the schedule wants now (0: wait *wait_ns first). Full speed: always a chunk. A thread that fell
+// more than a few bursts behind (descheduled on a busy machine) does not catch up in one long burst, which
+// would offer the DUT a different load than asked: the missed frames are forgiven (*forgiven), and the
+// rate the generator achieved says so.
+uint64_t FramesDue(const GenSpec& s, double pps, uint64_t elapsed, uint64_t sent, double* forgiven, uint64_t* wait_ns) {
   if (pps <= 0) return s.chunk;
-  const double behind = pps * static_cast<double>(elapsed) / 1e9 - static_cast<double>(sent);
   const double burst = std::max<double>(s.batch, pps * 1e-3);
+  double behind = pps * static_cast<double>(elapsed) / 1e9 - static_cast<double>(sent) - *forgiven;
+  if (behind > 4 * burst) {
+    *forgiven += behind - burst;
+    behind = burst;
+  }
   if (behind >= burst) return static_cast<uint64_t>(std::min<double>(behind, s.chunk));
   *wait_ns = static_cast<uint64_t>((burst - behind) / pps * 1e9);
   return 0;
@@ -96,9 +104,10 @@ void GenLoop(const GenSpec& s, double pps, GenThread* out) {
   opts.flags = BPF_F_TEST_XDP_LIVE_FRAMES;
   opts.batch_size = s.batch;
   const uint64_t start = MonoNs();
+  double forgiven = 0;
   for (uint64_t now = start; now - start < s.duration_ns && !g_gen_stop.load(); now = MonoNs()) {
     uint64_t wait = 0;
-    const uint64_t n = FramesDue(s, pps, now - start, out->packets, &wait);
+    const uint64_t n = FramesDue(s, pps, now - start, out->packets, &forgiven, &wait);
     if (n == 0) {
       SleepNs(std::min(wait, s.duration_ns - (now - start)));
       continue;
