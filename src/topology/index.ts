@@ -322,6 +322,7 @@ export interface DownOptions {
 
 export interface DownResult {
   removed: string[]
+  restored: string[] // system changes of killed runs put back (--all)
   leftAlone: string[] // looked like ours by name but the kernel says otherwise
   errors: string[]
 }
@@ -342,7 +343,7 @@ async function deleteHostLink(ifname: string): Promise<void> {
  * "Already gone" is success; errors are collected and the rest still runs.
  */
 export async function down(opts: DownOptions): Promise<DownResult> {
-  const res: DownResult = {removed: [], leftAlone: [], errors: []}
+  const res: DownResult = {removed: [], restored: [], leftAlone: [], errors: []}
   const topo = opts.all ? undefined : opts.topology
   const want = topo ? `${MARK}:${topo}:` : `${MARK}:`
   const attempt = async (what: string, fn: () => Promise<void>) => {
@@ -391,7 +392,7 @@ export async function down(opts: DownOptions): Promise<DownResult> {
 /** The mounts and sysctls of runs that were killed (see util/syschanges), put back. */
 async function restoreRunChanges(res: DownResult): Promise<void> {
   const r = await restoreLeftovers()
-  res.removed.push(...r.restored.map((c) => `restored ${c}`))
+  res.restored.push(...r.restored)
   res.errors.push(...r.errors)
 }
 

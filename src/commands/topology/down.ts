@@ -27,7 +27,8 @@ running ebpfperf is refused (exit 2).`
       const topology = flags.all ? undefined : loadTopology(args.file).name
       const res = await downLocked({topology, all: flags.all})
       if (!this.jsonEnabled()) {
-        this.log(res.removed.length > 0 ? res.removed.map((r) => `removed ${r}`).join('\n') : `nothing to remove${topology ? ` for topology ${topology}` : ''}`)
+        const lines = [...res.removed.map((r) => `removed ${r}`), ...res.restored.map((r) => `restored ${r}`)]
+        this.log(lines.length > 0 ? lines.join('\n') : `nothing to remove${topology ? ` for topology ${topology}` : ''}`)
         for (const l of res.leftAlone) this.log(`left alone: ${l}`)
       }
       for (const e of res.errors) this.note(`ebpfperf: ${e}`)
