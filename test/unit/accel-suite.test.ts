@@ -108,7 +108,7 @@ const zero = (): SlotCounts => Object.fromEntries(ACCEL_SLOTS.map((s) => [s, {pa
 function sample(over: Partial<RunSample> = {}): RunSample {
   return {
     mode: 'xdp', rep: 0, warmup: false, startedAt: '', wallS: 1, bitsPerSecond: 5e8, packetsPerSecond: 4e4, packetsReceived: 40000, packetsEstimated: false, bytesReceived: 5.8e7,
-    lossPercent: 0, rtt: {samples: 100, p50Us: 40, p95Us: 80, p99Us: 120}, cpu: {busyNsPerPacket: 5000, busyFraction: 0.5, softirqNs: 1e8, senderPercent: 40, receiverPercent: 30},
+    lossPercent: 0, rtt: {samples: 100, p50Us: 40, p95Us: 80, p99Us: 120}, cpu: {busyNsPerPacket: 5000, busyFraction: 0.5, softirqNs: 1e8, senderPercent: 40, receiverPercent: 30, harnessPercent: 1},
     kernelForwarded: 0, ...over,
   }
 }
@@ -167,8 +167,8 @@ describe('accelerator: proof that the path under test carried the traffic', () =
 
   it('flags the generator, the receiver or the machine as the bottleneck', () => {
     expect(bottleneck(sample())).to.equal(undefined)
-    expect(bottleneck(sample({cpu: {busyFraction: 0.6, softirqNs: 0, senderPercent: 97, receiverPercent: 20}}))).to.match(/^generator: iperf3 sender at 97% CPU/)
-    expect(bottleneck(sample({cpu: {busyFraction: 0.99, softirqNs: 0, senderPercent: 50, receiverPercent: 95}}))).to.match(/receiver.*; machine: all CPUs 99% busy/)
+    expect(bottleneck(sample({cpu: {busyFraction: 0.6, softirqNs: 0, senderPercent: 97, receiverPercent: 20, harnessPercent: 1}}))).to.match(/^generator: iperf3 sender at 97% CPU/)
+    expect(bottleneck(sample({cpu: {busyFraction: 0.99, softirqNs: 0, senderPercent: 50, receiverPercent: 95, harnessPercent: 1}}))).to.match(/receiver.*; machine: all CPUs 99% busy/)
   })
 })
 
@@ -280,7 +280,7 @@ describe('accelerator: cases, impact and the table', () => {
   })
 
   it('says when the generator, not the DUT, was the limit', () => {
-    const hot = {cpu: {busyNsPerPacket: 5000, busyFraction: 0.7, softirqNs: 0, senderPercent: 99, receiverPercent: 30}, bottleneck: 'generator: iperf3 sender at 99% CPU'}
+    const hot = {cpu: {busyNsPerPacket: 5000, busyFraction: 0.7, softirqNs: 0, senderPercent: 99, receiverPercent: 30, harnessPercent: 1}, bottleneck: 'generator: iperf3 sender at 99% CPU'}
     const b: Bucket[] = [
       {point, mode: kernel, runs: runs('kernel', [4e8, 4e8, 4e8], hot), errors: []},
       {point, mode: xdp, runs: runs('xdp', [4e8, 4e8, 4e8]), errors: []},
