@@ -6,10 +6,10 @@
 // topology: the second is refused, not let loose on the first one's namespaces.
 import {expect} from 'chai'
 import {spawn, spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, readdirSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync} from 'node:fs'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
-import {CHANGES_DIR} from '../../src/util/syschanges.js'
+import {CHANGES_DIR, setSysctl, type Made} from '../../src/util/syschanges.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -60,19 +60,19 @@ const random = () => ((state = (state * 48_271) % 2_147_483_647) / 2_147_483_647
 describe(`interrupted runs leave nothing behind (real kernel; EBP_SIGNAL_SEED=${SEED})`, function () {
   this.timeout(150_000)
   let clean: ReturnType<typeof machine>
-  let statsWas: string
+  let statsOn: Made | undefined
   before(function () {
     if (process.getuid?.() !== 0) {
       console.log('      skipped: needs root')
       this.skip()
     }
-    statsWas = readFileSync(STATS, 'utf8').trim()
-    // bpf_stats on, so that the tracing suite has a sysctl to change (it turns it off for its samples)
-    writeFileSync(STATS, '1')
+    // bpf_stats on, so that the tracing suite has a sysctl to change (it turns it off for its samples);
+    // recorded like a run's change, so that down --all puts it back should this test be killed
+    statsOn = setSysctl(STATS, '1')
     clean = machine()
   })
-  after(() => {
-    if (statsWas !== undefined) writeFileSync(STATS, statsWas)
+  after(async () => {
+    await statsOn?.undo()
   })
 
   /** argv's last line when it succeeds (up's status ends with its time): a signal after it changes nothing. */
@@ -112,7 +112,7 @@ describe(`interrupted runs leave nothing behind (real kernel; EBP_SIGNAL_SEED=${
     }
     const out = tempDir('signals-tracing-k9')
     const child = spawn(process.execPath, [bin, 'suite', 'tracing', '--quick', '--attach', 'tracepoint', '--body', 'null', '--layers', 'event', '--repeat', '50', '--out', out], {stdio: 'ignore'})
-    const records = () => (existsSync(CHANGES_DIR) ? readdirSync(CHANGES_DIR).filter((f) => f.endsWith('.json')).length : 0)
+    const records = () => (existsSync(CHANGES_DIR) ? readdirSync(CHANGES_DIR).filter((f) => f.endsWith('.json') && f.startsWith(`${child.pid}-`)).length : 0)
     const end = Date.now() + 30_000
     while (!(records() === 2 && readFileSync(STATS, 'utf8').trim() === '0') && Date.now() < end && child.exitCode === null) await sleep(5)
     child.kill('SIGKILL')
