@@ -5,7 +5,8 @@ import {createRequire} from 'node:module'
 import {dirname, join} from 'node:path'
 import type {Comparison} from './compare.js'
 import type {CaseResult, RunResult} from './store.js'
-import {fmtNum} from './table.js'
+import {fmtQuantity, fmtRange, scaleFor} from './units.js'
+import {reportAnswer} from './report-answer.js'
 
 export interface ChartSpec {
   id: string
@@ -14,70 +15,165 @@ export interface ChartSpec {
   xTitle?: string
   yTitle: string
   labels: (string | number)[]
-  datasets: {label: string; data: (number | null)[]; errors?: ([number, number] | null)[]; colors?: string[]}[]
+  datasets: {label: string; data: (number | null)[]; errors?: ([number, number] | null)[]; colors?: string[]; color?: string}[]
   logY?: boolean
+  /** Bottom of a logarithmic axis: the power of ten below the smallest bar (else that bar has no height). */
+  yMin?: number
 }
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf']
+/** A mode keeps its colour in every chart of the page (kernel is always the same red). */
+const MODE_COLORS: Record<string, string> = {generator: '#9e9e9e', kernel: '#d62728', xdp: '#2ca02c', tc: '#ff7f0e', object: '#1f77b4'}
 
 const ok = (c: CaseResult) => c.status === 'ok' && c.stats !== undefined
 const paramKeys = (cs: CaseResult[]) => [...new Set(cs.flatMap((c) => Object.keys(c.params)))]
 const varying = (cs: CaseResult[], k: string) => new Set(cs.map((c) => String(c.params[k]))).size > 1
+/** snake_case metric names in words, ns as "time" (the axis gives the unit); any other name as written. */
+const metricName = (metric: string) => (/^[a-z0-9_]+$/.test(metric) ? metric.replace(/(^|_)ns(?=_|$)/g, '$1time').replace(/(^|_)dut(?=_|$)/g, '$1DUT').replace(/_/g, ' ') : metric)
+const finiteCi = (c: CaseResult | undefined): [number, number] | null => (c?.stats && c.stats.ci95.every(Number.isFinite) ? c.stats.ci95 : null)
+
+/** Every value and error bar of a chart in the unit its largest value reads best in (Mpps, Gbit/s, µs…). */
+function inHumanUnits(chart: ChartSpec, unit: string, what: string): ChartSpec {
+  const all = chart.datasets.flatMap((d) => [...d.data, ...(d.errors ?? []).flatMap((e) => e ?? [])]).filter((v): v is number => v !== null && Number.isFinite(v))
+  const scale = scaleFor(unit, Math.max(0, ...all.map(Math.abs)))
+  const f = (v: number | null) => (v === null ? null : v / scale.factor)
+  const datasets = chart.datasets.map((d) => ({...d, data: d.data.map(f), errors: d.errors?.map((e) => (e ? ([e[0] / scale.factor, e[1] / scale.factor] as [number, number]) : null))}))
+  const positive = datasets.flatMap((d) => d.data).filter((v): v is number => v !== null && v > 0)
+  const yMin = chart.logY && positive.length > 0 ? 10 ** Math.floor(Math.log10(Math.min(...positive))) : undefined
+  return {...chart, datasets, yMin, yTitle: scale.label ? `${what} (${scale.label})` : what}
+}
+
+/** A parameter's value as an axis label reads it: 64 B, tcp, @ 90%, cpu=1. */
+function paramText(k: string, v: unknown): string {
+  if ((k === 'frame_size' || k === 'size') && typeof v === 'number') return `${v} B`
+  if (k === 'size') return `size ${v}`
+  if (k === 'loss_rate') return `@ ${v}`
+  if (k === 'mode' || k === 'protocol' || k === 'rate' || k === 'kind' || k === 'body') return String(v)
+  if (k === 'stats') return `bpf_stats ${v}`
+  if (k === 'cpu') return `CPU ${v}`
+  if (k === 'test') return String(v)
+  return `${k}=${v}`
+}
+
+/** Order of points: numbers ascending, anything else as first seen. */
+function pointOrder(cs: CaseResult[], keys: string[]): (a: CaseResult, b: CaseResult) => number {
+  const seen = new Map(keys.map((k) => [k, [...new Set(cs.map((c) => String(c.params[k])))]]))
+  return (a, b) => {
+    for (const k of keys) {
+      const x = a.params[k]
+      const y = b.params[k]
+      const d = typeof x === 'number' && typeof y === 'number' ? x - y : seen.get(k)!.indexOf(String(x)) - seen.get(k)!.indexOf(String(y))
+      if (d !== 0) return d
+    }
+    return 0
+  }
+}
+
+/** Params that vary, less those each mode fixes (xdpMode, tcAttach: what a mode is, not where it was measured). */
+function pointKeys(cs: CaseResult[], series: string): string[] {
+  const modes = new Set(cs.map((c) => String(c.params[series])))
+  const fixedByMode = (k: string) => [...modes].every((m) => new Set(cs.filter((c) => String(c.params[series]) === m).map((c) => String(c.params[k]))).size === 1)
+  return paramKeys(cs).filter((k) => k !== series && varying(cs, k) && !fixedByMode(k))
+}
+
+/**
+ * Bars side by side: one group per point (frame size, rate…; attach type), one bar per series (mode; body and
+ * bpf_stats), so what was compared stands next to each other at every point.
+ */
+function sideBySide(suite: string, metric: string, cs: CaseResult[], id: string, series: string[], points: string[]): ChartSpec {
+  const text = (keys: string[], fallback: string) => (c: CaseResult) => keys.filter((k) => c.params[k] !== undefined).map((k) => paramText(k, c.params[k])).join(' ') || fallback
+  const pointOf = text(points, metricName(metric))
+  const seriesOf = text(series, metricName(metric))
+  const labels = [...new Set([...cs].sort(pointOrder(cs, points)).map(pointOf))]
+  const names = [...new Set(cs.map(seriesOf))]
+  const at = (name: string) => labels.map((p) => cs.find((c) => seriesOf(c) === name && pointOf(c) === p))
+  return {
+    id,
+    title: `${suite}: ${metricName(metric)}${points.length ? ` per ${points.map(metricName).join(', ')}` : ''}, ${series.map(metricName).join(' and ')} side by side (mean, 95% CI)`,
+    type: 'bar',
+    xTitle: points.map(metricName).join(', ') || undefined,
+    yTitle: metricName(metric),
+    labels,
+    datasets: names.map((m) => ({label: m, data: at(m).map((c) => c?.stats?.mean ?? null), errors: at(m).map(finiteCi), color: MODE_COLORS[m]})),
+  }
+}
+
+/** One mode (or none) swept over a number: a line per remaining category against it. */
+function seriesOver(suite: string, metric: string, cs: CaseResult[], x: string, categorical: string[], id: string): ChartSpec {
+  const seriesKey = (c: CaseResult) => categorical.filter((k) => c.params[k] !== undefined).map((k) => paramText(k, c.params[k])).join(' ') || metricName(metric)
+  const xs = [...new Set(cs.map((c) => c.params[x] as number))].sort((a, b) => a - b)
+  const series = [...new Set(cs.map(seriesKey))]
+  return {
+    id,
+    title: `${suite}: ${metricName(metric)} vs ${metricName(x)}`,
+    type: 'line',
+    xTitle: x === 'frame_size' ? 'frame size (B)' : metricName(x),
+    yTitle: metricName(metric),
+    labels: xs,
+    datasets: series.map((s) => {
+      const at = xs.map((v) => cs.find((c) => seriesKey(c) === s && c.params[x] === v))
+      return {label: s, data: at.map((c) => c?.stats?.mean ?? null), errors: at.map(finiteCi), color: MODE_COLORS[s]}
+    }),
+  }
+}
+
+function casesByMetric(run: RunResult): Map<string, CaseResult[]> {
+  const byMetric = new Map<string, CaseResult[]>()
+  for (const c of run.cases.filter(ok)) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c])
+  return byMetric
+}
+/** Bars from 170 ns to 19 µs side by side: on a linear axis the small ones vanish, so such a chart is logarithmic. */
+function spansDecades(chart: ChartSpec): boolean {
+  const means = chart.datasets.flatMap((d) => d.data).filter((v): v is number => v !== null)
+  return chart.type === 'bar' && means.length > 1 && means.every((v) => v > 0) && Math.max(...means) >= 100 * Math.min(...means)
+}
+
+const allZero = (cs: CaseResult[]) => cs.every((c) => c.stats!.mean === 0 && c.stats!.max === 0 && c.stats!.min === 0)
+
+/** Metrics of a run whose every sample is 0 (frame loss at rates the paths kept up with): one line instead of a chart. */
+export function flatMetrics(run: RunResult): string[] {
+  return [...casesByMetric(run)].filter(([, cs]) => allZero(cs)).map(([metric, cs]) => `${run.suite}: ${metricName(metric)} was 0 in every sample of all ${cs.length} cases (not charted)`)
+}
 
 /** Charts for one run, chosen from the shape of its cases. */
 export function chartsFor(run: RunResult, index: number): ChartSpec[] {
   const charts: ChartSpec[] = []
-  const byMetric = new Map<string, CaseResult[]>()
-  for (const c of run.cases.filter(ok)) byMetric.set(c.metric, [...(byMetric.get(c.metric) ?? []), c])
+  const byMetric = casesByMetric(run)
   let n = 0
+  const grouped = new Set<string>() // metrics already charted per mode: their percentiles too
   for (const [metric, cs] of byMetric) {
-    const unit = cs[0].unit
+    if (allZero(cs)) continue // said in words under the charts (flatMetrics): an empty chart says nothing
     const keys = paramKeys(cs).filter((k) => varying(cs, k))
     const numeric = keys.filter((k) => cs.every((c) => typeof c.params[k] === 'number'))
     const categorical = keys.filter((k) => !numeric.includes(k))
     const id = `r${index}-${n++}`
-    if (numeric.length >= 1 && cs.length > 2) {
-      // e.g. throughput vs offered rate, one line per mode (and per other category)
-      const x = numeric[0]
-      const seriesKey = (c: CaseResult) => categorical.filter((k) => c.params[k] !== undefined).map((k) => `${k}=${c.params[k]}`).join(' ') || metric
-      const xs = [...new Set(cs.map((c) => c.params[x] as number))].sort((a, b) => a - b)
-      const series = [...new Set(cs.map(seriesKey))]
-      charts.push({
-        id,
-        title: `${run.suite}: ${metric} vs ${x}`,
-        type: 'line',
-        xTitle: x,
-        yTitle: `${metric} (${unit})`,
-        labels: xs,
-        datasets: series.map((s) => {
-          const at = xs.map((v) => cs.find((c) => seriesKey(c) === s && c.params[x] === v))
-          return {label: s, data: at.map((c) => c?.stats?.mean ?? null), errors: at.map((c) => (c?.stats ? c.stats.ci95 : null))}
-        }),
-      })
-    } else {
-      charts.push({
-        id,
-        title: `${run.suite}: ${metric} per case (mean, 95% CI)`,
-        type: 'bar',
-        yTitle: `${metric} (${unit})`,
-        labels: cs.map((c) => c.id),
-        datasets: [{label: metric, data: cs.map((c) => c.stats!.mean), errors: cs.map((c) => c.stats!.ci95)}],
-      })
-    }
+    // the generator alone is a reference beside the modes, not a mode the suite swept
+    const modes = new Set(cs.map((c) => c.params.mode).filter((m) => m !== undefined && m !== 'generator'))
+    const series = keys.includes('mode') ? categorical.filter((k) => k === 'mode' || pointKeys(cs, 'mode').includes(k)) : categorical
+    let chart: ChartSpec
+    if (modes.size > 1) {
+      chart = sideBySide(run.suite, metric, cs, id, ['mode'], pointKeys(cs, 'mode'))
+      grouped.add(metric)
+    } else if (keys.includes('kind') && categorical.length > 1) chart = sideBySide(run.suite, metric, cs, id, categorical.filter((k) => k !== 'kind'), ['kind'])
+    else if (keys.includes('cpu') && new Set(cs.map((c) => c.id)).size > 1) chart = sideBySide(run.suite, metric, cs.map((c) => ({...c, params: {...c.params, test: c.id}})), id, ['cpu'], ['test'])
+    else if (numeric.length >= 1 && cs.length > 2) chart = seriesOver(run.suite, metric, cs, numeric[0], series, id)
+    else chart = {id, title: `${run.suite}: ${metricName(metric)} per case (mean, 95% CI)`, type: 'bar', yTitle: metricName(metric), labels: cs.map((c) => c.id), datasets: [{label: metricName(metric), data: cs.map((c) => c.stats!.mean), errors: cs.map(finiteCi)}]}
+    charts.push(inHumanUnits({...chart, logY: spansDecades(chart)}, cs[0].unit, chart.yTitle))
   }
   // latency percentiles and other distributions recorded by the suites in `extra`
-  const pct = run.cases.filter((c) => ok(c) && percentilesOf(c))
+  const pct = run.cases.filter((c) => ok(c) && !grouped.has(c.metric) && percentilesOf(c))
   if (pct.length > 0) {
     const names = ['p50', 'p95', 'p99'] as const
-    charts.push({
+    const chart: ChartSpec = {
       id: `r${index}-${n++}`,
       title: `${run.suite}: latency percentiles`,
       type: 'bar',
-      yTitle: `latency (${percentilesOf(pct[0])!.unit})`,
+      yTitle: 'latency',
       labels: pct.map((c) => c.id),
       datasets: names.map((p) => ({label: p.toUpperCase(), data: pct.map((c) => percentilesOf(c)![p] ?? null)})),
       logY: true,
-    })
+    }
+    charts.push(inHumanUnits(chart, percentilesOf(pct[0])!.unit, 'latency'))
   }
   return charts
 }
@@ -126,6 +222,14 @@ function chartLibrary(): string {
   return js.replace(/<\/script/gi, '<\\/script')
 }
 
+/** The answer first: each run's summary sentences, as text. */
+function answerSection(runs: RunResult[]): string {
+  const parts = runs.map((r) => ({r, lines: reportAnswer(r)})).filter((x) => x.lines.length > 0)
+  if (parts.length === 0) return ''
+  const body = parts.map(({r, lines}) => `<h3>${esc(r.suite)} — ${esc(r.started)}</h3>${lines.map((l) => `<p>${esc(l)}</p>`).join('')}`).join('')
+  return `<section class="answer"><h2>Answer</h2>${body}</section>`
+}
+
 export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Comparison): string {
   const env = runs[0]?.environment
   const charts = runs.flatMap((r, i) => chartsFor(r, i))
@@ -146,7 +250,7 @@ export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Compar
         `<h3>${esc(r.suite)} — ${esc(r.started)}</h3><table><tr><th>case</th><th>mean</th><th>sd</th><th>95% CI</th><th>n</th><th>status</th></tr>${r.cases
           .map((c) =>
             c.stats
-              ? `<tr><td>${esc(c.id)}</td><td>${fmtNum(c.stats.mean)} ${esc(c.unit)}</td><td>${fmtNum(c.stats.sd)}</td><td>[${fmtNum(c.stats.ci95[0])}, ${fmtNum(c.stats.ci95[1])}]</td><td>${esc(String(c.stats.n))}</td><td>${esc(c.status)}</td></tr>`
+              ? `<tr><td>${esc(c.id)}</td><td>${esc(fmtQuantity(c.stats.mean, c.unit))}</td><td>${esc(fmtQuantity(c.stats.sd, c.unit))}</td><td>${c.stats.ci95.every(Number.isFinite) ? esc(fmtRange(c.stats.ci95[0], c.stats.ci95[1], c.unit)) : '—'}</td><td>${esc(String(c.stats.n))}</td><td>${esc(c.status)}</td></tr>`
               : `<tr><td>${esc(c.id)}</td><td colspan="4">${esc(c.reason ?? '')}</td><td>${esc(c.status)}</td></tr>`,
           )
           .join('')}</table>`,
@@ -158,22 +262,25 @@ export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Compar
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-th{background:#f3f3f3}.chart{margin:24px 0}.box{position:relative;height:340px}code{font-size:12px}
+th{background:#f3f3f3}.chart{margin:24px 0}.answer{background:#f4f8fc;border-left:4px solid #1f77b4;padding:4px 16px;margin:16px 0}
+.answer p{margin:6px 0}.answer h3{margin:10px 0 4px;font-size:14px;color:#555}.box{position:relative;height:340px}code{font-size:12px}
 </style>
 <script>${chartLibrary()}</script>
 </head><body>
 <h1>ebpfperf report</h1>
+${answerSection(runs)}
 <h2>Environment</h2><table>${envRows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 ${cmp && cmp.environmentDifferences.length > 0 ? `<p><b>Different environments:</b> ${esc(cmp.environmentDifferences.join('; '))}</p>` : ''}
 <h2>Runs</h2><table><tr><th>suite</th><th>started</th><th>state</th><th>cases</th><th>command</th></tr>${runRows}</table>
-<h2>Charts</h2>${canvases || '<p>No measured cases to chart.</p>'}
+<h2>Charts</h2>${canvases || '<p>No measured cases to chart.</p>'}${runs.flatMap(flatMetrics).map((l) => `<p>${esc(l)}</p>`).join('')}
 <h2>Numbers</h2>${tables}
 <script>
 const charts = ${scriptJson(charts)};
 const PALETTE = ${scriptJson(PALETTE)};
 // Error bars: vertical whiskers from each dataset's "errors" ([low, high] per point)
 const errorBars = {id: 'errorBars', afterDatasetsDraw(chart) {
-  const {ctx, scales: {y}} = chart;
+  const {ctx, scales: {y}, chartArea: a} = chart;
+  ctx.save(); ctx.beginPath(); ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top); ctx.clip(); // a wide CI runs off the plot, not over the legend
   chart.data.datasets.forEach((ds, i) => {
     if (!ds.errors) return;
     chart.getDatasetMeta(i).data.forEach((el, j) => {
@@ -184,13 +291,14 @@ const errorBars = {id: 'errorBars', afterDatasetsDraw(chart) {
       ctx.stroke(); ctx.restore();
     });
   });
+  ctx.restore();
 }};
 window.ebpfperfCharts = charts.map((c) => new Chart(document.getElementById(c.id), {
   type: c.type,
   data: {labels: c.labels, datasets: c.datasets.map((d, i) => ({label: d.label, data: d.data, errors: d.errors,
-    backgroundColor: d.colors ?? PALETTE[i % PALETTE.length], borderColor: d.colors ?? PALETTE[i % PALETTE.length], spanGaps: true}))},
+    backgroundColor: d.colors ?? d.color ?? PALETTE[i % PALETTE.length], borderColor: d.colors ?? d.color ?? PALETTE[i % PALETTE.length], spanGaps: true}))},
   options: {animation: false, responsive: true, maintainAspectRatio: false, plugins: {legend: {display: c.datasets.length > 1}},
-    scales: {x: {title: {display: !!c.xTitle, text: c.xTitle}}, y: {type: c.logY ? 'logarithmic' : 'linear', title: {display: true, text: c.yTitle}}}},
+    scales: {x: {offset: true, title: {display: !!c.xTitle, text: c.xTitle}}, y: {type: c.logY ? 'logarithmic' : 'linear', beginAtZero: !c.logY, min: c.yMin ?? undefined, title: {display: true, text: c.yTitle + (c.logY ? ', log scale' : '')}}}},
   plugins: [errorBars],
 }));
 </script>

@@ -1,4 +1,5 @@
-// The report page in a real headless Chromium: loads offline without console errors, charts draw.
+// The report page in a real headless Chromium: loads offline without console errors, charts draw, the answer
+// comes first, modes stand side by side per frame size, and axes read in human units (Mpps, Gbit/s, µs).
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
@@ -20,10 +21,18 @@ const run = (suite: string, started: string, cases: CaseResult[]): RunResult => 
 describe('ebpfperf report (headless Chromium)', function () {
   this.timeout(120_000)
   const dir = tempDir('report')
+  const ppsOf: Record<string, number> = {generator: 9e6, kernel: 1.2e6, xdp: 3e6, tc: 1.3e6}
   const acc = (scale: number) =>
     run('accelerator', `2026-11-0${scale === 1 ? 1 : 2}T00:00:00Z`, [
-      ...['kernel', 'xdp', 'tc'].flatMap((mode, m) => [100, 500, 900].map((rate) => mk(`${mode}/udp/${rate}M`, rate * 1e6 * (0.9 + 0.03 * m) * scale, {mode, rate}))),
+      // iperf3 goodput: modes at three offered rates, in bit/s
+      ...['kernel', 'xdp', 'tc'].flatMap((mode, m) => [100, 500, 900].map((rate) => mk(`${mode}/udp/${rate}M`, rate * 1e7 * (0.9 + 0.03 * m) * scale, {mode, rate}))),
       mk('xdp/latency', 40_000, {mode: 'xdp'}, {latency: {p50: 30_000, p95: 60_000, p99: 90_000, unit: 'ns'}}, 'rtt', 'ns'),
+      // live frames: throughput per mode and frame size, XDP against the kernel as the suite records it
+      ...Object.entries(ppsOf).flatMap(([mode, pps]) =>
+        [64, 1518].map((size) =>
+          mk(`frames/${mode}/${size}B/throughput`, pps * scale, {mode, frame_size: size, load: 'live-frames'}, {generatorPps: ppsOf.generator, ...(mode === 'xdp' ? {vsKernel: {ratio: 2.5, ratioCi95: [2.2, 2.8], significant: true}} : {})}, 'throughput_frames_per_second', 'frame/s'),
+        ),
+      ),
     ])
   writeFileSync(join(dir, 'a.json'), JSON.stringify(acc(1)))
   mkdirSync(join(dir, 'new'))
@@ -60,6 +69,30 @@ describe('ebpfperf report (headless Chromium)', function () {
       expect(errors).to.deep.equal([])
       expect(drawn.map((d) => d.id)).to.include.members(['comparison', 'r0-0'])
       for (const d of drawn) expect(d.ink, `canvas ${d.id}`).to.be.greaterThan(1000)
+      const seen = await page.evaluate(() => ({
+        firstHeading: document.querySelector('h2')?.textContent,
+        answer: (document.querySelector('.answer') as HTMLElement | null)?.innerText ?? '',
+        charts: (window as unknown as {ebpfperfCharts: {config: {type: string}; data: {labels: unknown[]; datasets: {label: string}[]}; options: {scales: {y: {title: {text: string}}}}; scales: {y: {ticks: {label: string}[]}}}[]}).ebpfperfCharts.map((c) => ({
+          type: c.config.type,
+          labels: c.data.labels.map(String),
+          series: c.data.datasets.map((d) => d.label),
+          yTitle: c.options.scales.y.title.text,
+          ticks: c.scales.y.ticks.map((t) => String(t.label)),
+        })),
+      }))
+      // the answer first, as strong as the recorded ratio
+      expect(seen.firstHeading).to.equal('Answer')
+      expect(seen.answer).to.include('At 64 B: XDP forwarded 2.5× (95% CI 2.2×–2.8×) the frames of kernel forwarding')
+      // modes side by side per frame size, in Mpps
+      const frames = seen.charts.find((c) => c.yTitle.startsWith('throughput frames per second'))!
+      expect(frames.type).to.equal('bar')
+      expect(frames.labels).to.deep.equal(['64 B', '1518 B'])
+      expect(frames.series).to.deep.equal(['generator', 'kernel', 'xdp', 'tc'])
+      expect(frames.yTitle).to.equal('throughput frames per second (Mpps)')
+      const goodput = seen.charts.find((c) => c.yTitle.startsWith('bits per second'))!
+      expect(goodput.yTitle).to.equal('bits per second (Gbit/s)')
+      // no axis prints raw base units (6,000,000,000)
+      for (const c of seen.charts) for (const t of c.ticks) expect(t.replace(/[,.]/g, ''), `${c.yTitle}: tick ${t}`).to.not.match(/\d{5}/)
       const shot = join(root, 'test/.artifacts/report.png')
       mkdirSync(join(root, 'test/.artifacts'), {recursive: true})
       await page.screenshot({path: shot, fullPage: true})
