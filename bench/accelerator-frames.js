@@ -10,7 +10,7 @@
 // usage: node bench/accelerator-frames.js [rounds=10] [trial seconds=0.5] [extra suite flags…]
 // Needs root and a build (npm run build).
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readFileSync, readdirSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'

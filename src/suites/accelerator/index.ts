@@ -78,7 +78,7 @@ export function resolveModes(spec: AccelSpec, gate: Pick<Gate, 'skipped'>, objec
   const sk = gate.skipped
   const notes: string[] = []
   const xdpSkip = spec.xdpMode === 'native' ? sk.get('xdp') : sk.get('xdp --xdp-mode generic')
-  let tcAttach: TcAttach = spec.tcAttach === 'auto' ? (sk.has('tc via tcx links') ? 'clsact' : 'tcx') : spec.tcAttach
+  const tcAttach: TcAttach = spec.tcAttach === 'auto' ? (sk.has('tc via tcx links') ? 'clsact' : 'tcx') : spec.tcAttach
   if (spec.tcAttach === 'auto' && tcAttach === 'clsact') notes.push(`tc: no tcx on this kernel (${sk.get('tc via tcx links')}): attaching with clsact`)
   if (spec.tcAttach === 'tcx' && sk.has('tc via tcx links')) notes.push(`tc: --tc-attach tcx asked, but doctor says ${sk.get('tc via tcx links')}`)
   const tcSkip = sk.get('tc')

@@ -57,7 +57,8 @@ function ratioRecord(kernel: PacketBucket | undefined, b: PacketBucket): Record<
   if (k.length < 2) return undefined
   const r = pairedLogRatio(k, x)
   const w = welch(throughputs(kernel), throughputs(b))
-  return {ratio: 1 + r.relative, ratioCi95: r.relativeCi.map((v) => 1 + v), pairs: k.length, significant: r.significant, welch: {p: w.p, relative: w.relative, significant: w.significant, text: describeImpact(w)}}
+  const welchRecord = {p: w.p, relative: w.relative, significant: w.significant, text: describeImpact(w)}
+  return {ratio: 1 + r.relative, ratioCi95: r.relativeCi.map((v) => 1 + v), pairs: k.length, significant: r.significant, welch: welchRecord}
 }
 
 /** Per round: the DUT's own ns per frame, the path's cost less the generator's in the same round. */

@@ -118,20 +118,18 @@ export function pathMtu(plan: Plan): number {
   return Math.min(...plan.links.map((l) => l.mtu ?? 1500))
 }
 
-export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
-  const quick = f.quick ?? false
+/** How a run ends: after --volume bytes, or after --time seconds. */
+function runEnd(f: RawFlags, quick: boolean): AccelSpec['end'] {
   if (f.volume !== undefined && f.time !== undefined) throw new BadInputError('--volume and --time both given: a run ends after a fixed volume or a fixed time, choose one')
-  let end: AccelSpec['end']
-  if (f.volume !== undefined) {
-    const bytes = parseBytes(f.volume)
-    if (bytes === undefined) throw new BadInputError(`--volume ${f.volume}: not a size (write 1G, 500M, 100K; bytes, binary multiples as iperf3 -n)`)
-    if (bytes < 64 * 1024) throw new BadInputError(`--volume ${f.volume}: too small to measure (at least 64K)`)
-    end = {bytes}
-  } else {
-    end = {seconds: f.time ?? (quick ? QUICK_TIME : DEFAULT_TIME)}
-  }
+  if (f.volume === undefined) return {seconds: f.time ?? (quick ? QUICK_TIME : DEFAULT_TIME)}
+  const bytes = parseBytes(f.volume)
+  if (bytes === undefined) throw new BadInputError(`--volume ${f.volume}: not a size (write 1G, 500M, 100K; bytes, binary multiples as iperf3 -n)`)
+  if (bytes < 64 * 1024) throw new BadInputError(`--volume ${f.volume}: too small to measure (at least 64K)`)
+  return {bytes}
+}
 
-  const family = f.family === '6' ? 6 : 4
+/** The modes, the kernel baseline first (every other mode is compared with it). */
+function parseModes(f: RawFlags): Mode[] {
   let modes: Mode[]
   if (f.modes !== undefined) {
     modes = list('modes', f.modes).map((m) => {
@@ -145,9 +143,11 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
   if (f.object && !modes.includes('object')) modes.push('object')
   if (f.program && !f.object) throw new BadInputError('--program needs --object FILE')
   if (f.hook && !f.object) throw new BadInputError('--hook needs --object FILE (the built-in modes are --modes xdp and tc)')
-  // the baseline first: every other mode is compared with it
-  modes.sort((a, b) => MODES.indexOf(a) - MODES.indexOf(b))
+  return modes.sort((a, b) => MODES.indexOf(a) - MODES.indexOf(b))
+}
 
+/** iperf3's grid: what was given, crossed, checked against the path's MTU. */
+function iperf3Points(f: RawFlags, quick: boolean, loads: Load[], mtu: number, family: 4 | 6): Point[] {
   const protocols = f.protocols !== undefined ? list('protocols', f.protocols).map((p) => {
     const v = p.toLowerCase()
     if (v !== 'tcp' && v !== 'udp') throw new BadInputError(`--protocols: "${p}" is not tcp or udp`)
@@ -155,8 +155,6 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
   }) : undefined
   const rates = f.rates !== undefined ? parseRates(f.rates) : undefined
   const sizes = f.sizes !== undefined ? parseSizes(f.sizes) : undefined
-
-  const mtu = pathMtu(plan)
   const lim = sizeLimits(mtu, family)
   for (const s of sizes ?? []) {
     const wantsUdp = !protocols || protocols.includes('udp')
@@ -166,44 +164,39 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
     if (wantsTcp && (s < MIN_TCP_MSS || s > lim.tcp))
       throw new BadInputError(`--sizes: ${s} is out of range for TCP, where the size is the MSS (${MIN_TCP_MSS}…${lim.tcp} bytes: the path MTU is ${mtu}, IPv${family}); use --protocols udp for smaller sizes`)
   }
-
+  if (!loads.includes('iperf3')) return []
   const R = (xs: string[]) => xs.map((x) => parseRate(x)!)
   // the defaults fit the path: 1460 bytes over IPv4 at MTU 1500; less over IPv6 or a smaller MTU
   const defUdp = Math.min(DEFAULT_UDP_SIZE, lim.udp)
-  let points: Point[]
-  const loads = parseLoads(f.load)
-  if (!loads.includes('iperf3')) {
-    points = []
-  } else if ((quick || loads.includes('live-frames')) && !protocols && !rates && !sizes) {
+  if (!protocols && !rates && !sizes) {
     // quick, or beside the packet tests: iperf3 is the end-to-end scenario (TCP and UDP goodput)
-    points = [
-      {protocol: 'tcp', rate: 0},
-      {protocol: 'udp', rate: 500e6, size: defUdp},
-    ]
-  } else if (!protocols && !rates && !sizes) {
-    points = [
+    if (quick || loads.includes('live-frames')) return [{protocol: 'tcp', rate: 0}, {protocol: 'udp', rate: 500e6, size: defUdp}]
+    return [
       {protocol: 'tcp', rate: 0},
       ...R(DEFAULT_RATES).map((rate) => ({protocol: 'udp' as const, rate, size: defUdp})),
       ...DEFAULT_SIZES.filter((s) => s < defUdp).map((size) => ({protocol: 'udp' as const, rate: 0, size})),
     ]
-  } else {
-    // what was given, crossed; what was not: the defaults (one size per protocol, every default rate)
-    // sizes alone mean datagram sizes: UDP (for TCP a size is the MSS; ask for it with --protocols tcp)
-    const ps = protocols ?? (sizes ? ['udp' as const] : ['tcp' as const, 'udp' as const])
-    const rs = rates ?? R(quick ? ['500M', 'max'] : DEFAULT_RATES)
-    points = []
-    for (const protocol of ps) {
-      const ss = sizes ?? [protocol === 'udp' ? defUdp : undefined]
-      for (const size of ss) for (const rate of rs) points.push({protocol, rate, size})
-    }
   }
-  for (const p of points) {
-    if (p.protocol === 'udp' && p.size !== undefined && p.size > lim.udp) throw new BadInputError(`UDP size ${p.size} is above the path MTU ${mtu} (at most ${lim.udp} bytes of payload over IPv${family})`)
+  // what was given, crossed; what was not: the defaults (one size per protocol, every default rate)
+  // sizes alone mean datagram sizes: UDP (for TCP a size is the MSS; ask for it with --protocols tcp)
+  const ps = protocols ?? (sizes ? ['udp' as const] : ['tcp' as const, 'udp' as const])
+  const rs = rates ?? R(quick ? ['500M', 'max'] : DEFAULT_RATES)
+  const points: Point[] = []
+  for (const protocol of ps) {
+    const ss = sizes ?? [protocol === 'udp' ? defUdp : undefined]
+    for (const size of ss) for (const rate of rs) points.push({protocol, rate, size})
   }
+  return points
+}
 
-  const xdpMode = (f['xdp-mode'] ?? 'native') as XdpMode
-  const tcAttach = (f['tc-attach'] ?? 'auto') as AccelSpec['tcAttach']
-  const hook = f.hook as Hook | undefined
+export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
+  const quick = f.quick ?? false
+  const end = runEnd(f, quick)
+  const family = f.family === '6' ? 6 : 4
+  const modes = parseModes(f)
+  const mtu = pathMtu(plan)
+  const loads = parseLoads(f.load)
+  const points = iperf3Points(f, quick, loads, mtu, family)
   return {
     modes,
     points,
@@ -212,9 +205,9 @@ export function buildSpec(f: RawFlags, plan: Plan): AccelSpec {
     repeat: f.repeat ?? (quick ? QUICK_REPEAT : DEFAULT_REPEAT),
     warmup: f.warmup ?? 1,
     family,
-    xdpMode,
-    tcAttach,
-    object: f.object ? {path: f.object, program: f.program, hook} : undefined,
+    xdpMode: (f['xdp-mode'] ?? 'native') as XdpMode,
+    tcAttach: (f['tc-attach'] ?? 'auto') as AccelSpec['tcAttach'],
+    object: f.object ? {path: f.object, program: f.program, hook: f.hook as Hook | undefined} : undefined,
     progStats: f['prog-stats'] ?? true,
     probeIntervalMs: f['probe-interval'] ?? 20,
     latencyRuns: f['probe-interval'] === 0 ? 0 : (f['latency-runs'] ?? (quick ? QUICK_LATENCY_RUNS : DEFAULT_LATENCY_RUNS)),
