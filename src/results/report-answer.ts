@@ -4,6 +4,7 @@
 // gone faster; per iperf3 point the goodput verdict against the kernel as the table states it.
 import type {CaseResult, RunResult} from './store.js'
 import {fmtQuantity, fmtRange} from './units.js'
+import {microAnswer} from '../suites/micro/answer.js'
 
 interface RatioRecord {
   ratio: number
@@ -98,5 +99,6 @@ function tracingLines(run: RunResult): string[] {
 export function reportAnswer(run: RunResult): string[] {
   if (run.suite === 'accelerator') return [...frameLines(run), ...goodputLines(run)]
   if (run.suite === 'tracing') return tracingLines(run)
+  if (run.suite === 'micro') return microAnswer(run)
   return []
 }

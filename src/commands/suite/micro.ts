@@ -3,6 +3,7 @@ import {BaseCommand} from '../../util/cli.js'
 import {suiteFlags, suiteGate} from '../../suites/common.js'
 import {defaultSuiteFile, loadSuite, onlineCpus, parseCpuList, runMicro, type MicroOutcome} from '../../suites/micro/index.js'
 import {renderBufferTable, renderNotes, renderRunTable} from '../../suites/micro/report.js'
+import {microAnswer} from '../../suites/micro/answer.js'
 import {makeChalk} from '../../doctor/render.js'
 import type {RunResult} from '../../results/store.js'
 import {AB_DEFAULT_PAIRS, AB_MIN_PAIRS, abPairs, runMicroAb} from '../../suites/micro/ab.js'
@@ -61,6 +62,7 @@ Exit codes: 0 measured, 1 a test failed (--ab: or a regression beyond --threshol
     const paint = {bad: (s: string) => chalk.red(s), dim: (s: string) => chalk.dim(s), head: (s: string) => chalk.bold(s)}
     const cpus = [...new Set(outcome.runs.flatMap((o) => o.test.cpus))].sort((a, b) => a - b)
     if (!this.jsonEnabled()) {
+      this.log(`${microAnswer(outcome.run).join('\n')}\n`)
       const runs = renderRunTable(outcome.runs, outcome.suite.baseline, cpus, paint)
       if (runs) this.log(`ns per operation: mean ± 95% CI over the samples (kernel test-run timer ÷ ops per run)\n${runs}`)
       const bufs = renderBufferTable(outcome.buffers, paint)
