@@ -125,7 +125,7 @@ describe(`interrupted runs leave nothing behind (real kernel; EBP_SIGNAL_SEED=${
     expect(machine()).to.deep.equal(clean)
   })
 
-  it('two runs on one topology: the second is refused (exit 2) naming the first, which completes', async function () {
+  it('two runs on one topology: the second is refused (exit 2) before measuring, naming the first, which completes', async function () {
     if (!nativeAvailable().ok) this.skip()
     const argv = (out: string) => [bin, 'suite', 'tracing', '--quick', '--attach', 'tracepoint', '--body', 'null', '--layers', 'workload', '--repeat', '2', '--duration', '1', '--streams', '1', '--out', out]
     const first = spawn(process.execPath, argv(tempDir('signals-first')), {stdio: 'ignore'})
@@ -133,9 +133,11 @@ describe(`interrupted runs leave nothing behind (real kernel; EBP_SIGNAL_SEED=${
     const owner = '/run/ebpfperf/locks/trc.owner'
     const end = Date.now() + 30_000
     while (!(existsSync(owner) && readFileSync(owner, 'utf8').includes(`"pid":${first.pid},`)) && Date.now() < end && first.exitCode === null) await sleep(20)
-    const second = spawnSync(process.execPath, argv(tempDir('signals-second')), {encoding: 'utf8', timeout: 60_000})
+    const secondOut = join(tempDir('signals-second'), 'out')
+    const second = spawnSync(process.execPath, argv(secondOut), {encoding: 'utf8', timeout: 60_000})
     expect(second.status, second.stderr).to.equal(2)
     expect(second.stderr).to.match(new RegExp(`ebpfperf: topology trc is in use by pid ${first.pid} \\(node bin/run\\.js suite tracing .*\\): wait for it to finish, or stop it`))
+    expect(existsSync(secondOut) ? readdirSync(secondOut) : [], 'no result: refused before measuring').to.deep.equal([])
     expect(await firstEnd).to.equal(0)
     expect(machine()).to.deep.equal(clean)
   })

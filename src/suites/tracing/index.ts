@@ -30,7 +30,9 @@ import {Programs, TracingInputError, builtinBody, userBody, userFault, type Body
 import {KernelSymbols, resolveTargets, tracefsDir, type TargetFlags, type Targets} from './targets.js'
 import {eventConfigs, runEventLayer, type EventLayer} from './event.js'
 import {runScenarios, type ScenarioLayer} from './scenario.js'
-import {runWorkload, workloadConfigs, type WorkloadLayer} from './workload.js'
+import {TOPOLOGY_FILE, runWorkload, workloadConfigs, type WorkloadLayer} from './workload.js'
+import {loadTopology} from '../../topology/model.js'
+import {lockTopology, type HeldLock} from '../../util/lock.js'
 
 export type Layer = 'event' | 'scenarios' | 'workload'
 export const LAYERS: readonly Layer[] = ['event', 'scenarios', 'workload']
@@ -107,6 +109,7 @@ export class TracingSession {
   private workloadItems: {kind: TraceKind; body: Body; loaded: Loaded; target: string}[] = []
   /** What this run changed on the machine (recorded for `topology down --all` too), undone newest first. */
   private changes: Made[] = []
+  private holds: HeldLock[] = []
   private measuredKinds: TraceKind[] = []
   report: Partial<Pick<TracingReport, 'event' | 'scenarios' | 'workload'>> = {}
 
@@ -165,6 +168,8 @@ export class TracingSession {
     }
     const scenariosSkipped = layerSkip('scenarios', CASE_SCENARIOS)
     const workloadSkipped = layerSkip('workload', CASE_WORKLOAD)
+    // the workload's topology, held from here: a second run is refused before it measures anything
+    if (this.layers.includes('workload') && !workloadSkipped) this.holds.push(await lockTopology(loadTopology(TOPOLOGY_FILE(), {dut: 'netns'}).name))
     const statsSkipped = why(CASE_STATS)
 
     // ---- the plan
@@ -326,8 +331,9 @@ export class TracingSession {
     }
   }
 
-  /** Puts back what the run changed (bpf_stats, the tracefs mount), newest first. Idempotent. */
+  /** Puts back what the run changed (bpf_stats, the tracefs mount), newest first, and lets go of its topology. Idempotent. */
   async restoreSystem(): Promise<void> {
+    for (const h of this.holds.splice(0)) await h.release()
     for (const c of this.changes.reverse()) {
       try {
         await c.undo()
