@@ -1,7 +1,7 @@
 import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
-import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent, resultFiles, type Comparison} from '../results/compare.js'
+import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent, resultFiles, tooFewRuns, type Comparison} from '../results/compare.js'
 import {renderComparison} from '../results/compare-render.js'
 import {loadResult, type RunResult} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
@@ -82,6 +82,8 @@ function compareFrom(argv: string[], history: string | undefined, force: boolean
   const flagLike = sides[1].find((p) => p.startsWith('-') && !existsSync(p))
   if (flagLike) throw new BadInputError(`${flagLike}: after -- every word is a candidate result; put flags before BASE... -- CANDIDATE...`)
   const [base, candidate] = [runsIn(sides[0]), runsIn(sides[1])]
+  const few = tooFewRuns(base, candidate)
+  if (few) throw new BadInputError(few)
   const why = incomparable(base, candidate)
   if (why && !force) throw new BadInputError(why)
   return compareRuns(base, candidate, opts)

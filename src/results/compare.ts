@@ -110,7 +110,7 @@ export function newestPerSuite(path: string): RunResult[] {
 type Run = RunResult & {file?: string}
 
 const fileOf = (r: Run) => r.file ?? r.suite
-const describe = (xs: Run[]) => xs.map(fileOf).join(', ')
+const filesOf = (xs: Run[]) => xs.map(fileOf).join(', ')
 
 /** An A/B result of `suite micro --ab`: its cases come in pairs, params.variant A and B. */
 export const isAbRun = (r: RunResult): boolean => r.cases.some((c) => c.params.variant !== undefined)
@@ -126,18 +126,22 @@ export function incomparable(base: Run[], candidate: Run[]): string | undefined 
   return undefined
 }
 
-/** Runs per suite on each side; several base runs against one candidate (or the reverse) cannot be compared run to run. */
-function runCounts(base: Run[], candidate: Run[], history: boolean): {base: number; candidate: number} {
+/** Runs per suite on each side (the most of any suite). */
+function runCounts(base: Run[], candidate: Run[]): {base: number; candidate: number} {
   const count = (xs: Run[], s: string) => xs.filter((r) => r.suite === s).length
-  let out = {base: 0, candidate: 0}
+  const suites = [...new Set(candidate.map((r) => r.suite))]
+  return {base: Math.max(0, ...suites.map((s) => count(base, s))), candidate: Math.max(0, ...suites.map((s) => count(candidate, s)))}
+}
+
+/** Several runs on one side against a single run on the other: one line naming how many more are needed; undefined when fine. */
+export function tooFewRuns(base: Run[], candidate: Run[]): string | undefined {
   for (const suite of new Set(candidate.map((r) => r.suite))) {
-    const [nb, nc] = [count(base, suite), count(candidate, suite)]
-    if (!history && nb !== nc && Math.min(nb, nc) < 2) {
-      throw new BadInputError(`${nb} base and ${nc} candidate run(s) of suite ${suite}: a run-level comparison needs at least 2 runs on each side (add ${2 - Math.min(nb, nc)} more ${nb < nc ? 'base' : 'candidate'} run(s)); one run per side cannot tell code from drift`)
+    const [nb, nc] = [base.filter((r) => r.suite === suite).length, candidate.filter((r) => r.suite === suite).length]
+    if (nb !== nc && Math.min(nb, nc) < 2) {
+      return `${nb} base and ${nc} candidate run(s) of suite ${suite}: a run-level comparison needs at least 2 runs on each side (add ${2 - Math.min(nb, nc)} more ${nb < nc ? 'base' : 'candidate'} run(s)); one run per side cannot tell code from drift`
     }
-    out = {base: Math.max(out.base, nb), candidate: Math.max(out.candidate, nc)}
   }
-  return out
+  return undefined
 }
 
 interface Matched {
@@ -177,23 +181,23 @@ export function compareRuns(base: Run[], candidate: Run[], opts: CompareOptions 
   const emulated = (r: RunResult) => r.vm?.emulated === true
   const everyRun = [...base, ...candidate]
   if (everyRun.some(emulated) && !everyRun.every(emulated)) {
-    throw new ResultError(describe(everyRun.filter(emulated)), 'timings from an emulated (TCG) guest are never compared with timings from real hardware: compare guest runs with guest runs')
+    throw new ResultError(filesOf(everyRun.filter(emulated)), 'timings from an emulated (TCG) guest are never compared with timings from real hardware: compare guest runs with guest runs')
   }
   const ab = everyRun.find(isAbRun)
   if (ab) throw new ResultError(fileOf(ab), 'an A/B result (suite micro --ab) holds both sides: compare it alone (ebpfperf compare FILE)')
   const threshold = opts.threshold ?? 0.05
   const noiseLimit = opts.noiseLimit ?? 0.1
-  const runs = runCounts(base, candidate, history)
+  const runs = runCounts(base, candidate)
   const method: CompareMethod = history ? 'history' : runs.base >= 2 && runs.candidate >= 2 ? 'run-level' : 'one run per side'
   const {matched, missing, added} = matchCases(base, candidate)
-  if (matched.length === 0) throw new ResultError(describe(everyRun), 'no case in common between the base and the candidate (different suites or parameters?)')
+  if (matched.length === 0) throw new ResultError(filesOf(everyRun), 'no case in common between the base and the candidate (different suites or parameters?)')
   // run-level gates only runs that alternate in time: a base measured before every candidate run meets other spells of the host
   const gated = method === 'run-level' && overlapInTime(base, candidate)
   const cases = matched.map((m) => compareMatched(m, method, threshold, noiseLimit, gated, matched.length))
   labelByParams(cases)
   const envBase = base[base.length - 1]?.environment
   const envCand = candidate[0]?.environment
-  return finish({method, gated, base: base.map(fileOf), candidate: describe(candidate), runs, threshold, noiseLimit, environmentDifferences: envBase && envCand ? fingerprintDifferences(envBase, envCand) : [], cases, missing, added})
+  return finish({method, gated, base: base.map(fileOf), candidate: filesOf(candidate), runs, threshold, noiseLimit, environmentDifferences: envBase && envCand ? fingerprintDifferences(envBase, envCand) : [], cases, missing, added})
 }
 
 function finish(c: Omit<Comparison, 'schema' | 'regressions' | 'exitCode' | 'scope'>): Comparison {

@@ -126,6 +126,11 @@ describe('compare', () => {
     expect(cli(['compare', put('ab2.json', abRun(1.2)), slow]).stderr).to.match(/an A\/B result .* compare it alone/)
   })
 
+  it('one base run against several candidate runs (report --compare): reported, not gated, no error', () => {
+    const cmp = compareRuns([JSON.parse(readFileSync(base, 'utf8'))], slowRuns.map((f) => JSON.parse(readFileSync(f, 'utf8'))))
+    expect(cmp).to.include({method: 'one run per side', gated: false, exitCode: 0})
+  })
+
   it('markdown and json formats', () => {
     expect(cli(['compare', base, slow, '--format', 'markdown']).stdout).to.match(/^\| Case \| Base \|/)
     const j = JSON.parse(cli(['compare', '--json', ...baseRuns, '--', ...slowRuns]).stdout)
