@@ -67,13 +67,13 @@ const BTF_MAGIC = 0xeb9f;
 const BTF_VERSION = 1;
 const HEADER_MIN = 24; // sizeof(struct btf_header)
 
-const KIND_INT = 1;
+export const KIND_INT = 1; // the whole table is kept, used or not, so that it reads as the kernel's enum
 const KIND_PTR = 2;
 const KIND_ARRAY = 3;
 const KIND_STRUCT = 4;
 const KIND_UNION = 5;
 const KIND_ENUM = 6;
-const KIND_FWD = 7;
+export const KIND_FWD = 7;
 const KIND_TYPEDEF = 8;
 const KIND_VOLATILE = 9;
 const KIND_CONST = 10;
@@ -82,7 +82,7 @@ const KIND_FUNC = 12;
 const KIND_FUNC_PROTO = 13;
 const KIND_VAR = 14;
 const KIND_DATASEC = 15;
-const KIND_FLOAT = 16;
+export const KIND_FLOAT = 16;
 const KIND_DECL_TAG = 17;
 const KIND_TYPE_TAG = 18;
 const KIND_ENUM64 = 19;
@@ -441,116 +441,27 @@ export class Btf {
   private static parse(buf: Buffer, label: string, base: Btf | undefined, elfOffset: number, trusted = false): Btf {
     const where = elfOffset >= 0 ? ` of the .BTF section (at file offset ${elfOffset})` : '';
     const fail = (reason: string): never => { throw new BtfError(label, reason); };
-    const n = buf.length;
-    const has = `${where ? 'the .BTF section' : 'the file'} has ${n} bytes`;
-
-    // --- magic & header
-    if (n === 0) fail(`not BTF: ${where ? '.BTF section' : 'file'} is empty (0 bytes)`);
-    if (n < 2) {
-      if (buf[0] === 0x9f || buf[0] === 0xeb) fail(`truncated: the BTF header needs ${HEADER_MIN} bytes but ${has}`);
-      fail(`not BTF: bad magic byte 0x${buf[0].toString(16).padStart(2, '0')} and only 1 byte`);
-    }
-    const m = buf.readUInt16LE(0);
-    let le: boolean;
-    if (m === BTF_MAGIC) le = true;
-    else if (m === 0x9feb) le = false;
-    else return fail(`not BTF: bad magic ${hex(buf.readUInt16BE(0))} (expected 0xeb9f)`);
-    if (n < HEADER_MIN) fail(`truncated: the BTF header needs ${HEADER_MIN} bytes but ${has}`);
-    const r32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-    const header: BtfHeader = {
-      magic: BTF_MAGIC,
-      version: buf[2],
-      flags: buf[3],
-      hdrLen: r32(4),
-      typeOff: r32(8),
-      typeLen: r32(12),
-      strOff: r32(16),
-      strLen: r32(20),
-      littleEndian: le,
-    };
-    if (header.version !== BTF_VERSION) fail(`unsupported BTF version ${header.version} (expected ${BTF_VERSION})`);
-    if (header.hdrLen < HEADER_MIN) fail(`bad header: hdr_len ${header.hdrLen} is smaller than ${HEADER_MIN}`);
-    if (header.hdrLen > n) fail(`truncated: the BTF header (hdr_len ${header.hdrLen}) ends at byte ${header.hdrLen} but ${has}`);
-    for (let i = HEADER_MIN; i < header.hdrLen; i++) {
-      if (buf[i] !== 0) fail(`unsupported BTF header: hdr_len ${header.hdrLen} with non-zero unknown header byte at ${i}`);
-    }
+    const has = `${where ? 'the .BTF section' : 'the file'} has ${buf.length} bytes`;
+    const header = readHeader(buf, where, has, fail);
     const typeStart = header.hdrLen + header.typeOff;
-    const typeEnd = typeStart + header.typeLen;
-    const strStartB = header.hdrLen + header.strOff;
-    const strEndB = strStartB + header.strLen;
-    if (typeEnd > n) fail(`truncated: type section ends at byte ${typeEnd} but ${has}`);
-    if (strEndB > n) fail(`truncated: string section ends at byte ${strEndB} but ${has}`);
-    if (header.typeLen > 0 && header.strLen > 0 && typeStart < strEndB && strStartB < typeEnd) {
-      fail(`bad header: type section [${typeStart}, ${typeEnd}) overlaps string section [${strStartB}, ${strEndB})`);
-    }
-    if (header.typeLen % 4 !== 0) fail(`bad header: type_len ${header.typeLen} is not a multiple of 4`);
-
-    // --- strings
-    const strings = buf.subarray(strStartB, strEndB);
-    if (!base) {
-      if (header.strLen === 0) fail('bad string section: it is empty (it must start with an empty string)');
-      if (strings[0] !== 0) fail('bad string section: it does not start with an empty string (byte 0 is not NUL)');
-    }
-    if (header.strLen > 0 && strings[header.strLen - 1] !== 0) {
-      fail(`bad string section: last byte (at ${strEndB - 1}) is not NUL`);
-    }
-    const strBase = base ? base.strEnd : 0;
-    const strLimit = strBase + header.strLen; // every string offset must be below this
-
-    // --- types as host-order words
-    const nWords = header.typeLen >>> 2;
-    let words: Uint32Array;
-    const absStart = buf.byteOffset + typeStart;
-    if (le && absStart % 4 === 0) {
-      words = new Uint32Array(buf.buffer, absStart, nWords);
-    } else {
-      const copy = Buffer.allocUnsafeSlow(nWords * 4);
-      buf.copy(copy, 0, typeStart, typeStart + nWords * 4);
-      if (!le) copy.swap32();
-      words = new Uint32Array(copy.buffer, copy.byteOffset, nWords);
-    }
-
+    const strings = checkSections(buf, header, base, has, fail);
+    const strLimit = (base ? base.strEnd : 0) + header.strLen; // every string offset must be below this
+    const words = typeWords(buf, typeStart, header.typeLen >>> 2, header.littleEndian);
     const startId = base ? base.lastId + 1 : 1;
-    const offsets = new Int32Array(Math.floor(nWords / 3) + 1);
-    const byteOf = (word: number): number => typeStart + word * 4;
-    const at = (idx: number, word: number): string => `type #${startId + idx} at byte ${byteOf(word)}${where}`;
-    const r = SCAN;
-    const typeCount = scanTypes(words, offsets, r, !trusted);
-    const errWord = r[S_ERR_WORD], errIdx = r[S_ERR_IDX];
-    switch (r[S_ERR]) {
-      case 0: break;
-      case ERR_SHORT:
-        fail(`truncated: ${at(errIdx, errWord)} needs 12 bytes but the type section ends at byte ${byteOf(nWords)}`);
-        break;
-      case ERR_KIND:
-        fail(`${at(errIdx, errWord)}: unknown kind ${r[S_ERR_ARG]} (info 0x${words[errWord + 1].toString(16)}); this reader knows kinds 1..${KIND_MAX}`);
-        break;
-      default: {
-        const kind = (words[errWord + 1] >>> 24) & 0x1f;
-        fail(`truncated: ${at(errIdx, errWord)} (${KIND_NAMES[kind]}, vlen ${words[errWord + 1] & 0xffff}) ends at byte ${byteOf(r[S_ERR_ARG])} but the type section ends at byte ${byteOf(nWords)}`);
-      }
-    }
+    const offsets = new Int32Array(Math.floor(words.length / 3) + 1);
+    const at = (idx: number, word: number): string => `type #${startId + idx} at byte ${typeStart + word * 4}${where}`;
+    const typeCount = scanTypes(words, offsets, SCAN, !trusted);
+    checkScan(words, typeStart, at, fail);
     const lastId = startId + typeCount - 1;
-    if (r[S_MAX_STR] >= strLimit) {
-      fail(`${at(r[S_MAX_STR_IDX], r[S_MAX_STR_WORD])}: string offset ${r[S_MAX_STR]} is outside the string section (${strLimit} bytes${base ? ' including the base' : ''})`);
+    if (SCAN[S_MAX_STR] >= strLimit) {
+      fail(`${at(SCAN[S_MAX_STR_IDX], SCAN[S_MAX_STR_WORD])}: string offset ${SCAN[S_MAX_STR]} is outside the string section (${strLimit} bytes${base ? ' including the base' : ''})`);
     }
-    if (r[S_MAX_REF] > lastId) {
-      fail(`${at(r[S_MAX_REF_IDX], r[S_MAX_REF_WORD])}: refers to type id ${r[S_MAX_REF]} but the last type id is ${lastId}`);
+    if (SCAN[S_MAX_REF] > lastId) {
+      fail(`${at(SCAN[S_MAX_REF_IDX], SCAN[S_MAX_REF_WORD])}: refers to type id ${SCAN[S_MAX_REF]} but the last type id is ${lastId}`);
     }
     const own = offsets.subarray(0, typeCount);
     const btf = new Btf(label, header, words, own, strings, base);
-    // FUNC must point at a FUNC_PROTO (kernel verifier rule); findFunc relies on it.
-    for (let i = 0; !trusted && i < typeCount; i++) {
-      const o = own[i];
-      const info = words[o + 1];
-      if (((info >>> 24) & 0x1f) !== KIND_FUNC) continue;
-      const proto = words[o + 2];
-      const pk = proto >= startId ? (words[own[proto - startId] + 1] >>> 24) & 0x1f : btf.kindOf(proto);
-      if (pk !== KIND_FUNC_PROTO) {
-        fail(`${at(i, o)}: FUNC refers to type id ${proto}, ${pk === 0 ? 'void' : `a ${KIND_NAMES[pk]}`}, not a FUNC_PROTO`);
-      }
-      if ((info & 0xffff) > 2) fail(`${at(i, o)}: FUNC has unknown linkage ${info & 0xffff}`);
-    }
+    if (!trusted) checkFuncs(btf, words, own, startId, at, fail);
     return btf;
   }
 
@@ -571,7 +482,8 @@ export class Btf {
   }
 
   /** Numeric kind of an id (0 for void). */
-  private kindOf(id: number): number {
+  /** @internal the kind of a type id (base types included); parse checks use it. */
+  kindOf(id: number): number {
     if (id === 0) return 0;
     let b: Btf = this;
     while (id < b.startId) b = b.base as Btf;
@@ -800,4 +712,96 @@ function hashName(buf: Buffer, pos: number): number {
   }
   h >>>= 0;
   return h === 0 ? 1 : h;
+}
+
+type Fail = (reason: string) => never;
+
+/** The magic (either byte order), version and header fields, checked. */
+function readHeader(buf: Buffer, where: string, has: string, fail: Fail): BtfHeader {
+  const n = buf.length;
+  if (n === 0) fail(`not BTF: ${where ? '.BTF section' : 'file'} is empty (0 bytes)`);
+  if (n < 2) {
+    if (buf[0] === 0x9f || buf[0] === 0xeb) fail(`truncated: the BTF header needs ${HEADER_MIN} bytes but ${has}`);
+    fail(`not BTF: bad magic byte 0x${buf[0].toString(16).padStart(2, '0')} and only 1 byte`);
+  }
+  const m = buf.readUInt16LE(0);
+  let le: boolean;
+  if (m === BTF_MAGIC) le = true;
+  else if (m === 0x9feb) le = false;
+  else return fail(`not BTF: bad magic ${hex(buf.readUInt16BE(0))} (expected 0xeb9f)`);
+  if (n < HEADER_MIN) fail(`truncated: the BTF header needs ${HEADER_MIN} bytes but ${has}`);
+  const r32 = (o: number): number => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
+  const header: BtfHeader = {
+    magic: BTF_MAGIC, version: buf[2], flags: buf[3], hdrLen: r32(4), typeOff: r32(8), typeLen: r32(12), strOff: r32(16), strLen: r32(20), littleEndian: le,
+  };
+  if (header.version !== BTF_VERSION) fail(`unsupported BTF version ${header.version} (expected ${BTF_VERSION})`);
+  if (header.hdrLen < HEADER_MIN) fail(`bad header: hdr_len ${header.hdrLen} is smaller than ${HEADER_MIN}`);
+  if (header.hdrLen > n) fail(`truncated: the BTF header (hdr_len ${header.hdrLen}) ends at byte ${header.hdrLen} but ${has}`);
+  for (let i = HEADER_MIN; i < header.hdrLen; i++) {
+    if (buf[i] !== 0) fail(`unsupported BTF header: hdr_len ${header.hdrLen} with non-zero unknown header byte at ${i}`);
+  }
+  return header;
+}
+
+/** The type and string sections inside the data, apart, well formed; returns the string section. */
+function checkSections(buf: Buffer, header: BtfHeader, base: Btf | undefined, has: string, fail: Fail): Buffer {
+  const typeStart = header.hdrLen + header.typeOff;
+  const typeEnd = typeStart + header.typeLen;
+  const strStartB = header.hdrLen + header.strOff;
+  const strEndB = strStartB + header.strLen;
+  if (typeEnd > buf.length) fail(`truncated: type section ends at byte ${typeEnd} but ${has}`);
+  if (strEndB > buf.length) fail(`truncated: string section ends at byte ${strEndB} but ${has}`);
+  if (header.typeLen > 0 && header.strLen > 0 && typeStart < strEndB && strStartB < typeEnd) {
+    fail(`bad header: type section [${typeStart}, ${typeEnd}) overlaps string section [${strStartB}, ${strEndB})`);
+  }
+  if (header.typeLen % 4 !== 0) fail(`bad header: type_len ${header.typeLen} is not a multiple of 4`);
+  const strings = buf.subarray(strStartB, strEndB);
+  if (!base) {
+    if (header.strLen === 0) fail('bad string section: it is empty (it must start with an empty string)');
+    if (strings[0] !== 0) fail('bad string section: it does not start with an empty string (byte 0 is not NUL)');
+  }
+  if (header.strLen > 0 && strings[header.strLen - 1] !== 0) fail(`bad string section: last byte (at ${strEndB - 1}) is not NUL`);
+  return strings;
+}
+
+/** The type section as host-order words: a view where the data is little-endian and aligned, else a copy. */
+function typeWords(buf: Buffer, typeStart: number, nWords: number, le: boolean): Uint32Array {
+  const absStart = buf.byteOffset + typeStart;
+  if (le && absStart % 4 === 0) return new Uint32Array(buf.buffer, absStart, nWords);
+  const copy = Buffer.allocUnsafeSlow(nWords * 4);
+  buf.copy(copy, 0, typeStart, typeStart + nWords * 4);
+  if (!le) copy.swap32();
+  return new Uint32Array(copy.buffer, copy.byteOffset, nWords);
+}
+
+/** What scanTypes found wrong, in words. */
+function checkScan(words: Uint32Array, typeStart: number, at: (idx: number, word: number) => string, fail: Fail): void {
+  const errWord = SCAN[S_ERR_WORD], errIdx = SCAN[S_ERR_IDX];
+  const end = typeStart + words.length * 4;
+  switch (SCAN[S_ERR]) {
+    case 0: return;
+    case ERR_SHORT:
+      fail(`truncated: ${at(errIdx, errWord)} needs 12 bytes but the type section ends at byte ${end}`);
+      break;
+    case ERR_KIND:
+      fail(`${at(errIdx, errWord)}: unknown kind ${SCAN[S_ERR_ARG]} (info 0x${words[errWord + 1].toString(16)}); this reader knows kinds 1..${KIND_MAX}`);
+      break;
+    default: {
+      const kind = (words[errWord + 1] >>> 24) & 0x1f;
+      fail(`truncated: ${at(errIdx, errWord)} (${KIND_NAMES[kind]}, vlen ${words[errWord + 1] & 0xffff}) ends at byte ${typeStart + SCAN[S_ERR_ARG] * 4} but the type section ends at byte ${end}`);
+    }
+  }
+}
+
+/** FUNC must point at a FUNC_PROTO (kernel verifier rule; findFunc relies on it) with a known linkage. */
+function checkFuncs(btf: Btf, words: Uint32Array, own: Int32Array, startId: number, at: (idx: number, word: number) => string, fail: Fail): void {
+  for (let i = 0; i < own.length; i++) {
+    const o = own[i];
+    const info = words[o + 1];
+    if (((info >>> 24) & 0x1f) !== KIND_FUNC) continue;
+    const proto = words[o + 2];
+    const pk = proto >= startId ? (words[own[proto - startId] + 1] >>> 24) & 0x1f : btf.kindOf(proto);
+    if (pk !== KIND_FUNC_PROTO) fail(`${at(i, o)}: FUNC refers to type id ${proto}, ${pk === 0 ? 'void' : `a ${KIND_NAMES[pk]}`}, not a FUNC_PROTO`);
+    if ((info & 0xffff) > 2) fail(`${at(i, o)}: FUNC has unknown linkage ${info & 0xffff}`);
+  }
 }
