@@ -4,7 +4,7 @@
 // Bad A/B input: one line, exit 2, before anything is measured.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, symlinkSync} from 'node:fs'
+import {existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync} from 'node:fs'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
 import {tempDir} from '../support/tmp.js'
@@ -46,6 +46,17 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
     expect(r.code, r.stdout + r.stderr).to.equal(0)
     expect(r.stdout).to.match(/Method: paired A\/B/).and.match(/No significant regression beyond 5(\.0)?%/)
     const file = readdirSync(join(dir, 'aa')).find((f) => f.endsWith('.json'))!
+    // the result holds both sides, every sample of each in a pair with a recorded order
+    const run = JSON.parse(readFileSync(join(dir, 'aa', file), 'utf8'))
+    for (const variant of ['A', 'B']) {
+      const cs = run.cases.filter((c: {params: {variant: string}}) => c.params.variant === variant)
+      expect(cs.length, variant).to.be.greaterThan(0)
+      for (const c of cs) {
+        expect(c.samples).to.have.length(12)
+        expect(c.extra.order).to.have.length(12)
+        for (const o of c.extra.order) expect(o).to.be.oneOf(['AB', 'BA'])
+      }
+    }
     const again = cli(['compare', join(dir, 'aa', file), '--json'])
     expect(again.code).to.equal(0)
     const cmp = JSON.parse(again.stdout)
