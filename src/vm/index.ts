@@ -61,7 +61,6 @@ export interface VmRunResult {
 
 // ---------------------------------------------------------------- helpers
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1bc|\x1b\(B|\r/g
 
 /** The last lines of a console log, without terminal escapes and blank lines. */
@@ -180,18 +179,10 @@ async function boot(ctx: Ctx, accel: Accel, initDeadlineMs?: number): Promise<Bo
   const consolePath = join(tmp, `console-${accel}.log`)
   rmSync(socket, {force: true})
 
-  const vfsd = await start(ctx.virtiofsd, virtiofsdArgs(socket))
-  live.add(vfsd)
-  let vfsdExit: RunResult | undefined
-  void vfsd.done.then((r) => (vfsdExit = r))
-  for (let i = 0; i < 250 && !existsSync(socket); i++) {
-    if (vfsdExit) throw new VmError(`virtiofsd (sharing the host's / with the guest) exited at once: ${firstLine(vfsdExit) || `exit code ${vfsdExit.exitCode}`}`)
-    await sleep(20)
-  }
-  if (!existsSync(socket)) throw new VmError('virtiofsd did not create its socket within 5 s')
-
+  await startVirtiofsd(ctx, socket)
   const t0 = performance.now()
-  const q = await start(ctx.qemu, qemuArgs({accel, vmlinuz: ctx.kernel.vmlinuz, initramfs: ctx.initramfs, socket, console: consolePath, memoryMb: opts.memoryMb ?? 1024, cpus: opts.cpus ?? 2, append: opts.append}))
+  const machine = {memoryMb: opts.memoryMb ?? 1024, cpus: opts.cpus ?? 2, append: opts.append}
+  const q = await start(ctx.qemu, qemuArgs({accel, vmlinuz: ctx.kernel.vmlinuz, initramfs: ctx.initramfs, socket, console: consolePath, ...machine}))
   live.add(q)
   let qExit: RunResult | undefined
   void q.done.then((r) => (qExit = r))
@@ -247,6 +238,25 @@ async function boot(ctx: Ctx, accel: Accel, initDeadlineMs?: number): Promise<Bo
   if (initDeadlineMs !== undefined && timings.bootMs === undefined) {
     return {kind: 'no-init', reason: `QEMU exited ${qExit.exitCode}${firstLine(qExit) ? `: ${firstLine(qExit)}` : ''}`}
   }
+  const exitCode = commandExit(share, conText, qExit, timings, tail)
+  return {kind: 'done', exitCode, timings, console: tail, stdout, stderr}
+}
+
+/** virtiofsd sharing the host's / with the guest, its socket there (or why not). */
+async function startVirtiofsd(ctx: Ctx, socket: string): Promise<void> {
+  const vfsd = await start(ctx.virtiofsd, virtiofsdArgs(socket))
+  ctx.live.add(vfsd)
+  let vfsdExit: RunResult | undefined
+  void vfsd.done.then((r) => (vfsdExit = r))
+  for (let i = 0; i < 250 && !existsSync(socket); i++) {
+    if (vfsdExit) throw new VmError(`virtiofsd (sharing the host's / with the guest) exited at once: ${firstLine(vfsdExit) || `exit code ${vfsdExit.exitCode}`}`)
+    await sleep(20)
+  }
+  if (!existsSync(socket)) throw new VmError('virtiofsd did not create its socket within 5 s')
+}
+
+/** The guest command's exit code from the shared folder (and its duration into timings), or why there is none. */
+function commandExit(share: string, conText: string, qExit: RunResult, timings: VmLabel['timings'], tail: string[]): number {
   const rcFile = join(share, 'rc')
   if (!existsSync(rcFile)) {
     const guestError = /EBPFPERF-VM: error: (.*)/.exec(conText.replace(ANSI, ''))?.[1]
@@ -263,7 +273,7 @@ async function boot(ctx: Ctx, accel: Accel, initDeadlineMs?: number): Promise<Bo
   const s = /start (\d+\.\d+)/.exec(status)
   const e = /end (\d+\.\d+)/.exec(status)
   if (s && e) timings.commandMs = Math.round((Number(e[1]) - Number(s[1])) * 1000)
-  return {kind: 'done', exitCode: Number.isFinite(exitCode) ? exitCode : 1, timings, console: tail, stdout, stderr}
+  return Number.isFinite(exitCode) ? exitCode : 1
 }
 
 /** Brings back the files the guest wrote under the copy-back roots (they arrive under share/files/<host path>). */
@@ -347,7 +357,10 @@ export async function runInGuest(opts: VmOptions): Promise<VmRunResult> {
     }
     if (result.kind !== 'done') throw new VmError('the guest did not start') // unreachable: TCG has no init deadline
     const vm: VmLabel = {
-      kernel: {input: kernel.input, release: kernel.release, version: kernel.version, vmlinuz: kernel.vmlinuz, config: kernel.config, modules: kernel.modulesDir, package: kernel.package && {name: kernel.package.name, version: kernel.package.version, cached: kernel.package.cached}},
+      kernel: {
+        input: kernel.input, release: kernel.release, version: kernel.version, vmlinuz: kernel.vmlinuz, config: kernel.config, modules: kernel.modulesDir,
+        package: kernel.package && {name: kernel.package.name, version: kernel.package.version, cached: kernel.package.cached},
+      },
       accel,
       emulated: accel === 'tcg',
       note: accel === 'tcg' ? EMULATED_NOTE : undefined,
