@@ -133,7 +133,6 @@ export class TracingSession {
 
   private async doPrepare(): Promise<void> {
     const o = this.opts
-    const quick = o.quick === true
     const requested = o.attach ?? [...KINDS]
     // ---- bodies (checked before root is needed: opening an object does not load it)
     for (const f of [TRACING_OBJECT(), SCENARIO_OBJECT()]) if (!existsSync(f)) throw new Error(`${f} is missing: build the BPF programs first (npm run build:bpf)`)
@@ -172,7 +171,26 @@ export class TracingSession {
     if (this.layers.includes('workload') && !workloadSkipped) this.holds.push(await lockTopology(loadTopology(TOPOLOGY_FILE(), {dut: 'netns'}).name))
     const statsSkipped = why(CASE_STATS)
 
-    // ---- the plan
+    this.makePlan(statsSkipped)
+
+    // ---- targets (bad input is thrown here)
+    const syms = new KernelSymbols()
+    this.targets = await resolveTargets(this.measuredKinds, o.targets ?? {}, syms, {workload: this.layers.includes('workload') && !workloadSkipped})
+    // user-given targets of skipped kinds are still checked (above); a BTF target that the kernel's BTF lacks:
+    if (this.layers.includes('event') && why(CASE_EVENT_KFUNC)) for (const k of this.measuredKinds.filter((k) => KFUNC_KINDS.includes(k))) this.skipped.push({layer: 'event', what: k, reason: why(CASE_EVENT_KFUNC)!})
+    if (this.layers.includes('workload') && why(CASE_WORKLOAD_KFUNC) && !o.targets?.kfunc) for (const k of this.measuredKinds.filter((k) => KFUNC_KINDS.includes(k))) this.targets.workloadWhy[k] = why(CASE_WORKLOAD_KFUNC)!
+
+    this.turnStatsOff()
+
+    this.run = await newRun('tracing', o.argv ?? [])
+    this.loadAll(bodies, workloadSkipped)
+    if (scenariosSkipped && this.layers.includes('scenarios')) this.notes.push('scenarios skipped: they need the syscall tracepoint (tracefs)')
+  }
+
+  /** Rounds, durations, CPU and the bpf_stats settings of each layer (--quick: fewer, shorter). */
+  private makePlan(statsSkipped: string | undefined): void {
+    const o = this.opts
+    const quick = o.quick === true
     const ncpu = cpus().length
     const cpu = o.cpu ?? ncpu - 1
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= ncpu) throw new TracingInputError(`--cpu ${o.cpu}: this machine has CPUs 0-${ncpu - 1}`)
@@ -203,15 +221,10 @@ export class TracingSession {
       if (this.layers.includes('workload')) parts.push(`a short workload (${this.plan.duration} s runs, ${this.plan.repeat.workload} rounds${o.bodies ? '' : ', map body only'}${o.stats ? '' : ', bpf_stats off only'})`)
       this.notes.push(`--quick: ${parts.join('; ')}`)
     }
+  }
 
-    // ---- targets (bad input is thrown here)
-    const syms = new KernelSymbols()
-    this.targets = await resolveTargets(this.measuredKinds, o.targets ?? {}, syms, {workload: this.layers.includes('workload') && !workloadSkipped})
-    // user-given targets of skipped kinds are still checked (above); a BTF target that the kernel's BTF lacks:
-    if (this.layers.includes('event') && why(CASE_EVENT_KFUNC)) for (const k of this.measuredKinds.filter((k) => KFUNC_KINDS.includes(k))) this.skipped.push({layer: 'event', what: k, reason: why(CASE_EVENT_KFUNC)!})
-    if (this.layers.includes('workload') && why(CASE_WORKLOAD_KFUNC) && !o.targets?.kfunc) for (const k of this.measuredKinds.filter((k) => KFUNC_KINDS.includes(k))) this.targets.workloadWhy[k] = why(CASE_WORKLOAD_KFUNC)!
-
-    // ---- bpf_stats must be off for the "stats off" samples; restored after
+  /** bpf_stats must be off for the "stats off" samples: turned off (recorded, see util/syschanges), restored after. */
+  private turnStatsOff(): void {
     const {value: cur, path: statsPath} = readSysctl('kernel.bpf_stats_enabled')
     if (cur !== undefined && cur !== '0') {
       try {
@@ -221,10 +234,10 @@ export class TracingSession {
         this.notes.push(`kernel.bpf_stats_enabled is ${cur} and could not be turned off (${(error as Error).message}): "stats off" samples run with stats on and are left out`)
       }
     }
+  }
 
-    // ---- load and test-attach: per-event programs, then the workload's
-    const run0 = await newRun('tracing', o.argv ?? [])
-    this.run = run0
+  /** Loads and test-attaches every program: per-event ones, then the workload's. */
+  private loadAll(bodies: {body: Body; kinds: TraceKind[]}[], workloadSkipped: boolean): void {
     for (const {body, kinds} of bodies) {
       for (const kind of kinds.filter((k) => this.measuredKinds.includes(k))) {
         if (this.layers.includes('event')) {
@@ -248,13 +261,12 @@ export class TracingSession {
             this.skipped.push({layer: 'workload', what: kind, reason: this.targets.workloadWhy[kind] ?? 'no receive-path target'})
           } else {
             const l = this.loadOrFail(body, kind, BTF_KINDS.includes(kind) ? target : undefined, 'workload')
-            const userTarget = isUserTarget(kind, o.targets ?? {})
+            const userTarget = isUserTarget(kind, this.opts.targets ?? {})
             if (l && this.tryAttach(l, target, body, userTarget, 'workload')) this.workloadItems.push({kind, body, loaded: l, target})
           }
         }
       }
     }
-    if (scenariosSkipped && this.layers.includes('scenarios')) this.notes.push('scenarios skipped: they need the syscall tracepoint (tracefs)')
   }
 
   /** A kernel refusal (EPERM for fentry, …) fails the kind's cases; the user's mistakes throw. */
@@ -310,11 +322,12 @@ export class TracingSession {
   async runLayer(layer: Layer, progress: (line: string) => void): Promise<void> {
     const signal = this.opts.signal
     const p = this.plan
+    const timing = {warmup: 1, sampleMs: p.sampleMs, chunks: p.chunks, cpu: p.cpu, realtime: p.realtime, maxCv: p.maxCv, signal, progress}
     if (layer === 'event') {
       const configs = eventConfigs(this.eventItems, p.stats)
-      this.report.event = await runEventLayer(this.programs, configs, {repeat: p.repeat.event, warmup: 1, sampleMs: p.sampleMs, chunks: p.chunks, cpu: p.cpu, realtime: p.realtime, maxCv: p.maxCv, signal, progress})
+      this.report.event = await runEventLayer(this.programs, configs, {repeat: p.repeat.event, ...timing})
     } else if (layer === 'scenarios') {
-      this.report.scenarios = await runScenarios(this.programs, {repeat: p.repeat.scenarios, warmup: 1, sampleMs: p.sampleMs, chunks: p.chunks, cpu: p.cpu, realtime: p.realtime, maxCv: p.maxCv, signal, progress})
+      this.report.scenarios = await runScenarios(this.programs, {repeat: p.repeat.scenarios, ...timing})
     } else {
       const configs = workloadConfigs(this.workloadItems, p.workloadStats)
       this.report.workload = await runWorkload(this.programs, configs, {repeat: p.repeat.workload, warmup: 1, duration: p.duration, streams: p.streams, maxCv: p.maxCv, signal, progress})
@@ -443,7 +456,11 @@ function buildCases(s: TracingSession): {cases: CaseResult[]; csv: string} {
           status: r.status === 'ok' ? undefined : r.status,
           reason: r.reason,
           samples: r.samples,
-          extra: {trigger: r.trigger, target: r.target, program: r.program, configNs: r.configNs, progNsPerRun: r.progNs, triggers: r.triggers, runCnt: r.runCnt, mapTriggerEvents: r.mapMine, recursionMisses: r.recursionMisses, statsLeak: r.statsLeak, contaminatedSamplesLeftOut: r.contaminated, statsOffRetries: r.retries, involuntaryContextSwitches: r.involuntary, triggersPerSample: ev.counts[r.id], proof: r.proof, verdict: r.verdict, noisy: r.noisy, precise: r.precise},
+          extra: {
+            trigger: r.trigger, target: r.target, program: r.program, configNs: r.configNs, progNsPerRun: r.progNs, triggers: r.triggers, runCnt: r.runCnt,
+            mapTriggerEvents: r.mapMine, recursionMisses: r.recursionMisses, statsLeak: r.statsLeak, contaminatedSamplesLeftOut: r.contaminated, statsOffRetries: r.retries,
+            involuntaryContextSwitches: r.involuntary, triggersPerSample: ev.counts[r.id], proof: r.proof, verdict: r.verdict, noisy: r.noisy, precise: r.precise,
+          },
         }),
         r.verdict,
       )
