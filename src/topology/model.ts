@@ -234,7 +234,11 @@ function reachability(plan: Plan): Reachability[] {
     const queue = [from]
     while (queue.length > 0) {
       const n = queue.shift()!
-      for (const m of adj.get(n) ?? []) if (!dist.has(m)) dist.set(m, dist.get(n)! + 1) && queue.push(m)
+      for (const m of adj.get(n) ?? []) {
+        if (dist.has(m)) continue
+        dist.set(m, dist.get(n)! + 1)
+        queue.push(m)
+      }
     }
     const d = dist.get(to)
     return d === undefined ? undefined : d - 1 // forwarding nodes in between
