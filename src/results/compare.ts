@@ -197,7 +197,8 @@ export function compareRuns(base: Run[], candidate: Run[], opts: CompareOptions 
   labelByParams(cases)
   const envBase = base[base.length - 1]?.environment
   const envCand = candidate[0]?.environment
-  return finish({method, gated, base: base.map(fileOf), candidate: filesOf(candidate), runs, threshold, noiseLimit, environmentDifferences: envBase && envCand ? fingerprintDifferences(envBase, envCand) : [], cases, missing, added})
+  const environmentDifferences = envBase && envCand ? fingerprintDifferences(envBase, envCand) : []
+  return finish({method, gated, base: base.map(fileOf), candidate: filesOf(candidate), runs, threshold, noiseLimit, environmentDifferences, cases, missing, added})
 }
 
 function finish(c: Omit<Comparison, 'schema' | 'regressions' | 'exitCode' | 'scope'>): Comparison {

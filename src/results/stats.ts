@@ -82,7 +82,8 @@ export function welch(a: number[], b: number[]): Welch {
   const se = Math.sqrt(va + vb)
   if (A.n < 2 || B.n < 2 || se === 0) {
     const p = diff === 0 || A.n < 2 || B.n < 2 ? 1 : 0
-    return {diff, relative: A.mean === 0 ? 0 : diff / A.mean, t: se === 0 && diff !== 0 ? Math.sign(diff) * Number.POSITIVE_INFINITY : 0, df: A.n + B.n - 2, p, ci95: [diff, diff], significant: p < 0.05}
+    const t = se === 0 && diff !== 0 ? Math.sign(diff) * Number.POSITIVE_INFINITY : 0
+    return {diff, relative: A.mean === 0 ? 0 : diff / A.mean, t, df: A.n + B.n - 2, p, ci95: [diff, diff], significant: p < 0.05}
   }
   const t = diff / se
   const df = (va + vb) ** 2 / (va ** 2 / (A.n - 1) + vb ** 2 / (B.n - 1))
@@ -256,7 +257,10 @@ export function tQuantile(p: number, df: number): number {
 
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9)
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7]
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+    9.9843695780195716e-6, 1.5056327351493116e-7,
+  ]
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x)
   x -= 1
   let a = c[0]
