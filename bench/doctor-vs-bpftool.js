@@ -47,7 +47,11 @@ function once(argv) {
   return ms
 }
 
-for (const argv of Object.values(cmds)) once(argv), waitTeardown() // warm-up: page cache, JIT of node itself
+// warm-up: page cache, JIT of node itself
+for (const argv of Object.values(cmds)) {
+  once(argv)
+  waitTeardown()
+}
 for (let i = 0; i < runs; i++) {
   for (const [k, argv] of Object.entries(cmds)) {
     times[k].push(once(argv))

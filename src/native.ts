@@ -119,7 +119,10 @@ export interface Native {
   // ---- the tracing suite (trace.cc): one program of an object per handle, attached by kind; the trigger thread; ring consumers
   /** Opens `path`, loads only `program` (its type must fit `kind`; fentry/fexit need btfTarget). Throws a TraceError. */
   traceLoad(path: string, program: string, kind: TraceKind, btfTarget?: string): TraceLoaded
-  /** bpf_program__attach_*: tracepoint "cat/name", raw_tracepoint "name", kprobe* "func", fentry/fexit "", uprobe* "" (the trigger function) | "PATH:SYMBOL" | "PATH:OFFSET". Returns what was attached. */
+  /**
+   * bpf_program__attach_*: tracepoint "cat/name", raw_tracepoint "name", kprobe* "func", fentry/fexit "",
+   * uprobe* "" (the trigger function) | "PATH:SYMBOL" | "PATH:OFFSET". Returns what was attached.
+   */
   traceAttach(handle: number, target?: string): string
   /** Destroys the link (true when there was one). */
   traceDetach(handle: number): boolean
