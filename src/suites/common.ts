@@ -19,6 +19,11 @@ function maySuite(): boolean {
   return hasCap('CAP_SYS_ADMIN', eff) || hasCap('CAP_BPF', eff)
 }
 
+/** Not root (no CAP_SYS_ADMIN or CAP_BPF) → PrivilegeError (exit 3): checked before a suite changes anything. */
+export function requireSuitePrivilege(suite: string): void {
+  if (!maySuite()) throw new PrivilegeError(`suite ${suite} needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run it with sudo`)
+}
+
 /** Flags every `suite` command takes. */
 export const suiteFlags = {
   quick: Flags.boolean({description: 'a small grid that finishes in under a minute (CI, first contact)'}),
@@ -40,7 +45,7 @@ export interface Gate {
  * blockers; not root → PrivilegeError (exit 3). Otherwise the cases the kernel cannot run, with reasons.
  */
 export async function suiteGate(profileName: string): Promise<Gate> {
-  if (!maySuite()) throw new PrivilegeError(`suite ${profileName} needs root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN): run it with sudo`)
+  requireSuitePrivilege(profileName)
   const profile = loadProfile(profileName)
   const report = buildReport(await gatherFacts({live: true, system: false}, [profile]), [profile])
   const verdict = report.verdicts[0]

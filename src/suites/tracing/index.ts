@@ -4,7 +4,7 @@
 // workload), then finish() detaches everything, restores what it changed and writes the result file.
 import {cpus} from 'node:os'
 import {existsSync} from 'node:fs'
-import {finishRun, measuredCase, newRun, suiteGate} from '../common.js'
+import {finishRun, measuredCase, newRun, requireSuitePrivilege, suiteGate} from '../common.js'
 import {toCsv, type CaseResult, type RunResult} from '../../results/store.js'
 import {BpfObject, loadNative, type TraceError, type TraceKind} from '../../native.js'
 import {MOUNTS, readSysctl} from '../../kernel/runtime.js'
@@ -143,7 +143,8 @@ export class TracingSession {
     if (o.object) bodies.push(...userBodies(o.object, o.programs ?? [], o.attach))
     if (bodies.length === 0) throw new TracingInputError('no bodies to run: keep a built-in --body or add --object FILE')
 
-    // ---- tracefs (only when asked), doctor's gate
+    // ---- tracefs (only when asked), doctor's gate; privilege first, before anything is changed
+    requireSuitePrivilege('tracing')
     if (o.mountTracefs && !tracefsDir()) {
       this.changes.push(await mountFs('tracefs', MOUNTS.tracefs.where))
       this.notes.push(`mounted tracefs on ${MOUNTS.tracefs.where} for the run; unmounted after (--no-mount-tracefs to leave it alone)`)
