@@ -312,9 +312,10 @@ async function packetGroup(g: {native: Native; roles: Roles; spec: AccelSpec; bu
       await progress.run(async (i, update) => {
         const here = g.buckets.filter((b) => b.size === ps.sizes[i])
         let last = performance.now()
+        // each step announced ends the one before it: that one's time feeds the ETA
         await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
           const now = performance.now()
-          if (progress.completed > 0 || now - last > 0) progress.ran((now - last) / 1000)
+          progress.ran((now - last) / 1000)
           last = now
           update(what)
         })

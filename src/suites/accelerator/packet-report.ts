@@ -7,12 +7,11 @@ import {toCsv} from '../../results/store.js'
 import {renderTable as renderRows} from '../../results/table.js'
 import {describeImpact, pairedLogRatio, summarize, welch} from '../../results/stats.js'
 import {measuredCase} from '../common.js'
-import {GENERATOR_PATH, throughputs, type PacketBucket} from './packets.js'
+import {GENERATOR_PATH, counted, throughputs, type PacketBucket} from './packets.js'
 
 /** The generator alone must reach this multiple of the best path, or the paths are generator-bound. */
 export const GENERATOR_HEADROOM = 1.5
 
-const counted = (b: PacketBucket) => b.rounds.filter((r) => !r.warmup)
 const isGenerator = (b: PacketBucket) => b.path.info.mode === GENERATOR_PATH.mode
 const caseBase = (b: PacketBucket) => `frames/${b.path.info.mode}/${b.size}B`
 const meanOf = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, x) => a + x, 0) / xs.length)
@@ -51,7 +50,16 @@ export function bucketProblem(b: PacketBucket): string | undefined {
   return parts.length > 0 ? parts.join('; ') : undefined
 }
 
-function ratioRecord(kernel: PacketBucket | undefined, b: PacketBucket): Record<string, unknown> | undefined {
+/** A path's frame rate against kernel forwarding: the ratio paired by round, and Welch's test on the rounds. */
+interface KernelRatio {
+  ratio: number
+  ratioCi95: number[]
+  pairs: number
+  significant: boolean
+  welch: {p: number; relative: number; significant: boolean; text: string}
+}
+
+function ratioRecord(kernel: PacketBucket | undefined, b: PacketBucket): KernelRatio | undefined {
   if (!kernel || kernel === b || isGenerator(b)) return undefined
   const [k, x] = paired(kernel, b)
   if (k.length < 2) return undefined
@@ -79,13 +87,15 @@ export function packetCases(buckets: PacketBucket[], opts: {oneCpu: boolean}): C
     const params = {mode: b.path.info.mode, frame_size: b.size, load: 'live-frames', ...b.path.info.params}
     const pps = throughputs(b)
     const problem = bucketProblem(b)
+    const vsKernel = ratioRecord(kernel, b)
+    const dut = opts.oneCpu ? dutNs(gen, b) : []
     const extra: Record<string, unknown> = {
       label: b.path.info.label,
       gbps: pps.map((p) => (p * b.size * 8) / 1e9),
       searches: counted(b).map((r) => ({trials: r.throughput.trials.length, atFullSpeed: r.throughput.atFullSpeed, proof: r.proof})),
       generatorPps: v.generatorPps,
       ...(v.generatorBound && !isGenerator(b) ? {bottleneck: `generator (alone ${fmtMpps(v.generatorPps)} < ${GENERATOR_HEADROOM}× the best path's ${fmtMpps(v.bestPps)})`} : {}),
-      ...(ratioRecord(kernel, b) ? {vsKernel: ratioRecord(kernel, b)} : {}),
+      ...(vsKernel ? {vsKernel} : {}),
       ...(b.errors.length > 0 ? {errors: b.errors} : {}),
     }
     const add = (key: string, metric: string, unit: string, higher: boolean, samples: number[], more: Record<string, unknown> = {}, moreParams = {}) => {
@@ -95,7 +105,7 @@ export function packetCases(buckets: PacketBucket[], opts: {oneCpu: boolean}): C
     }
     add('throughput', 'throughput_frames_per_second', 'frame/s', true, pps, extra)
     add('ns_per_frame', 'path_ns_per_frame', 'ns', false, pps.filter((p) => p > 0).map((p) => 1e9 / p))
-    if (opts.oneCpu && dutNs(gen, b).length > 0) add('dut_ns_per_frame', 'dut_ns_per_frame', 'ns', false, dutNs(gen, b))
+    if (dut.length > 0) add('dut_ns_per_frame', 'dut_ns_per_frame', 'ns', false, dut)
     if (b.latency.length > 0) {
       const lat = b.latency.filter((t) => t.latency)
       add('latency_p50', 'one_way_latency_p50', 'ns', false, lat.map((t) => t.latency!.p50))
@@ -128,7 +138,7 @@ export function packetAnswer(buckets: PacketBucket[]): string[] {
     const kernel = here.find((b) => b.path.info.mode === 'kernel')
     const parts: string[] = []
     for (const b of here.filter((y) => !isGenerator(y) && y !== kernel)) {
-      const r = ratioRecord(kernel, b) as {ratio: number; ratioCi95: number[]; significant: boolean} | undefined
+      const r = ratioRecord(kernel, b)
       const name = b.path.info.label.split(' (')[0].toUpperCase()
       if (bucketProblem(b)) parts.push(`${name}: no answer (its proof failed)`)
       else if (!r) parts.push(`${name}: too few rounds to compare`)
@@ -185,7 +195,7 @@ function tableRow(b: PacketBucket, here: PacketBucket[], oneCpu: boolean): strin
   const kernel = here.find((x) => x.path.info.mode === 'kernel')
   const pps = throughputs(b)
   const lat = b.latency.filter((t) => t.latency).map((t) => t.latency!)
-  const r = ratioRecord(kernel, b) as {ratio: number; ratioCi95: number[]; significant: boolean} | undefined
+  const r = ratioRecord(kernel, b)
   const vs = b === kernel ? 'baseline' : r ? `${x(r.ratio)} (${x(r.ratioCi95[0])}–${x(r.ratioCi95[1])})${r.significant ? '' : ' n.s.'}` : '—'
   const gbps = pps.length ? ((meanOf(pps) * b.size * 8) / 1e9).toFixed(2) : '—'
   const latency = lat.length ? `${us(meanOf(lat.map((l) => l.p50)))}/${us(meanOf(lat.map((l) => l.p99)))}` : '—'

@@ -78,7 +78,6 @@ export interface PacketEnds {
   serverNetns: string
   serverPort: string
   frame: Omit<FrameSpec, 'size'>
-  dutFrame: Omit<FrameSpec, 'size'>
 }
 
 async function macOf(netns: string, ifname: string): Promise<string> {
@@ -97,7 +96,7 @@ export async function packetEnds(roles: Roles, family: 4 | 6): Promise<PacketEnd
   const dstMac = await macOf(dutNetns, dutIngress)
   const srcMac = await macOf(clientNetns, clientPort)
   const frame = {family, srcMac, dstMac, srcIp: roles.clientAddress, dstIp: roles.serverAddress}
-  return {clientNetns, clientPort, dutNetns, dutIngress, serverNetns, serverPort, frame, dutFrame: frame}
+  return {clientNetns, clientPort, dutNetns, dutIngress, serverNetns, serverPort, frame}
 }
 
 /**
@@ -210,7 +209,8 @@ export function rotated<T>(xs: T[], r: number): T[] {
   return [...xs.slice(k), ...xs.slice(0, k)]
 }
 
-const counted = (b: PacketBucket) => b.rounds.filter((r) => !r.warmup)
+/** The rounds that count (warm-up left out). */
+export const counted = (b: PacketBucket) => b.rounds.filter((r) => !r.warmup)
 const meanOf = (xs: number[]) => (xs.length === 0 ? 0 : xs.reduce((a, x) => a + x, 0) / xs.length)
 export const throughputs = (b: PacketBucket) => counted(b).map((r) => r.throughput.pps)
 
