@@ -5,6 +5,7 @@ import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent
 import {renderComparison} from '../results/compare-render.js'
 import {loadResult, type RunResult} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
+import {historyFromGit, isGitSpec, relabel, type GitHistory} from '../history/resolve.js'
 
 export default class Compare extends BaseCommand {
   static summary = 'Compare result files (or folders): per case the change, its 95% CI, p-value and a verdict; a CI gate.'
@@ -22,6 +23,7 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
     '<%= config.bin %> compare base1.json base2.json base3.json -- cand1.json cand2.json cand3.json',
     '<%= config.bin %> compare results/base results/candidate --format markdown',
     '<%= config.bin %> compare --history results',
+    '<%= config.bin %> compare --history git:perf-results:micro',
   ]
 
   static enableJsonFlag = true
@@ -31,7 +33,7 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
   }
 
   static flags = {
-    history: Flags.string({description: 'folder of runs: the newest run of each suite against the earlier ones (reported, not gated)'}),
+    history: Flags.string({description: 'folder of runs, or git:BRANCH[:PATH] (a results branch, see history push): the newest run of each suite against the earlier ones (reported, not gated)'}),
     threshold: Flags.string({default: '5%', description: 'a regression whose whole CI (95%, widened for the number of cases compared) lies beyond this fails the gate (exit 1)'}),
     noise: Flags.string({default: '10%', description: 'spread (between runs, or between pairs) above which a case that is not significant is "too noisy to tell"'}),
     force: Flags.boolean({description: 'compare results measured on different kernels, CPUs, configs or machines'}),
@@ -40,15 +42,20 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
 
   async run(): Promise<Comparison> {
     const {argv, flags} = await this.parse(Compare)
+    let git: GitHistory | undefined
     try {
       const opts = {threshold: parsePercent(flags.threshold, '--threshold'), noiseLimit: parsePercent(flags.noise, '--noise')}
-      const cmp = compareFrom(withSeparator(argv as string[], this.argv), flags.history, flags.force, opts)
+      git = flags.history && isGitSpec(flags.history) ? await historyFromGit(flags.history) : undefined
+      const found = compareFrom(withSeparator(argv as string[], this.argv), git?.dir ?? flags.history, flags.force, opts)
+      const cmp = git ? relabel(found, git) : found
       if (flags.format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(cmp, null, 1))
       else if (!this.jsonEnabled()) this.log(renderComparison(cmp, flags.format as 'table' | 'markdown'))
       process.exitCode = cmp.exitCode
       return cmp
     } catch (error) {
       return this.failWith(error)
+    } finally {
+      git?.cleanup()
     }
   }
 }
