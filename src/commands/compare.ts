@@ -6,6 +6,7 @@ import {renderComparison} from '../results/compare-render.js'
 import {loadResult, type RunResult} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
 import {historyFromGit, isGitSpec, relabel, type GitHistory} from '../history/resolve.js'
+import {issueText} from '../history/issue.js'
 
 export default class Compare extends BaseCommand {
   static summary = 'Compare result files (or folders): per case the change, its 95% CI, p-value and a verdict; a CI gate.'
@@ -37,7 +38,7 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
     threshold: Flags.string({default: '5%', description: 'a regression whose whole CI (95%, widened for the number of cases compared) lies beyond this fails the gate (exit 1)'}),
     noise: Flags.string({default: '10%', description: 'spread (between runs, or between pairs) above which a case that is not significant is "too noisy to tell"'}),
     force: Flags.boolean({description: 'compare results measured on different kernels, CPUs, configs or machines'}),
-    format: Flags.string({options: ['table', 'markdown', 'json'], default: 'table', description: 'markdown: to paste into a pull request'}),
+    format: Flags.string({options: ['table', 'markdown', 'json', 'issue'], default: 'table', description: 'markdown: to paste into a pull request; issue: a title line, a blank line and the markdown body of an issue for the regressions (nothing when there is none)'}),
   }
 
   async run(): Promise<Comparison> {
@@ -49,7 +50,10 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
       const found = compareFrom(withSeparator(argv as string[], this.argv), git?.dir ?? flags.history, flags.force, opts)
       const cmp = git ? relabel(found, git) : found
       if (flags.format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(cmp, null, 1))
-      else if (!this.jsonEnabled()) this.log(renderComparison(cmp, flags.format as 'table' | 'markdown'))
+      else if (flags.format === 'issue' && !this.jsonEnabled()) {
+        const text = issueText(cmp, {file: found.candidate.split(', ')[0], label: git?.label})
+        if (text) this.log(text)
+      } else if (!this.jsonEnabled()) this.log(renderComparison(cmp, flags.format as 'table' | 'markdown'))
       process.exitCode = cmp.exitCode
       return cmp
     } catch (error) {

@@ -126,6 +126,15 @@ describe('history: results in a git branch', function () {
     expect(cmp.cases[0].relative).to.be.closeTo(0.6, 0.05)
   })
 
+  it('compare --format issue on the branch: the title, a marker per case, the commits and the command to compare again', () => {
+    const r = cli(['compare', '--history', 'git:perf-results', '--format', 'issue'], a)
+    expect(r.code, r.stderr).to.equal(0)
+    const [title, , ...body] = r.stdout.split('\n')
+    expect(title).to.equal(`Performance regression: micro/baseline +60.0% at ${commits[1].slice(0, 12)}`)
+    expect(body.join('\n')).to.include('<!-- ebpfperf:case=micro/baseline -->').and.include('ebpfperf compare --history git:perf-results:micro/runner/6.18.0-test\n')
+    expect(body.join('\n')).to.include(`- Candidate: ${commits[1].slice(0, 12)} (git:perf-results:micro/runner/`)
+  })
+
   it('bad input: not a repository, a branch that is not a results branch, a rejected push: one line, exit 2', () => {
     const file = result(runs, '2026-12-04T09:00:00.000Z', 100)
     const notRepo = cli(['history', 'list'], runs)
