@@ -116,7 +116,7 @@ export interface Native {
   mapUpdate(fd: number, key: Buffer, value: Buffer, flags?: number): void
   numPossibleCpus(): number
 
-  // ---- the tracing suite (trace.cc): one program of an object per handle, attached by kind; the trigger thread; ring consumers
+  // ---- the tracing suite (suite/trace_*.cc): one program of an object per handle, attached by kind; the trigger thread; ring consumers
   /** Opens `path`, loads only `program` (its type must fit `kind`; fentry/fexit need btfTarget). Throws a TraceError. */
   traceLoad(path: string, program: string, kind: TraceKind, btfTarget?: string): TraceLoaded
   /**
@@ -142,7 +142,7 @@ export interface Native {
   ringRead(handle: number): RingCounts
   ringStop(handle: number): RingCounts
 
-  // ---- attaching inside a network namespace (netattach.cc; netns: a name under /run/netns, a path, or null for ours)
+  // ---- attaching inside a network namespace (net/netns_attach.cc; netns: a name under /run/netns, a path, or null for ours)
   netnsIfindex(netns: string | null, ifname: string): number
   /** An XDP link (close linkFd to detach). */
   netnsXdpAttach(netns: string | null, ifname: string, progFd: number, mode: 'native' | 'generic'): NetLink
@@ -154,7 +154,7 @@ export interface Native {
   /** bpf_map_update_elem from inside the namespace (devmap values are ifindexes resolved there). */
   netnsMapUpdate(netns: string | null, mapFd: number, key: Buffer, value: Buffer, flags?: number): void
 
-  // ---- the micro suite (testrun.cc, ringbuf.cc): BPF_PROG_TEST_RUN on pinned threads; ring vs perf buffer
+  // ---- the micro suite (suite/testrun.cc, buffer_run.cc): BPF_PROG_TEST_RUN on pinned threads; ring vs perf buffer
   /** Calibrated BPF_PROG_TEST_RUN samples on each CPU from a pinned thread, off the JS thread. Rejects with a NativeError. */
   testRunAsync(spec: TestRunSpec): Promise<TestRunReport>
   /** Producers pinned per CPU fire exactly `events` events each; a consumer thread drains them; every event counted. */
@@ -162,7 +162,7 @@ export interface Native {
   /** bpf_obj_get: fd of a pinned program or map (close it with closeFd). */
   objGet(path: string): number
 
-  // ---- the packet generator (pktgen.cc): live-frames test runs from pinned threads inside a namespace
+  // ---- the packet generator (suite/pktgen.cc): live-frames test runs from pinned threads inside a namespace
   /** Sends `frame` through bpf/gen.bpf.c from each CPU for durationMs (pps over all threads; 0 = full speed). */
   genRunAsync(spec: GenRunSpec): Promise<GenRunReport>
   /** Ends every running generator at its next test run. */

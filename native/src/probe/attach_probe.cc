@@ -21,8 +21,14 @@
 #include <mutex>
 #include <vector>
 
-#include "common.h"
-#include "probes.h"
+#include "core/bpf_api.h"
+#include "core/errno_text.h"
+#include "core/fd.h"
+#include "core/proc.h"
+#include "probe/deferred_teardown.h"
+#include "probe/probes.h"
+#include "probe/result.h"
+#include "probe/trivial_prog.h"
 
 // A function of the addon itself, used as the default uprobe target: its file
 // offset inside the loaded .node file is computed from /proc/self/maps.

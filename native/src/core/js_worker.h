@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <string>
 
-#include "common.h"
-#include "object.h"
+#include "core/js_errors.h"
+#include "core/libbpf_log.h"
 
 namespace ebp {
 

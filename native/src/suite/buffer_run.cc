@@ -29,11 +29,12 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
-#include "common.h"
-#include "object.h"
-#include "testrun.h"
-#include "worker.h"
+#include "core/bpf_api.h"
+#include "core/js_args.h"
+#include "core/js_worker.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
+#include "suite/suites.h"
 
 namespace ebp {
 namespace {
@@ -430,7 +431,7 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterRingbufFunctions(Napi::Env env, Napi::Object exports) {
+void RegisterBufferRunFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("bufferRunAsync", Napi::Function::New(env, BufferRunAsync, "bufferRunAsync"));
 }
 

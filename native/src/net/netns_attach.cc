@@ -6,7 +6,12 @@
 // XDP and tcx attachments are BPF links: their fds are handed back to JS, closing one detaches, and
 // they vanish with the process (or with the interface when the namespace goes). tc clsact filters are
 // not fd-based: netnsTcDetach removes them (and the clsact qdisc when this code created it).
-#include "netattach.h"
+#include "core/bpf_api.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
+#include "net/netns.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -22,26 +27,8 @@
 #include <functional>
 #include <string>
 
-#include "args.h"
-#include "common.h"
-#include "object.h"
 
 namespace ebp {
-
-int EnterNetns(const std::string& netns, std::string* what) {
-  if (netns.empty()) return 0;
-  const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
-  Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) {
-    *what = "opening network namespace " + path;
-    return errno;
-  }
-  if (setns(ns.get(), CLONE_NEWNET) != 0) {
-    *what = "setns(" + path + ", CLONE_NEWNET)";
-    return errno;
-  }
-  return 0;
-}
 
 namespace {
 
@@ -312,7 +299,7 @@ Napi::Value NetnsMapUpdate(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-void RegisterNetattachFunctions(Napi::Env env, Napi::Object exports) {
+void RegisterNetnsAttachFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsIfindex", Napi::Function::New(env, NetnsIfindex, "netnsIfindex"));
   exports.Set("netnsXdpAttach", Napi::Function::New(env, NetnsXdpAttach, "netnsXdpAttach"));
   exports.Set("netnsTcxAttach", Napi::Function::New(env, NetnsTcxAttach, "netnsTcxAttach"));

@@ -4,8 +4,12 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 
-#include "common.h"
-#include "probes.h"
+#include "core/bpf_api.h"
+#include "core/fd.h"
+#include "core/libbpf_log.h"
+#include "core/proc.h"
+#include "probe/probes.h"
+#include "probe/result.h"
 
 namespace ebp {
 

@@ -5,7 +5,7 @@
 // Each test run sends `repeat` frames in batches; pacing to an offered rate sends a burst of at least
 // 1 ms worth (or one batch) whenever the schedule has fallen that far behind, and sleeps otherwise (a
 // thread held up for longer does not catch up: see FramesDue).
-// The program is held in the XDP dispatcher for the whole call (see testrun.cc: HoldInDispatcher).
+// The program is held in the XDP dispatcher for the whole call (see suite/testrun.cc: HoldInDispatcher).
 // genStop() ends every running generator at its next test run.
 #include <bpf/bpf.h>
 #include <errno.h>
@@ -20,12 +20,13 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
-#include "common.h"
-#include "netattach.h"
-#include "object.h"
-#include "testrun.h"
-#include "worker.h"
+#include "core/bpf_api.h"
+#include "core/fd.h"
+#include "core/js_args.h"
+#include "core/js_worker.h"
+#include "core/threads.h"
+#include "net/netns.h"
+#include "suite/suites.h"
 
 namespace ebp {
 namespace {

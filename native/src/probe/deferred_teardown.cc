@@ -21,7 +21,9 @@
 #include <mutex>
 #include <vector>
 
-#include "common.h"
+#include "probe/deferred_teardown.h"
+
+#include "core/fd.h"
 
 namespace ebp {
 

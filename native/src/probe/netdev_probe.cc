@@ -20,8 +20,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "common.h"
-#include "probes.h"
+#include "core/bpf_api.h"
+#include "core/fd.h"
+#include "core/threads.h"
+#include "probe/deferred_teardown.h"
+#include "probe/probes.h"
+#include "probe/result.h"
+#include "probe/trivial_prog.h"
 
 namespace ebp {
 

@@ -24,7 +24,15 @@
 // closed right after) must raise run_cnt by exactly the iterations it asked for (repeat × runs) — proof
 // that the program really ran. Stats "samples": bpf_stats on for every sample (run_cnt must grow by the
 // iterations of all the samples).
-#include "testrun.h"
+#include "core/bpf_api.h"
+#include "core/errno_text.h"
+#include "core/fd.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/js_worker.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
+#include "suite/suites.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -44,10 +52,6 @@
 #include <thread>
 #include <vector>
 
-#include "args.h"
-#include "common.h"
-#include "object.h"
-#include "worker.h"
 
 namespace ebp {
 

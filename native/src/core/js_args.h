@@ -1,5 +1,5 @@
 // Argument checking for the addon's N-API functions: a wrong argument throws a TypeError naming it and the
-// function returns early. Shared by every native/src/*.cc that takes arguments from JS.
+// function returns early. Shared by every native source file that takes arguments from JS.
 #pragma once
 
 #include <napi.h>

@@ -13,9 +13,12 @@
 #include <string>
 #include <vector>
 
-#include "args.h"
-#include "common.h"
-#include "object.h"
+#include "core/object.h"
+
+#include "core/bpf_api.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/libbpf_log.h"
 
 namespace ebp {
 namespace {
@@ -249,16 +252,6 @@ Napi::Value NumPossibleCpus(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
-
-Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what, const std::string& detail) {
-  Napi::Error e = Napi::Error::New(env, what + ": " + ErrnoText(err) + " (" + ErrnoCode(err) + ")");
-  e.Set("errno", Napi::Number::New(env, err));
-  e.Set("code", Napi::String::New(env, ErrnoCode(err)));
-  if (!detail.empty()) e.Set("detail", Napi::String::New(env, detail));
-  return e;
-}
-
-void ThrowErrno(Napi::Env env, int err, const std::string& what) { MakeErrno(env, err, what).ThrowAsJavaScriptException(); }
 
 void RegisterObjectFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("objectOpen", Napi::Function::New(env, OpenObject, "objectOpen"));
