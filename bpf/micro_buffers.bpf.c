@@ -41,58 +41,58 @@ static __always_inline struct micro_counters *count(void)
 	return bpf_map_lookup_elem(&counters, &zero);
 }
 
-#define PRODUCERS(SIZE)                                                                            \
-	struct event_##SIZE {                                                                      \
-		struct micro_event h;                                                              \
-		__u8 payload[SIZE - sizeof(struct micro_event)];                                   \
-	};                                                                                         \
-                                                                                                   \
-	SEC("tc") int rb_output_##SIZE(struct __sk_buff *ctx)                                        \
-	{                                                                                          \
-		struct micro_counters *c = count();                                                \
-		if (!c)                                                                            \
-			return TC_ACT_SHOT;                                                        \
-		struct event_##SIZE e;                                                             \
-		__builtin_memset(&e, 0, sizeof(e));                                                \
-		e.h.cpu = bpf_get_smp_processor_id();                                              \
-		e.h.seq = c->produced++;                                                           \
-		e.h.ts = bpf_ktime_get_ns();                                                       \
-		if (bpf_ringbuf_output(&rb, &e, sizeof(e), 0))                                     \
-			c->failed++;                                                               \
-		return TC_ACT_OK;                                                                   \
-	}                                                                                          \
-                                                                                                   \
-	SEC("tc") int rb_reserve_##SIZE(struct __sk_buff *ctx)                                       \
-	{                                                                                          \
-		struct micro_counters *c = count();                                                \
-		if (!c)                                                                            \
-			return TC_ACT_SHOT;                                                        \
-		__u32 seq = c->produced++;                                                         \
-		struct event_##SIZE *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);                  \
-		if (!e) {                                                                          \
-			c->failed++;                                                               \
-			return TC_ACT_OK;                                                           \
-		}                                                                                  \
-		e->h.cpu = bpf_get_smp_processor_id();                                             \
-		e->h.seq = seq;                                                                    \
-		e->h.ts = bpf_ktime_get_ns();                                                      \
-		bpf_ringbuf_submit(e, 0);                                                          \
-		return TC_ACT_OK;                                                                   \
-	}                                                                                          \
-                                                                                                   \
-	SEC("tc") int pb_output_##SIZE(struct __sk_buff *ctx)                                        \
-	{                                                                                          \
-		struct micro_counters *c = count();                                                \
-		if (!c)                                                                            \
-			return TC_ACT_SHOT;                                                        \
-		struct event_##SIZE e;                                                             \
-		__builtin_memset(&e, 0, sizeof(e));                                                \
-		e.h.cpu = bpf_get_smp_processor_id();                                              \
-		e.h.seq = c->produced++;                                                           \
-		e.h.ts = bpf_ktime_get_ns();                                                       \
-		if (bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &e, sizeof(e)))             \
-			c->failed++;                                                               \
-		return TC_ACT_OK;                                                                   \
+#define PRODUCERS(SIZE)                                                                \
+	struct event_##SIZE {                                                          \
+		struct micro_event h;                                                  \
+		__u8 payload[SIZE - sizeof(struct micro_event)];                       \
+	};                                                                             \
+                                                                                       \
+	SEC("tc") int rb_output_##SIZE(struct __sk_buff *ctx)                          \
+	{                                                                              \
+		struct micro_counters *c = count();                                    \
+		if (!c)                                                                \
+			return TC_ACT_SHOT;                                            \
+		struct event_##SIZE e;                                                 \
+		__builtin_memset(&e, 0, sizeof(e));                                    \
+		e.h.cpu = bpf_get_smp_processor_id();                                  \
+		e.h.seq = c->produced++;                                               \
+		e.h.ts = bpf_ktime_get_ns();                                           \
+		if (bpf_ringbuf_output(&rb, &e, sizeof(e), 0))                         \
+			c->failed++;                                                   \
+		return TC_ACT_OK;                                                      \
+	}                                                                              \
+                                                                                       \
+	SEC("tc") int rb_reserve_##SIZE(struct __sk_buff *ctx)                         \
+	{                                                                              \
+		struct micro_counters *c = count();                                    \
+		if (!c)                                                                \
+			return TC_ACT_SHOT;                                            \
+		__u32 seq = c->produced++;                                             \
+		struct event_##SIZE *e = bpf_ringbuf_reserve(&rb, sizeof(*e), 0);      \
+		if (!e) {                                                              \
+			c->failed++;                                                   \
+			return TC_ACT_OK;                                              \
+		}                                                                      \
+		e->h.cpu = bpf_get_smp_processor_id();                                 \
+		e->h.seq = seq;                                                        \
+		e->h.ts = bpf_ktime_get_ns();                                          \
+		bpf_ringbuf_submit(e, 0);                                              \
+		return TC_ACT_OK;                                                      \
+	}                                                                              \
+                                                                                       \
+	SEC("tc") int pb_output_##SIZE(struct __sk_buff *ctx)                          \
+	{                                                                              \
+		struct micro_counters *c = count();                                    \
+		if (!c)                                                                \
+			return TC_ACT_SHOT;                                            \
+		struct event_##SIZE e;                                                 \
+		__builtin_memset(&e, 0, sizeof(e));                                    \
+		e.h.cpu = bpf_get_smp_processor_id();                                  \
+		e.h.seq = c->produced++;                                               \
+		e.h.ts = bpf_ktime_get_ns();                                           \
+		if (bpf_perf_event_output(ctx, &pb, BPF_F_CURRENT_CPU, &e, sizeof(e))) \
+			c->failed++;                                                   \
+		return TC_ACT_OK;                                                      \
 	}
 
 PRODUCERS(64)

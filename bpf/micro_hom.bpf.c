@@ -16,6 +16,7 @@ struct inner_array {
 	__type(value, __u64);
 };
 
+// clang-format off
 #define INNER(I) struct inner_array hom_inner_##I SEC(".maps");
 INNER(0) INNER(1) INNER(2) INNER(3) INNER(4) INNER(5) INNER(6) INNER(7)
 INNER(8) INNER(9) INNER(10) INNER(11) INNER(12) INNER(13) INNER(14) INNER(15)
@@ -34,6 +35,7 @@ struct {
 			[12] = &hom_inner_12, [13] = &hom_inner_13, [14] = &hom_inner_14, [15] = &hom_inner_15,
 		},
 };
+// clang-format on
 
 SEC("xdp")
 int hom_lookup(struct xdp_md *ctx)

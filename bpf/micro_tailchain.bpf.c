@@ -7,11 +7,11 @@
 #include <bpf/bpf_helpers.h>
 #include "micro.shared.h"
 
-#define CHAIN_STEP(I, NEXT)                               \
-	SEC("xdp") int tail_chain_##I(struct xdp_md *ctx) \
-	{                                                 \
-		bpf_tail_call(ctx, &tail_chain_jmp, NEXT);    \
-		return XDP_DROP;                          \
+#define CHAIN_STEP(I, NEXT)                                \
+	SEC("xdp") int tail_chain_##I(struct xdp_md *ctx)  \
+	{                                                  \
+		bpf_tail_call(ctx, &tail_chain_jmp, NEXT); \
+		return XDP_DROP;                           \
 	}
 
 SEC("xdp")

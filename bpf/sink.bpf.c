@@ -47,11 +47,24 @@ static __always_inline __u32 log2_u32(__u32 v)
 {
 	__u32 r = 0;
 
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) r += 1;
+	if (v >> 16) {
+		v >>= 16;
+		r += 16;
+	}
+	if (v >> 8) {
+		v >>= 8;
+		r += 8;
+	}
+	if (v >> 4) {
+		v >>= 4;
+		r += 4;
+	}
+	if (v >> 2) {
+		v >>= 2;
+		r += 2;
+	}
+	if (v >> 1)
+		r += 1;
 	return r;
 }
 
@@ -64,7 +77,8 @@ static __always_inline __u32 lat_bucket(__u32 v)
 	if (v < (1 << PKTGEN_HIST_SUB_BITS))
 		return v;
 	b = log2_u32(v);
-	return ((b - PKTGEN_HIST_SUB_BITS + 1) << PKTGEN_HIST_SUB_BITS) + ((v >> (b - PKTGEN_HIST_SUB_BITS)) & ((1 << PKTGEN_HIST_SUB_BITS) - 1));
+	return ((b - PKTGEN_HIST_SUB_BITS + 1) << PKTGEN_HIST_SUB_BITS) +
+	       ((v >> (b - PKTGEN_HIST_SUB_BITS)) & ((1 << PKTGEN_HIST_SUB_BITS) - 1));
 }
 
 static __always_inline void track(struct pktgen_flow *f, __u32 seq, __u64 bytes)

@@ -33,9 +33,15 @@ static __always_inline int body_map(void)
 	return 0;
 }
 
-#define TRC_BODIES(sec, kind)                                                                     \
-	SEC(sec) int trc_null_##kind(void *ctx) { return 0; }                                      \
-	SEC(sec) int trc_map_##kind(void *ctx) { return body_map(); }
+#define TRC_BODIES(sec, kind)                   \
+	SEC(sec) int trc_null_##kind(void *ctx) \
+	{                                       \
+		return 0;                       \
+	}                                       \
+	SEC(sec) int trc_map_##kind(void *ctx)  \
+	{                                       \
+		return body_map();              \
+	}
 
 TRC_BODIES("tracepoint", tp)
 TRC_BODIES("raw_tp", rawtp)

@@ -11,7 +11,7 @@ command -v node >/dev/null || die "Node.js >= 20.5 is needed (see README: Requir
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=5)?0:1)' \
   || die "Node.js $(node --version) is too old: ebpfperf needs >= 20.5"
 
-PKGS=(clang llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool iperf3 iproute2 ethtool xdp-tools iputils-ping kmod util-linux chromium qemu-system-x86 busybox-static)
+PKGS=(clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool iperf3 iproute2 ethtool xdp-tools iputils-ping kmod util-linux chromium qemu-system-x86 busybox-static)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

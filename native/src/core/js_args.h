@@ -18,7 +18,8 @@ inline Napi::Value TypeErr(Napi::Env env, const std::string& msg) {
 }
 
 // A string without NUL at info[i]; with `optional`, undefined/null leaves *out untouched and succeeds.
-inline bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out, bool optional = false) {
+inline bool ArgString(const Napi::CallbackInfo& info, size_t i, const char* what, std::string* out,
+                      bool optional = false) {
   if (info.Length() <= i || info[i].IsUndefined() || info[i].IsNull()) {
     if (optional) return true;
     TypeErr(info.Env(), std::string(what) + " must be a string");
@@ -65,7 +66,8 @@ inline bool ArgBuffer(const Napi::CallbackInfo& info, size_t i, const char* what
 
 // o[key] as a number in [lo, hi] (an integer when `integer`); absent is fine unless `required`.
 // On failure *err says what is wrong and false is returned (the caller throws with its own prefix).
-inline bool OptNumber(Napi::Object o, const char* key, double lo, double hi, double* out, bool required, std::string* err, bool integer) {
+inline bool OptNumber(Napi::Object o, const char* key, double lo, double hi, double* out, bool required,
+                      std::string* err, bool integer) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined() || v.IsNull()) {
     if (required) *err = std::string(key) + " is required";
@@ -77,8 +79,8 @@ inline bool OptNumber(Napi::Object o, const char* key, double lo, double hi, dou
   }
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || (integer && std::floor(d) != d) || d < lo || d > hi) {
-    *err = std::string(key) + " must be " + (integer ? "an integer" : "a number") + " in [" + std::to_string(static_cast<long long>(lo)) + ", " +
-           std::to_string(static_cast<long long>(hi)) + "]";
+    *err = std::string(key) + " must be " + (integer ? "an integer" : "a number") + " in [" +
+           std::to_string(static_cast<long long>(lo)) + ", " + std::to_string(static_cast<long long>(hi)) + "]";
     return false;
   }
   *out = d;

@@ -13,6 +13,8 @@ Napi::Error MakeErrno(Napi::Env env, int err, const std::string& what, const std
   return e;
 }
 
-void ThrowErrno(Napi::Env env, int err, const std::string& what) { MakeErrno(env, err, what).ThrowAsJavaScriptException(); }
+void ThrowErrno(Napi::Env env, int err, const std::string& what) {
+  MakeErrno(env, err, what).ThrowAsJavaScriptException();
+}
 
 }  // namespace ebp

@@ -55,7 +55,8 @@ std::string LastLines(const std::string& text, size_t n) {
     pos = nl + 1;
   }
   std::string out;
-  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); i++) out += (out.empty() ? "" : "\n") + lines[i];
+  for (size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); i++)
+    out += (out.empty() ? "" : "\n") + lines[i];
   return out;
 }
 

@@ -2,6 +2,8 @@
 // verifier's last lines on failure), find program and map fds, read program stats, read and write maps.
 // Objects are kept in a table and named by a small integer handle; every error thrown to JS is an
 // Error with `errno` and `code`.
+#include "core/object.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -12,8 +14,6 @@
 #include <mutex>
 #include <string>
 #include <vector>
-
-#include "core/object.h"
 
 #include "core/bpf_api.h"
 #include "core/js_args.h"
@@ -110,8 +110,8 @@ Napi::Value ObjectSetProgramType(const Napi::CallbackInfo& info) {
   bpf_object* obj;
   std::string name;
   int64_t type, attach;
-  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "program name", &name) || !ArgInt(info, 2, "progType", &type) ||
-      !ArgInt(info, 3, "expectedAttachType", &attach))
+  if (!GetHandle(info, 0, &handle, &obj) || !ArgString(info, 1, "program name", &name) ||
+      !ArgInt(info, 2, "progType", &type) || !ArgInt(info, 3, "expectedAttachType", &attach))
     return info.Env().Undefined();
   bpf_program* prog = bpf_object__find_program_by_name(obj, name.c_str());
   if (!prog) {
@@ -149,7 +149,8 @@ Napi::Value ObjectProgFd(const Napi::CallbackInfo& info) {
   bpf_program* prog = bpf_object__find_program_by_name(obj, name.c_str());
   int fd = prog ? bpf_program__fd(prog) : -ENOENT;
   if (fd < 0) {
-    ThrowErrno(info.Env(), prog ? EBADF : ENOENT, prog ? "program " + name + " is not loaded" : "no program named " + name + " in the object");
+    ThrowErrno(info.Env(), prog ? EBADF : ENOENT,
+               prog ? "program " + name + " is not loaded" : "no program named " + name + " in the object");
     return info.Env().Undefined();
   }
   return Napi::Number::New(info.Env(), fd);
@@ -163,7 +164,9 @@ Napi::Value ObjectMapFd(const Napi::CallbackInfo& info) {
   bpf_map* map = bpf_object__find_map_by_name(obj, name.c_str());
   int fd = map ? bpf_map__fd(map) : -ENOENT;
   if (fd < 0) {
-    ThrowErrno(info.Env(), map ? EBADF : ENOENT, map ? "map " + name + " is not created yet (load the object first)" : "no map named " + name + " in the object");
+    ThrowErrno(info.Env(), map ? EBADF : ENOENT,
+               map ? "map " + name + " is not created yet (load the object first)"
+                   : "no map named " + name + " in the object");
     return info.Env().Undefined();
   }
   return Napi::Number::New(info.Env(), fd);
@@ -220,7 +223,8 @@ Napi::Value CloseFd(const Napi::CallbackInfo& info) {
 Napi::Value MapLookup(const Napi::CallbackInfo& info) {
   int64_t fd, size;
   Napi::Buffer<uint8_t> key;
-  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgInt(info, 2, "valueSize", &size)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgInt(info, 2, "valueSize", &size))
+    return info.Env().Undefined();
   std::vector<uint8_t> value(static_cast<size_t>(size));
   if (bpf_map_lookup_elem(static_cast<int>(fd), key.Data(), value.data())) {
     if (errno == ENOENT) return info.Env().Null();
@@ -233,7 +237,8 @@ Napi::Value MapLookup(const Napi::CallbackInfo& info) {
 Napi::Value MapUpdate(const Napi::CallbackInfo& info) {
   int64_t fd, flags = 0;
   Napi::Buffer<uint8_t> key, value;
-  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgBuffer(info, 2, "value", &value)) return info.Env().Undefined();
+  if (!ArgInt(info, 0, "fd", &fd) || !ArgBuffer(info, 1, "key", &key) || !ArgBuffer(info, 2, "value", &value))
+    return info.Env().Undefined();
   if (info.Length() > 3 && !ArgInt(info, 3, "flags", &flags)) return info.Env().Undefined();
   if (bpf_map_update_elem(static_cast<int>(fd), key.Data(), value.Data(), static_cast<uint64_t>(flags))) {
     ThrowErrno(info.Env(), errno, "bpf_map_update_elem");

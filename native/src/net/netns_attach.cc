@@ -6,13 +6,6 @@
 // XDP and tcx attachments are BPF links: their fds are handed back to JS, closing one detaches, and
 // they vanish with the process (or with the interface when the namespace goes). tc clsact filters are
 // not fd-based: netnsTcDetach removes them (and the clsact qdisc when this code created it).
-#include "core/bpf_api.h"
-#include "core/js_args.h"
-#include "core/js_errors.h"
-#include "core/libbpf_log.h"
-#include "core/threads.h"
-#include "net/netns.h"
-
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -27,19 +20,24 @@
 #include <functional>
 #include <string>
 
+#include "core/bpf_api.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
+#include "net/netns.h"
 
 namespace ebp {
 
 namespace {
 
 struct NsJob {
-  std::string netns;                   // a name under /run/netns, an absolute path, or "" (our own)
+  std::string netns;                    // a name under /run/netns, an absolute path, or "" (our own)
   std::function<int(std::string*)> fn;  // 0 or a positive errno; sets *what on failure
   int err = 0;
   std::string what;
   std::string log;  // libbpf's messages on that thread
 };
-
 
 void NsThreadMain(NsJob* job) {
   ClearLibbpfLog();
@@ -93,7 +91,8 @@ bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   bool ok = out->find('\0') == std::string::npos &&
             ((*out)[0] == '/' || (out->find('/') == std::string::npos && *out != "." && *out != ".."));
   if (!ok && !out->empty()) {
-    Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path").ThrowAsJavaScriptException();
+    Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path")
+        .ThrowAsJavaScriptException();
     return false;
   }
   return true;
@@ -152,7 +151,8 @@ Napi::Value LinkInNetns(const Napi::CallbackInfo& info, NsJob* job, const std::s
     opts.flags = flags;
     link = bpf_link_create(prog, ifindex, type, &opts);
     if (link < 0) {
-      *what = "attaching " + what_kind + " to " + Where(ifname, job->netns) + " with bpf_link_create(" + type_name + ")";
+      *what =
+          "attaching " + what_kind + " to " + Where(ifname, job->netns) + " with bpf_link_create(" + type_name + ")";
       return errno;
     }
     return 0;
@@ -191,8 +191,8 @@ Napi::Value NetnsTcxAttach(const Napi::CallbackInfo& info) {
   bool egress = false;
   if (!NetProgArgs(info, &job, &ifname, &prog, &egress)) return info.Env().Undefined();
   const uint32_t type = egress ? kAttachTcxEgress : kAttachTcxIngress;
-  return LinkInNetns(info, &job, ifname, static_cast<int>(prog), static_cast<enum bpf_attach_type>(type), 0,
-                     "tcx", AttachTypeName(type));
+  return LinkInNetns(info, &job, ifname, static_cast<int>(prog), static_cast<enum bpf_attach_type>(type), 0, "tcx",
+                     AttachTypeName(type));
 }
 
 // netnsTcAttach(netns, ifname, progFd, direction) → {ifindex, handle, priority, createdHook}: a cls_bpf
@@ -224,7 +224,8 @@ Napi::Value NetnsTcAttach(const Napi::CallbackInfo& info) {
         hook.attach_point = static_cast<enum bpf_tc_attach_point>(BPF_TC_INGRESS | BPF_TC_EGRESS);
         bpf_tc_hook_destroy(&hook);
       }
-      *what = std::string("attaching a cls_bpf filter (") + (egress ? "egress" : "ingress") + ") to " + Where(ifname, job.netns);
+      *what = std::string("attaching a cls_bpf filter (") + (egress ? "egress" : "ingress") + ") to " +
+              Where(ifname, job.netns);
       return -err;
     }
     return 0;

@@ -32,8 +32,7 @@
 
 // A function of the addon itself, used as the default uprobe target: its file
 // offset inside the loaded .node file is computed from /proc/self/maps.
-extern "C" __attribute__((noinline, used, visibility("default"))) int ebpfperf_uprobe_marker(
-    int x) {
+extern "C" __attribute__((noinline, used, visibility("default"))) int ebpfperf_uprobe_marker(int x) {
   __asm__ __volatile__("" ::: "memory");  // keep the body (and the symbol) alive
   return x + 1;
 }
@@ -101,8 +100,8 @@ int FindKernelSymbols(const std::vector<std::string>& names, std::vector<bool>* 
 // Picks the kernel function for kprobes: `target` if given, else the first of
 // a few always-present functions. Fails at stage 'setup'.
 bool PickKernelFunction(const std::string& target, std::string* out, ProbeResult* fail) {
-  static const std::vector<std::string> kDefaults{"do_getpgid", "__x64_sys_getpgid", "__arm64_sys_getpgid",
-                                                  "ksys_read", "vfs_read"};
+  static const std::vector<std::string> kDefaults{"do_getpgid", "__x64_sys_getpgid", "__arm64_sys_getpgid", "ksys_read",
+                                                  "vfs_read"};
   const std::vector<std::string> names = target.empty() ? kDefaults : std::vector<std::string>{target};
   std::vector<bool> found;
   int err = 0;
@@ -129,10 +128,8 @@ bool PickKernelFunction(const std::string& target, std::string* out, ProbeResult
     }
   }
   *fail = target.empty()
-              ? FailMsg(Stage::Setup, ENOENT,
-                        "no default kprobe target (do_getpgid, vfs_read, ...) in /proc/kallsyms")
-              : FailMsg(Stage::Setup, ENOENT,
-                        "kernel function " + target + " not found in /proc/kallsyms", target);
+              ? FailMsg(Stage::Setup, ENOENT, "no default kprobe target (do_getpgid, vfs_read, ...) in /proc/kallsyms")
+              : FailMsg(Stage::Setup, ENOENT, "kernel function " + target + " not found in /proc/kallsyms", target);
   return false;
 }
 
@@ -140,18 +137,15 @@ bool PickKernelFunction(const std::string& target, std::string* out, ProbeResult
 // perf events
 
 int PerfEventOpen(perf_event_attr* attr, pid_t pid, int cpu) {
-  return static_cast<int>(
-      syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
+  return static_cast<int>(syscall(__NR_perf_event_open, attr, pid, cpu, -1, PERF_FLAG_FD_CLOEXEC));
 }
 
 // Dynamic PMU ("kprobe"/"uprobe"): type id and the bit that selects retprobes.
 // Fails at stage 'attach' (the program type itself has already loaded).
-bool ReadDynamicPmu(const std::string& pmu, bool retprobe, uint32_t* type, int* ret_bit,
-                    ProbeResult* fail) {
+bool ReadDynamicPmu(const std::string& pmu, bool retprobe, uint32_t* type, int* ret_bit, ProbeResult* fail) {
   const std::string dir = kPmuRoot + pmu;
   if (!PathExists(dir)) {
-    *fail = FailMsg(Stage::Attach, ENOENT,
-                    pmu + " PMU not available: " + dir + " does not exist",
+    *fail = FailMsg(Stage::Attach, ENOENT, pmu + " PMU not available: " + dir + " does not exist",
                     pmu == "kprobe" ? "kernel built without CONFIG_KPROBES / CONFIG_KPROBE_EVENTS"
                                     : "kernel built without CONFIG_UPROBES / CONFIG_UPROBE_EVENTS");
     return false;
@@ -171,8 +165,7 @@ bool ReadDynamicPmu(const std::string& pmu, bool retprobe, uint32_t* type, int* 
     }
     int bit = -1;
     if (sscanf(text.c_str(), "config:%d", &bit) != 1 || bit < 0 || bit > 63) {
-      *fail = FailMsg(Stage::Attach, EINVAL,
-                      "unexpected retprobe format in " + fmt + ": " + Trim(text));
+      *fail = FailMsg(Stage::Attach, EINVAL, "unexpected retprobe format in " + fmt + ": " + Trim(text));
       return false;
     }
     *ret_bit = bit;
@@ -198,8 +191,8 @@ int AttachToPerfEvent(int prog, int pfd, Fd* link, std::string* how) {
 }
 
 // perf_event_open + attach; the fds end up in *pfd / *link (closed by caller).
-ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string& what,
-                              const std::string& target, Fd* pfd, Fd* link) {
+ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string& what, const std::string& target,
+                              Fd* pfd, Fd* link) {
   pfd->reset(PerfEventOpen(attr, -1, 0));
   if (!pfd->valid()) return FailOp(Stage::Attach, errno, "perf_event_open(" + what + ")", target);
   std::string how;
@@ -210,7 +203,6 @@ ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string
 
 // ---------------------------------------------------------------------------
 // fentry / fexit / lsm
-
 
 // The running kernel's BTF parsed from a mapping of /sys/kernel/btf/vmlinux (kernels since 6.16 allow
 // it): one mmap instead of the ~1,350 4-KiB reads btf__load_vmlinux_btf() does. nullptr: cannot map.
@@ -230,8 +222,7 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   const bool lsm = kind == "lsm";
   ProgSpec spec;
   spec.prog_type = lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING;
-  spec.expected_attach_type =
-      lsm ? BPF_LSM_MAC : (kind == "fexit" ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
+  spec.expected_attach_type = lsm ? BPF_LSM_MAC : (kind == "fexit" ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
   spec.has_expected = true;
 
   // Parsed once per process (several MB); libbpf only reads it afterwards, so
@@ -272,8 +263,7 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   if (btf_id <= 0) {
     std::string names;
     for (const auto& n : candidates) names += (names.empty() ? "" : ", ") + n;
-    return FailMsg(Stage::Setup, ENOENT, "BTF function " + names + " not found in vmlinux BTF",
-                   names);
+    return FailMsg(Stage::Setup, ENOENT, "BTF function " + names + " not found in vmlinux BTF", names);
   }
   spec.attach_btf_id = static_cast<uint32_t>(btf_id);
 
@@ -284,8 +274,7 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   // libbpf falls back to BPF_RAW_TRACEPOINT_OPEN itself when the kernel's
   // LINK_CREATE does not know tracing programs (EINVAL, before 5.10).
   const std::string type_name = AttachTypeName(spec.expected_attach_type);
-  Fd link(bpf_link_create(prog.get(), 0, static_cast<enum bpf_attach_type>(spec.expected_attach_type),
-                          nullptr));
+  Fd link(bpf_link_create(prog.get(), 0, static_cast<enum bpf_attach_type>(spec.expected_attach_type), nullptr));
   if (!link.valid())
     return FailOp(Stage::Attach, errno, "bpf_link_create(" + type_name + " \xE2\x86\x92 " + spec.target + ")",
                   spec.target);
@@ -355,11 +344,9 @@ ProbeResult ProbeKprobeMulti(const std::string& target) {
   Fd link(bpf_link_create(prog.get(), 0, BPF_TRACE_KPROBE_MULTI, &opts));
   if (!link.valid()) {
     int err = errno;
-    ProbeResult r = FailOp(Stage::Attach, err,
-                           "bpf_link_create(BPF_TRACE_KPROBE_MULTI \xE2\x86\x92 " + func + ")",
+    ProbeResult r = FailOp(Stage::Attach, err, "bpf_link_create(BPF_TRACE_KPROBE_MULTI \xE2\x86\x92 " + func + ")",
                            "target " + func);
-    if (err == EOPNOTSUPP || err == kENOTSUPP)
-      AddDetail(&r, "kprobe.multi links need CONFIG_FPROBE");
+    if (err == EOPNOTSUPP || err == kENOTSUPP) AddDetail(&r, "kprobe.multi links need CONFIG_FPROBE");
     return r;
   }
   DeferTeardown({&link, &prog});
@@ -401,8 +388,7 @@ bool PickUprobeTarget(const std::string& target, UprobeTarget* out, ProbeResult*
   size_t colon = target.rfind(':');
   char* end = nullptr;
   if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
-    *fail = FailMsg(Stage::Setup, EINVAL,
-                    "uprobe target must be \"<path>:<file offset>\", got \"" + target + "\"");
+    *fail = FailMsg(Stage::Setup, EINVAL, "uprobe target must be \"<path>:<file offset>\", got \"" + target + "\"");
     return false;
   }
   errno = 0;
@@ -472,9 +458,7 @@ ProbeResult ProbeUprobeMulti(const std::string& target) {
   attr.uprobe_multi.cnt = 1;
   attr.uprobe_multi.pid = 0;  // every process
   Fd link(static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr))));
-  if (!link.valid())
-    return FailOp(Stage::Attach, errno, "BPF_LINK_CREATE(BPF_TRACE_UPROBE_MULTI)",
-                  where.Describe());
+  if (!link.valid()) return FailOp(Stage::Attach, errno, "BPF_LINK_CREATE(BPF_TRACE_UPROBE_MULTI)", where.Describe());
   DeferTeardown({&link, &prog});
   return Ok("attached via BPF_LINK_CREATE(BPF_TRACE_UPROBE_MULTI)", where.Describe());
 }
@@ -495,8 +479,7 @@ std::string FindTracefs() {
 ProbeResult ProbeTracepoint(const std::string& target) {
   const std::string tracefs = FindTracefs();
   if (tracefs.empty())
-    return FailMsg(Stage::Setup, ENOENT,
-                   "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
+    return FailMsg(Stage::Setup, ENOENT, "tracefs is not mounted (mount -t tracefs nodev /sys/kernel/tracing)");
 
   // "syscalls/sys_enter_getppid", "syscalls:sys_enter_getppid" or a bare
   // syscall tracepoint name.
@@ -507,8 +490,7 @@ ProbeResult ProbeTracepoint(const std::string& target) {
   }
   const std::string id_path = tracefs + "/events/" + tp + "/id";
   std::string text;
-  if (int err = ReadFile(id_path, &text))
-    return FailOp(Stage::Setup, err, "reading tracepoint id " + id_path, tp);
+  if (int err = ReadFile(id_path, &text)) return FailOp(Stage::Setup, err, "reading tracepoint id " + id_path, tp);
   const uint64_t id = strtoull(text.c_str(), nullptr, 10);
 
   ProgSpec spec;
@@ -536,8 +518,7 @@ ProbeResult ProbeRawTracepoint(const std::string& target) {
   ProbeResult fail;
   if (!LoadOrFail(spec, &prog, &fail)) return fail;
   Fd link(bpf_raw_tracepoint_open(tp.c_str(), prog.get()));
-  if (!link.valid())
-    return FailOp(Stage::Attach, errno, "bpf_raw_tracepoint_open(" + tp + ")", tp);
+  if (!link.valid()) return FailOp(Stage::Attach, errno, "bpf_raw_tracepoint_open(" + tp + ")", tp);
   return Ok("attached via bpf_raw_tracepoint_open(" + tp + ")", tp);
 }
 
@@ -549,10 +530,8 @@ std::string UnescapeMount(const std::string& s) {
   auto octal = [](char c) { return c >= '0' && c <= '7'; };
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) &&
-        octal(s[i + 3])) {
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
-                                      (s[i + 3] - '0')));
+    if (s[i] == '\\' && i + 3 < s.size() && octal(s[i + 1]) && octal(s[i + 2]) && octal(s[i + 3])) {
+      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 3;
       continue;
     }
@@ -599,14 +578,14 @@ ProbeResult ProbeCgroup(const std::string& target) {
     dir = target;  // an existing cgroup directory chosen by the caller
   } else {
     if (mount.empty())
-      return FailMsg(Stage::Setup, ENOENT,
-                     "no cgroup2 filesystem mounted (see /proc/self/mounts; e.g. mount -t cgroup2 none /sys/fs/cgroup/unified)");
+      return FailMsg(
+          Stage::Setup, ENOENT,
+          "no cgroup2 filesystem mounted (see /proc/self/mounts; e.g. mount -t cgroup2 none /sys/fs/cgroup/unified)");
     if (!target.empty()) {
       dir = mount + "/" + target;
     } else {
       dir = mount + "/ebp-probe-" + std::to_string(getpid());
-      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-        return FailOp(Stage::Setup, errno, "mkdir " + dir, dir);
+      if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return FailOp(Stage::Setup, errno, "mkdir " + dir, dir);
       created = true;
     }
   }
@@ -628,22 +607,19 @@ ProbeResult ProbeCgroup(const std::string& target) {
   Fd link(bpf_link_create(prog.get(), cg.get(), BPF_CGROUP_INET_INGRESS, nullptr));
   if (link.valid()) return Ok("attached via bpf_link_create(BPF_CGROUP_INET_INGRESS)", dir);
   int err = errno;
-  if (err != EINVAL)
-    return FailOp(Stage::Attach, err, "bpf_link_create(BPF_CGROUP_INET_INGRESS)", dir);
+  if (err != EINVAL) return FailOp(Stage::Attach, err, "bpf_link_create(BPF_CGROUP_INET_INGRESS)", dir);
   // Kernels before 5.7 have no cgroup links: legacy attach + detach.
   if (bpf_prog_attach(prog.get(), cg.get(), BPF_CGROUP_INET_INGRESS, 0) != 0)
     return FailOp(Stage::Attach, errno, "bpf_prog_attach(BPF_CGROUP_INET_INGRESS)", dir);
   bpf_prog_detach2(prog.get(), cg.get(), BPF_CGROUP_INET_INGRESS);
-  return Ok("attached via bpf_prog_attach(BPF_CGROUP_INET_INGRESS) (bpf_link_create: EINVAL)",
-            dir);
+  return Ok("attached via bpf_prog_attach(BPF_CGROUP_INET_INGRESS) (bpf_link_create: EINVAL)", dir);
 }
 
 // ---------------------------------------------------------------------------
 
-constexpr const char* kKinds[] = {"fentry",     "fexit",      "kprobe",         "kretprobe",
-                                  "kprobe.multi", "uprobe",   "uretprobe",      "uprobe.multi",
-                                  "tracepoint", "raw_tracepoint", "xdp",        "xdp.native",
-                                  "tc",         "tcx",        "cgroup",         "lsm"};
+constexpr const char* kKinds[] = {
+    "fentry",     "fexit",          "kprobe", "kretprobe",  "kprobe.multi", "uprobe", "uretprobe", "uprobe.multi",
+    "tracepoint", "raw_tracepoint", "xdp",    "xdp.native", "tc",           "tcx",    "cgroup",    "lsm"};
 
 }  // namespace
 
@@ -668,8 +644,7 @@ ProbeResult ProbeAttach(const std::string& kind, const std::string& target) {
   if (kind == "tracepoint") return ProbeTracepoint(target);
   if (kind == "raw_tracepoint") return ProbeRawTracepoint(target);
   if (kind == "cgroup") return ProbeCgroup(target);
-  if (kind == "xdp" || kind == "xdp.native" || kind == "tc" || kind == "tcx")
-    return ProbeNetAttach(kind, target);
+  if (kind == "xdp" || kind == "xdp.native" || kind == "tc" || kind == "tcx") return ProbeNetAttach(kind, target);
   return FailMsg(Stage::Setup, EINVAL, "unknown attach kind " + kind);
 }
 

@@ -8,6 +8,8 @@
 // ("ebp-teardown") that closes them in order and exits; the caller closes its own copies (cheap: the
 // grandchild still holds the attachments) and goes on. Nothing is pinned: the attachments end when the
 // grandchild's close() calls return, or when it dies, whatever kills it.
+#include "probe/deferred_teardown.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -20,8 +22,6 @@
 #include <climits>
 #include <mutex>
 #include <vector>
-
-#include "probe/deferred_teardown.h"
 
 #include "core/fd.h"
 

@@ -33,32 +33,18 @@ std::string HelperVerifierLog(uint32_t prog_type, uint32_t helper_id, bool* load
   log_buf[0] = '\0';
   auto opts = MakeOpts<bpf_prog_load_opts>();
   switch (prog_type) {
-    case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
-      opts.expected_attach_type = BPF_CGROUP_INET4_CONNECT;
-      break;
-    case BPF_PROG_TYPE_CGROUP_SOCKOPT:
-      opts.expected_attach_type = BPF_CGROUP_GETSOCKOPT;
-      break;
-    case BPF_PROG_TYPE_SK_LOOKUP:
-      opts.expected_attach_type = BPF_SK_LOOKUP;
-      break;
-    case BPF_PROG_TYPE_LIRC_MODE2:
-      opts.expected_attach_type = BPF_LIRC_MODE2;
-      break;
-    case BPF_PROG_TYPE_KPROBE:
-      opts.kern_version = RunningKernelVersionCode();
-      break;
-    case BPF_PROG_TYPE_SYSCALL:
-      opts.prog_flags = BPF_F_SLEEPABLE;
-      break;
-    default:
-      break;
+    case BPF_PROG_TYPE_CGROUP_SOCK_ADDR: opts.expected_attach_type = BPF_CGROUP_INET4_CONNECT; break;
+    case BPF_PROG_TYPE_CGROUP_SOCKOPT: opts.expected_attach_type = BPF_CGROUP_GETSOCKOPT; break;
+    case BPF_PROG_TYPE_SK_LOOKUP: opts.expected_attach_type = BPF_SK_LOOKUP; break;
+    case BPF_PROG_TYPE_LIRC_MODE2: opts.expected_attach_type = BPF_LIRC_MODE2; break;
+    case BPF_PROG_TYPE_KPROBE: opts.kern_version = RunningKernelVersionCode(); break;
+    case BPF_PROG_TYPE_SYSCALL: opts.prog_flags = BPF_F_SLEEPABLE; break;
+    default: break;
   }
   opts.log_buf = log_buf;
   opts.log_size = sizeof(log_buf);
   opts.log_level = 1;
-  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(prog_type), "ebpfperf_probe", "GPL",
-                         insns, 2, &opts);
+  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(prog_type), "ebpfperf_probe", "GPL", insns, 2, &opts);
   *loaded = fd >= 0;
   *err = fd >= 0 ? 0 : errno;
   if (fd >= 0) {
@@ -80,8 +66,7 @@ std::string HelperVerifierLog(uint32_t prog_type, uint32_t helper_id, bool* load
 }
 
 bool IsHelperRejection(const std::string& line) {
-  return line.find("cannot use helper") != std::string::npos ||
-         line.find("unknown func") != std::string::npos ||
+  return line.find("cannot use helper") != std::string::npos || line.find("unknown func") != std::string::npos ||
          line.find("invalid func") != std::string::npos;
 }
 
@@ -96,8 +81,7 @@ ProbeResult ProbeProgType(uint32_t prog_type) {
   if (ret < 0)
     return FailOp(Stage::Setup, -ret, "libbpf_probe_bpf_prog_type(" + name + ")",
                   "libbpf 1.1 cannot probe this program type");
-  return FailOp(Stage::Load, ErrnoAfterZero(saved),
-                "prog load probe for " + name + " (libbpf_probe_bpf_prog_type)");
+  return FailOp(Stage::Load, ErrnoAfterZero(saved), "prog load probe for " + name + " (libbpf_probe_bpf_prog_type)");
 }
 
 ProbeResult ProbeMapType(uint32_t map_type) {
@@ -109,8 +93,7 @@ ProbeResult ProbeMapType(uint32_t map_type) {
   if (ret < 0)
     return FailOp(Stage::Setup, -ret, "libbpf_probe_bpf_map_type(" + name + ")",
                   "libbpf 1.1 cannot probe this map type");
-  return FailOp(Stage::Load, ErrnoAfterZero(saved),
-                "map create probe for " + name + " (libbpf_probe_bpf_map_type)");
+  return FailOp(Stage::Load, ErrnoAfterZero(saved), "map create probe for " + name + " (libbpf_probe_bpf_map_type)");
 }
 
 ProbeResult ProbeHelper(uint32_t prog_type, uint32_t helper_id) {
@@ -138,16 +121,12 @@ ProbeResult ProbeHelper(uint32_t prog_type, uint32_t helper_id) {
   if (!loaded && line.empty() && load_err > 0)
     return FailOp(Stage::Load, load_err, "prog load for the " + helper + " probe (" + prog + ")");
 
-  if (ret == 1 && !rejected)
-    return Ok(helper + " is available to " + prog + " (libbpf_probe_bpf_helper)");
+  if (ret == 1 && !rejected) return Ok(helper + " is available to " + prog + " (libbpf_probe_bpf_helper)");
 
   int err = ret == 0 && saved > 0 ? saved : (load_err > 0 ? load_err : EINVAL);
-  ProbeResult r = FailOp(Stage::Load, err,
-                         "verifier check of " + helper + " for " + prog);
+  ProbeResult r = FailOp(Stage::Load, err, "verifier check of " + helper + " for " + prog);
   if (!line.empty()) AddDetail(&r, "verifier: " + line);
-  if (ret == 1)
-    AddDetail(&r,
-              "libbpf 1.1 reported it available: it does not recognise the newer verifier message");
+  if (ret == 1) AddDetail(&r, "libbpf 1.1 reported it available: it does not recognise the newer verifier message");
   return r;
 }
 

@@ -99,9 +99,7 @@ int NlTransact(NlMessage* msg) {
   std::memset(&kernel, 0, sizeof(kernel));
   kernel.nl_family = AF_NETLINK;
   nlmsghdr* h = msg->hdr();
-  if (sendto(sock.get(), h, h->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel),
-             sizeof(kernel)) < 0)
-    return errno;
+  if (sendto(sock.get(), h, h->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) return errno;
   alignas(nlmsghdr) char reply[8192];
   for (;;) {
     ssize_t n = recv(sock.get(), reply, sizeof(reply), 0);
@@ -110,8 +108,7 @@ int NlTransact(NlMessage* msg) {
       return errno;
     }
     int len = static_cast<int>(n);
-    for (nlmsghdr* r = reinterpret_cast<nlmsghdr*>(reply); NLMSG_OK(r, len);
-         r = NLMSG_NEXT(r, len)) {
+    for (nlmsghdr* r = reinterpret_cast<nlmsghdr*>(reply); NLMSG_OK(r, len); r = NLMSG_NEXT(r, len)) {
       if (r->nlmsg_seq != h->nlmsg_seq) continue;
       if (r->nlmsg_type == NLMSG_ERROR) {
         const nlmsgerr* e = static_cast<const nlmsgerr*>(NLMSG_DATA(r));
@@ -169,8 +166,7 @@ bool PrepareDevice(const char* name, const std::string& where, int* ifindex, Pro
 // ---------------------------------------------------------------------------
 // The probes (already inside the private netns)
 
-ProbeResult AttachXdp(int prog, int ifindex, uint32_t flags, const std::string& mode,
-                      const std::string& where) {
+ProbeResult AttachXdp(int prog, int ifindex, uint32_t flags, const std::string& mode, const std::string& where) {
   auto opts = MakeOpts<bpf_link_create_opts>();
   opts.flags = flags;
   Fd link(bpf_link_create(prog, ifindex, BPF_XDP, &opts));
@@ -203,8 +199,7 @@ ProbeResult ProbeXdp(bool native) {
     dev = kVeth0;
     if (int err = CreateVethPair(kVeth0, kVeth1))
       return FailOp(Stage::Setup, err, "creating veth pair (RTM_NEWLINK)", where);
-    if (int err = SetLinkUp(kVeth1))
-      return FailOp(Stage::Setup, err, std::string("bringing ") + kVeth1 + " up", where);
+    if (int err = SetLinkUp(kVeth1)) return FailOp(Stage::Setup, err, std::string("bringing ") + kVeth1 + " up", where);
   }
   int ifindex = 0;
   if (!PrepareDevice(dev, where, &ifindex, &fail)) return fail;

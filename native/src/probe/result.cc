@@ -9,14 +9,10 @@ namespace ebp {
 
 const char* StageName(Stage stage) {
   switch (stage) {
-    case Stage::Ok:
-      return "ok";
-    case Stage::Setup:
-      return "setup";
-    case Stage::Load:
-      return "load";
-    case Stage::Attach:
-      return "attach";
+    case Stage::Ok: return "ok";
+    case Stage::Setup: return "setup";
+    case Stage::Load: return "load";
+    case Stage::Attach: return "attach";
   }
   return "setup";
 }

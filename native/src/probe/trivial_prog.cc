@@ -45,8 +45,8 @@ LoadResult LoadTrivialProg(const ProgSpec& spec) {
       Insn(BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, spec.return_value),  // BPF_MOV64_IMM(BPF_REG_0, n)
       Insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0),                                   // BPF_EXIT_INSN()
   };
-  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(spec.prog_type), "ebpfperf_probe", "GPL",
-                         insns, sizeof(insns) / sizeof(insns[0]), &opts);
+  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(spec.prog_type), "ebpfperf_probe", "GPL", insns,
+                         sizeof(insns) / sizeof(insns[0]), &opts);
   if (fd < 0) {
     result.err = errno ? errno : EINVAL;
     log_buf[sizeof(log_buf) - 1] = '\0';

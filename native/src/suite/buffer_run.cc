@@ -157,10 +157,10 @@ struct BufSpec {
 
 struct Producer {
   int cpu = 0;
-  uint64_t fired = 0;       // repetitions that BPF_PROG_TEST_RUN reported done
+  uint64_t fired = 0;  // repetitions that BPF_PROG_TEST_RUN reported done
   uint64_t calls = 0;
-  uint64_t kernel_ns = 0;   // sum of opts.duration × repeat
-  uint64_t wall_ns = 0;     // first call to last return
+  uint64_t kernel_ns = 0;  // sum of opts.duration × repeat
+  uint64_t wall_ns = 0;    // first call to last return
   bool has_bad_retval = false;
   uint32_t bad_retval = 0;  // the first return value other than the expected one
   bool timed_out = false;
@@ -184,7 +184,8 @@ class BufferWorker : public PromiseWorker {
     std::vector<MicroCounters> zero(ncpu);
     std::memset(zero.data(), 0, zero.size() * sizeof(MicroCounters));
     uint32_t key = 0;
-    if (bpf_map_update_elem(s_.counters_fd, &key, zero.data(), BPF_ANY)) return Fail(errno, "resetting the counters map");
+    if (bpf_map_update_elem(s_.counters_fd, &key, zero.data(), BPF_ANY))
+      return Fail(errno, "resetting the counters map");
 
     // 2. consumer
     ring_buffer* rb = nullptr;
@@ -385,16 +386,22 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
   Napi::Object o = info[0].As<Napi::Object>();
   BufSpec s;
   std::string mech = o.Get("mechanism").IsString() ? o.Get("mechanism").As<Napi::String>().Utf8Value() : "";
-  if (mech != "ringbuf" && mech != "perfbuf") return TypeErr(env, "bufferRunAsync: mechanism must be 'ringbuf' or 'perfbuf'");
+  if (mech != "ringbuf" && mech != "perfbuf")
+    return TypeErr(env, "bufferRunAsync: mechanism must be 'ringbuf' or 'perfbuf'");
   s.perf = mech == "perfbuf";
   std::string err;
-  double map_fd = -1, prog_fd = -1, flush_fd = -1, counters_fd = -1, events = 0, batch = 1000, rate = 0, pages = 64, ccpu = -1,
-         timeout = 60000, expect = 0;
-  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) || !OptNumber(o, "progFd", 0, 1 << 30, &prog_fd, true, &err, false) ||
-      !OptNumber(o, "flushProgFd", 0, 1 << 30, &flush_fd, s.perf, &err, false) || !OptNumber(o, "countersFd", 0, 1 << 30, &counters_fd, true, &err, false) ||
-      !OptNumber(o, "events", 1, 1e12, &events, true, &err, false) || !OptNumber(o, "batch", 1, 0x7fffffff, &batch, false, &err, false) ||
-      !OptNumber(o, "rate", 0, 1e12, &rate, false, &err, false) || !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false) ||
-      !OptNumber(o, "consumerCpu", -1, CPU_SETSIZE - 1, &ccpu, false, &err, false) || !OptNumber(o, "timeoutMs", 1, 3.6e6, &timeout, false, &err, false) ||
+  double map_fd = -1, prog_fd = -1, flush_fd = -1, counters_fd = -1, events = 0, batch = 1000, rate = 0, pages = 64,
+         ccpu = -1, timeout = 60000, expect = 0;
+  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) ||
+      !OptNumber(o, "progFd", 0, 1 << 30, &prog_fd, true, &err, false) ||
+      !OptNumber(o, "flushProgFd", 0, 1 << 30, &flush_fd, s.perf, &err, false) ||
+      !OptNumber(o, "countersFd", 0, 1 << 30, &counters_fd, true, &err, false) ||
+      !OptNumber(o, "events", 1, 1e12, &events, true, &err, false) ||
+      !OptNumber(o, "batch", 1, 0x7fffffff, &batch, false, &err, false) ||
+      !OptNumber(o, "rate", 0, 1e12, &rate, false, &err, false) ||
+      !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false) ||
+      !OptNumber(o, "consumerCpu", -1, CPU_SETSIZE - 1, &ccpu, false, &err, false) ||
+      !OptNumber(o, "timeoutMs", 1, 3.6e6, &timeout, false, &err, false) ||
       !OptNumber(o, "expect", 0, 4294967295.0, &expect, false, &err, false))
     return TypeErr(env, "bufferRunAsync: " + err);
   s.map_fd = static_cast<int>(map_fd);
@@ -413,12 +420,14 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
   auto buf = d.As<Napi::Buffer<uint8_t>>();
   s.data.assign(buf.Data(), buf.Data() + buf.Length());
   Napi::Value p = o.Get("producers");
-  if (!p.IsArray() || p.As<Napi::Array>().Length() == 0) return TypeErr(env, "bufferRunAsync: producers must be a non-empty array of CPUs");
+  if (!p.IsArray() || p.As<Napi::Array>().Length() == 0)
+    return TypeErr(env, "bufferRunAsync: producers must be a non-empty array of CPUs");
   int ncpu = libbpf_num_possible_cpus();
   for (uint32_t i = 0; i < p.As<Napi::Array>().Length(); i++) {
     Napi::Value c = p.As<Napi::Array>().Get(i);
     double cpu = c.IsNumber() ? c.As<Napi::Number>().DoubleValue() : -1;
-    if (cpu < 0 || cpu >= ncpu || std::floor(cpu) != cpu) return TypeErr(env, "bufferRunAsync: producers must hold possible CPU numbers");
+    if (cpu < 0 || cpu >= ncpu || std::floor(cpu) != cpu)
+      return TypeErr(env, "bufferRunAsync: producers must hold possible CPU numbers");
     if (std::find(s.producers.begin(), s.producers.end(), static_cast<int>(cpu)) != s.producers.end())
       return TypeErr(env, "bufferRunAsync: one producer per CPU");
     s.producers.push_back(static_cast<int>(cpu));

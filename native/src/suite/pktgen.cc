@@ -132,7 +132,8 @@ class GenWorker : public PromiseWorker {
   void Execute() override {
     std::string what;
     Fd hold;
-    if (int err = HoldInDispatcher(spec_.prog_fd, &hold, &what)) return Fail(err, "holding the generator in the XDP dispatcher: " + what);
+    if (int err = HoldInDispatcher(spec_.prog_fd, &hold, &what))
+      return Fail(err, "holding the generator in the XDP dispatcher: " + what);
     g_gen_stop = false;
     threads_.resize(spec_.cpus.size());
     std::vector<Thread> running(spec_.cpus.size());
@@ -176,8 +177,10 @@ class GenWorker : public PromiseWorker {
 
 bool ReadGenSpec(Napi::Object o, GenSpec* s, std::string* err) {
   double fd = 0, pps = 0, ms = 0, batch = 64, chunk = 8192;
-  if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, err, true) || !OptNumber(o, "pps", 0, 1e9, &pps, false, err, false) ||
-      !OptNumber(o, "durationMs", 1, 3.6e6, &ms, true, err, true) || !OptNumber(o, "batchSize", 1, 256, &batch, false, err, true) ||
+  if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, err, true) ||
+      !OptNumber(o, "pps", 0, 1e9, &pps, false, err, false) ||
+      !OptNumber(o, "durationMs", 1, 3.6e6, &ms, true, err, true) ||
+      !OptNumber(o, "batchSize", 1, 256, &batch, false, err, true) ||
       !OptNumber(o, "chunk", 1, 1 << 24, &chunk, false, err, true))
     return false;
   s->prog_fd = static_cast<int>(fd);
@@ -189,7 +192,8 @@ bool ReadGenSpec(Napi::Object o, GenSpec* s, std::string* err) {
   if (!netns.IsString() || !ifname.IsString()) return (*err = "netns and ifname must be strings"), false;
   s->netns = netns.As<Napi::String>().Utf8Value();
   s->ifname = ifname.As<Napi::String>().Utf8Value();
-  if (!frame.IsBuffer() || frame.As<Napi::Buffer<uint8_t>>().Length() < 42) return (*err = "frame must be a Buffer of at least 42 bytes"), false;
+  if (!frame.IsBuffer() || frame.As<Napi::Buffer<uint8_t>>().Length() < 42)
+    return (*err = "frame must be a Buffer of at least 42 bytes"), false;
   auto b = frame.As<Napi::Buffer<uint8_t>>();
   s->frame.assign(b.Data(), b.Data() + b.Length());
   if (!cpus.IsArray() || cpus.As<Napi::Array>().Length() == 0) return (*err = "cpus must be a non-empty array"), false;

@@ -24,16 +24,6 @@
 // closed right after) must raise run_cnt by exactly the iterations it asked for (repeat × runs) — proof
 // that the program really ran. Stats "samples": bpf_stats on for every sample (run_cnt must grow by the
 // iterations of all the samples).
-#include "core/bpf_api.h"
-#include "core/errno_text.h"
-#include "core/fd.h"
-#include "core/js_args.h"
-#include "core/js_errors.h"
-#include "core/js_worker.h"
-#include "core/libbpf_log.h"
-#include "core/threads.h"
-#include "suite/suites.h"
-
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -52,6 +42,15 @@
 #include <thread>
 #include <vector>
 
+#include "core/bpf_api.h"
+#include "core/errno_text.h"
+#include "core/fd.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/js_worker.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
+#include "suite/suites.h"
 
 namespace ebp {
 
@@ -68,7 +67,7 @@ struct RunSpec {
   std::vector<uint8_t> ctx;
   std::vector<int> cpus;
   uint32_t samples = 1;
-  uint64_t repeat = 0;  // 0: calibrate
+  uint64_t repeat = 0;            // 0: calibrate
   uint64_t target_ns = 10000000;  // per sample (all its runs)
   uint32_t runs = 1;              // test runs per sample (1 in mode call)
   bool hold = true;               // XDP: hold the program in the dispatcher (see above)
@@ -79,9 +78,9 @@ struct RunSpec {
 };
 
 struct Sample {
-  uint64_t repeat = 0;     // iterations over the whole sample (repeat per run × runs)
+  uint64_t repeat = 0;  // iterations over the whole sample (repeat per run × runs)
   uint64_t wall_ns = 0;
-  double kernel_ns = 0;    // mode repeat: mean of opts.duration over the runs
+  double kernel_ns = 0;          // mode repeat: mean of opts.duration over the runs
   std::vector<uint32_t> run_ns;  // mode repeat: opts.duration of each run
   uint32_t retval = 0;
   bool retval_mixed = false;  // mode call: not every call returned the same value
@@ -199,34 +198,36 @@ int HoldInDispatcher(int prog_fd, Fd* link, std::string* what) {
   std::lock_guard<std::mutex> lock(g_hold_ns_mu);
   int err = 0;
   Thread t;
-  int start = t.Start([&] {
-    if (g_hold_ns.valid()) {
-      if (setns(g_hold_ns.get(), CLONE_NEWNET)) {
-        err = errno;
-        *what = "setns into the private network namespace";
-        return;
-      }
-    } else {
-      if (unshare(CLONE_NEWNET)) {
-        err = errno;
-        *what = "unshare(CLONE_NEWNET)";
-        return;
-      }
-      g_hold_ns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-      if (!g_hold_ns.valid()) {
-        err = errno;
-        *what = "opening the new network namespace";
-        return;
-      }
-    }
-    auto opts = MakeOpts<bpf_link_create_opts>();
-    opts.flags = XDP_FLAGS_SKB_MODE;
-    link->reset(bpf_link_create(prog_fd, 1, BPF_XDP, &opts));
-    if (!link->valid()) {
-      err = errno;
-      *what = "bpf_link_create(BPF_XDP, generic mode) on the loopback of a private network namespace";
-    }
-  }, true);
+  int start = t.Start(
+      [&] {
+        if (g_hold_ns.valid()) {
+          if (setns(g_hold_ns.get(), CLONE_NEWNET)) {
+            err = errno;
+            *what = "setns into the private network namespace";
+            return;
+          }
+        } else {
+          if (unshare(CLONE_NEWNET)) {
+            err = errno;
+            *what = "unshare(CLONE_NEWNET)";
+            return;
+          }
+          g_hold_ns.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+          if (!g_hold_ns.valid()) {
+            err = errno;
+            *what = "opening the new network namespace";
+            return;
+          }
+        }
+        auto opts = MakeOpts<bpf_link_create_opts>();
+        opts.flags = XDP_FLAGS_SKB_MODE;
+        link->reset(bpf_link_create(prog_fd, 1, BPF_XDP, &opts));
+        if (!link->valid()) {
+          err = errno;
+          *what = "bpf_link_create(BPF_XDP, generic mode) on the loopback of a private network namespace";
+        }
+      },
+      true);
   if (start) {
     *what = "starting a thread";
     return start;
@@ -344,14 +345,16 @@ class TestRunWorker : public PromiseWorker {
             pins[i] = PinThisThread(reports_[i].cpu);
             ready.fetch_add(1);
             while (ready.load() < k && !abandon.load()) std::this_thread::yield();  // start together
-            if (!pins[i] && !abandon.load()) errs[i] = RunOnce(spec_, reports_[i].cpu, reports_[i].repeat, &got[i], &whats[i]);
+            if (!pins[i] && !abandon.load())
+              errs[i] = RunOnce(spec_, reports_[i].cpu, reports_[i].repeat, &got[i], &whats[i]);
           });
         }
         if (start_err) abandon.store(true);  // the started ones stop waiting for the others
         for (auto& t : threads) t.Join();
         if (start_err) return Fail(start_err, "starting a thread per CPU");
         for (size_t i = 0; i < k; i++) {
-          if (pins[i]) return Fail(pins[i], "pinning a thread to CPU " + std::to_string(reports_[i].cpu) + " (sched_setaffinity)");
+          if (pins[i])
+            return Fail(pins[i], "pinning a thread to CPU " + std::to_string(reports_[i].cpu) + " (sched_setaffinity)");
           if (errs[i]) return Fail(errs[i], whats[i]);
           reports_[i].samples.push_back(got[i]);
         }
@@ -452,18 +455,23 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   RunSpec s;
   std::string err;
   double fd = 0, samples = 1, repeat = 0, target = 10e6, runs = 1;
-  if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, &err, true) || !OptNumber(o, "samples", 1, 100000, &samples, false, &err, true) ||
+  if (!OptNumber(o, "progFd", 0, 1 << 30, &fd, true, &err, true) ||
+      !OptNumber(o, "samples", 1, 100000, &samples, false, &err, true) ||
       !OptNumber(o, "repeat", 0, static_cast<double>(kMaxRepeat), &repeat, false, &err, true) ||
-      !OptNumber(o, "targetNs", 1000, 60e9, &target, false, &err, true) || !OptNumber(o, "runs", 1, 1000, &runs, false, &err, true) || !Bytes(o, "data", &s.data, &err) || !Bytes(o, "ctx", &s.ctx, &err))
+      !OptNumber(o, "targetNs", 1000, 60e9, &target, false, &err, true) ||
+      !OptNumber(o, "runs", 1, 1000, &runs, false, &err, true) || !Bytes(o, "data", &s.data, &err) ||
+      !Bytes(o, "ctx", &s.ctx, &err))
     return TypeErr(env, "testRunAsync: " + err);
   s.prog_fd = static_cast<int>(fd);
   s.samples = static_cast<uint32_t>(samples);
   s.repeat = static_cast<uint64_t>(repeat);
   s.target_ns = static_cast<uint64_t>(target);
   s.runs = static_cast<uint32_t>(runs);
-  if (o.Has("holdDispatcher") && !o.Get("holdDispatcher").IsUndefined()) s.hold = o.Get("holdDispatcher").ToBoolean().Value();
+  if (o.Has("holdDispatcher") && !o.Get("holdDispatcher").IsUndefined())
+    s.hold = o.Get("holdDispatcher").ToBoolean().Value();
   Napi::Value cpus = o.Get("cpus");
-  if (!cpus.IsArray() || cpus.As<Napi::Array>().Length() == 0) return TypeErr(env, "testRunAsync: cpus must be a non-empty array");
+  if (!cpus.IsArray() || cpus.As<Napi::Array>().Length() == 0)
+    return TypeErr(env, "testRunAsync: cpus must be a non-empty array");
   Napi::Array ca = cpus.As<Napi::Array>();
   for (uint32_t i = 0; i < ca.Length(); i++) {
     Napi::Value c = ca.Get(i);

@@ -101,8 +101,8 @@ Napi::Error ErrorWith(Napi::Env env, int err, const std::string& what, const cha
 Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string path, program, kind_name, btf_target;
-  if (!ArgString(info, 0, "path", &path) || !ArgString(info, 1, "program", &program) || !ArgString(info, 2, "kind", &kind_name) ||
-      !ArgString(info, 3, "btfTarget", &btf_target, true))
+  if (!ArgString(info, 0, "path", &path) || !ArgString(info, 1, "program", &program) ||
+      !ArgString(info, 2, "kind", &kind_name) || !ArgString(info, 3, "btfTarget", &btf_target, true))
     return env.Undefined();
   const KindInfo* kind = FindKind(kind_name);
   if (!kind) {
@@ -113,7 +113,8 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
   if (int err = static_cast<int>(libbpf_get_error(obj))) {
     std::string log = LastLogLine();
-    ErrorWith(env, -err, path + ": cannot open as a BPF object" + (log.empty() ? "" : " (" + log + ")"), "badObject").ThrowAsJavaScriptException();
+    ErrorWith(env, -err, path + ": cannot open as a BPF object" + (log.empty() ? "" : " (" + log + ")"), "badObject")
+        .ThrowAsJavaScriptException();
     return env.Undefined();
   }
   bpf_program* prog = bpf_object__find_program_by_name(obj, program.c_str());
@@ -122,7 +123,9 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
     bpf_program* p;
     bpf_object__for_each_program(p, obj) names += (names.empty() ? "" : ", ") + std::string(bpf_program__name(p));
     bpf_object__close(obj);
-    ErrorWith(env, ENOENT, path + " has no program named " + program + " (it has: " + (names.empty() ? "none" : names) + ")", "missingProgram")
+    ErrorWith(env, ENOENT,
+              path + " has no program named " + program + " (it has: " + (names.empty() ? "none" : names) + ")",
+              "missingProgram")
         .ThrowAsJavaScriptException();
     return env.Undefined();
   }
@@ -135,8 +138,9 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
     std::string section = bpf_program__section_name(prog);
     bpf_object__close(obj);
     ErrorWith(env, EINVAL,
-              "program " + program + " in " + path + " is " + have + " (SEC(\"" + section + "\")), which cannot attach as " + kind->name +
-                  ": a " + kind->name + " program needs SEC(\"" + kind->section + "\")",
+              "program " + program + " in " + path + " is " + have + " (SEC(\"" + section +
+                  "\")), which cannot attach as " + kind->name + ": a " + kind->name + " program needs SEC(\"" +
+                  kind->section + "\")",
               "typeMismatch")
         .ThrowAsJavaScriptException();
     return env.Undefined();
@@ -146,12 +150,14 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   if (kind->kind == Kind::Fentry || kind->kind == Kind::Fexit) {
     if (btf_target.empty()) {
       bpf_object__close(obj);
-      ErrorWith(env, EINVAL, std::string(kind->name) + " needs a kernel function to attach to", "missingTarget").ThrowAsJavaScriptException();
+      ErrorWith(env, EINVAL, std::string(kind->name) + " needs a kernel function to attach to", "missingTarget")
+          .ThrowAsJavaScriptException();
       return env.Undefined();
     }
     if (int err = bpf_program__set_attach_target(prog, 0, btf_target.c_str())) {
       bpf_object__close(obj);
-      ErrorWith(env, -err, "setting the " + std::string(kind->name) + " target " + btf_target, "missingTarget").ThrowAsJavaScriptException();
+      ErrorWith(env, -err, "setting the " + std::string(kind->name) + " target " + btf_target, "missingTarget")
+          .ThrowAsJavaScriptException();
       return env.Undefined();
     }
   }
@@ -159,8 +165,10 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   if (int err = bpf_object__load(obj)) {
     std::string log = LibbpfLog();
     bpf_object__close(obj);
-    const bool no_target = (err == -ESRCH || err == -ENOENT) && !btf_target.empty() && log.find(btf_target) != std::string::npos;
-    Napi::Error e = ErrorWith(env, -err, "loading " + program + " from " + path + " as " + kind->name + " failed", no_target ? "missingTarget" : nullptr);
+    const bool no_target =
+        (err == -ESRCH || err == -ENOENT) && !btf_target.empty() && log.find(btf_target) != std::string::npos;
+    Napi::Error e = ErrorWith(env, -err, "loading " + program + " from " + path + " as " + kind->name + " failed",
+                              no_target ? "missingTarget" : nullptr);
     e.Set("verifierLog", LastLines(log, 12));
     e.ThrowAsJavaScriptException();
     return env.Undefined();
@@ -217,15 +225,14 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
     case Kind::Tracepoint: {
       size_t slash = target.find('/');
       if (slash == std::string::npos || slash == 0 || slash + 1 == target.size()) {
-        ErrorWith(env, EINVAL, "tracepoint target must be CATEGORY/NAME, got '" + target + "'", "badTarget").ThrowAsJavaScriptException();
+        ErrorWith(env, EINVAL, "tracepoint target must be CATEGORY/NAME, got '" + target + "'", "badTarget")
+            .ThrowAsJavaScriptException();
         return env.Undefined();
       }
       link = bpf_program__attach_tracepoint(a->prog, target.substr(0, slash).c_str(), target.substr(slash + 1).c_str());
       break;
     }
-    case Kind::RawTp:
-      link = bpf_program__attach_raw_tracepoint(a->prog, target.c_str());
-      break;
+    case Kind::RawTp: link = bpf_program__attach_raw_tracepoint(a->prog, target.c_str()); break;
     case Kind::Kprobe:
     case Kind::Kretprobe:
       link = bpf_program__attach_kprobe(a->prog, a->kind->kind == Kind::Kretprobe, target.c_str());
@@ -236,9 +243,7 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
       break;
     }
     case Kind::Fentry:
-    case Kind::Fexit:
-      link = bpf_program__attach_trace(a->prog);
-      break;
+    case Kind::Fexit: link = bpf_program__attach_trace(a->prog); break;
     case Kind::Uprobe:
     case Kind::Uretprobe: {
       std::string path;
@@ -247,13 +252,15 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
       if (target.empty()) {
         std::string why;
         if (int err = ResolveTriggerTarget(1, &path, &offset, &why)) {
-          ErrorWith(env, err, "locating the uprobe trigger function: " + why, "attachFailed").ThrowAsJavaScriptException();
+          ErrorWith(env, err, "locating the uprobe trigger function: " + why, "attachFailed")
+              .ThrowAsJavaScriptException();
           return env.Undefined();
         }
       } else {
         size_t colon = target.rfind(':');
         if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) {
-          ErrorWith(env, EINVAL, "uprobe target must be PATH:SYMBOL or PATH:OFFSET, got '" + target + "'", "badTarget").ThrowAsJavaScriptException();
+          ErrorWith(env, EINVAL, "uprobe target must be PATH:SYMBOL or PATH:OFFSET, got '" + target + "'", "badTarget")
+              .ThrowAsJavaScriptException();
           return env.Undefined();
         }
         path = target.substr(0, colon);
@@ -285,7 +292,9 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
   if (!link) {
     int err = errno ? errno : EINVAL;
     std::string log = LastLogLine();
-    ErrorWith(env, err, "attaching " + a->program + " as " + a->kind->name + " to " + (described.empty() ? "(no target)" : described) + (log.empty() ? "" : " [" + log + "]"),
+    ErrorWith(env, err,
+              "attaching " + a->program + " as " + a->kind->name + " to " +
+                  (described.empty() ? "(no target)" : described) + (log.empty() ? "" : " [" + log + "]"),
               "attachFailed")
         .ThrowAsJavaScriptException();
     return env.Undefined();

@@ -26,23 +26,51 @@
 #include "suite/tracing.h"
 
 // The uprobe triggers: functions of this addon that nothing else calls (doctor's probes use
-// ebpfperf_uprobe_marker in probe/attach_probe.cc, so a probe run by another process cannot land on these). Number 0 is the
-// twin that is never probed (the baseline: the same call without a program); 1..kTraceTargets each take one
-// configuration's uprobe, so every configuration stays attached for the whole run (detaching a uprobe takes
-// ~100 ms) and a sample only chooses which function the loop calls. The constants differ so that the compiler
-// cannot fold the copies into one function.
-#define EBP_TRACE_TARGET(n)                                                                                        \
+// ebpfperf_uprobe_marker in probe/attach_probe.cc, so a probe run by another process cannot land on these).
+// Number 0 is the twin that is never probed (the baseline: the same call without a program); 1..kTraceTargets
+// each take one configuration's uprobe, so every configuration stays attached for the whole run (detaching a
+// uprobe takes ~100 ms) and a sample only chooses which function the loop calls. The constants differ so that
+// the compiler cannot fold the copies into one function.
+#define EBP_TRACE_TARGET(n)                                                                                          \
   extern "C" __attribute__((noinline, used, visibility("default"))) uint64_t ebpfperf_trace_target_##n(uint64_t x) { \
-    __asm__ __volatile__("" : "+r"(x) : : "memory");                                                               \
-    return x + (n) + 1;                                                                                            \
+    __asm__ __volatile__("" : "+r"(x) : : "memory");                                                                 \
+    return x + (n) + 1;                                                                                              \
   }
-EBP_TRACE_TARGET(0) EBP_TRACE_TARGET(1) EBP_TRACE_TARGET(2) EBP_TRACE_TARGET(3) EBP_TRACE_TARGET(4) EBP_TRACE_TARGET(5)
-EBP_TRACE_TARGET(6) EBP_TRACE_TARGET(7) EBP_TRACE_TARGET(8) EBP_TRACE_TARGET(9) EBP_TRACE_TARGET(10) EBP_TRACE_TARGET(11)
-EBP_TRACE_TARGET(12) EBP_TRACE_TARGET(13) EBP_TRACE_TARGET(14) EBP_TRACE_TARGET(15) EBP_TRACE_TARGET(16)
-EBP_TRACE_TARGET(17) EBP_TRACE_TARGET(18) EBP_TRACE_TARGET(19) EBP_TRACE_TARGET(20) EBP_TRACE_TARGET(21)
-EBP_TRACE_TARGET(22) EBP_TRACE_TARGET(23) EBP_TRACE_TARGET(24) EBP_TRACE_TARGET(25) EBP_TRACE_TARGET(26)
-EBP_TRACE_TARGET(27) EBP_TRACE_TARGET(28) EBP_TRACE_TARGET(29) EBP_TRACE_TARGET(30) EBP_TRACE_TARGET(31)
+// clang-format off
+EBP_TRACE_TARGET(0)
+EBP_TRACE_TARGET(1)
+EBP_TRACE_TARGET(2)
+EBP_TRACE_TARGET(3)
+EBP_TRACE_TARGET(4)
+EBP_TRACE_TARGET(5)
+EBP_TRACE_TARGET(6)
+EBP_TRACE_TARGET(7)
+EBP_TRACE_TARGET(8)
+EBP_TRACE_TARGET(9)
+EBP_TRACE_TARGET(10)
+EBP_TRACE_TARGET(11)
+EBP_TRACE_TARGET(12)
+EBP_TRACE_TARGET(13)
+EBP_TRACE_TARGET(14)
+EBP_TRACE_TARGET(15)
+EBP_TRACE_TARGET(16)
+EBP_TRACE_TARGET(17)
+EBP_TRACE_TARGET(18)
+EBP_TRACE_TARGET(19)
+EBP_TRACE_TARGET(20)
+EBP_TRACE_TARGET(21)
+EBP_TRACE_TARGET(22)
+EBP_TRACE_TARGET(23)
+EBP_TRACE_TARGET(24)
+EBP_TRACE_TARGET(25)
+EBP_TRACE_TARGET(26)
+EBP_TRACE_TARGET(27)
+EBP_TRACE_TARGET(28)
+EBP_TRACE_TARGET(29)
+EBP_TRACE_TARGET(30)
+EBP_TRACE_TARGET(31)
 EBP_TRACE_TARGET(32)
+// clang-format on
 
 namespace {
 using TraceTarget = uint64_t (*)(uint64_t);
@@ -221,7 +249,8 @@ Napi::Value TriggerStart(const Napi::CallbackInfo& info) {
   std::lock_guard<std::mutex> lock(g_trigger_mutex);
   g_trigger->Stop();
   if (int err = g_trigger->Start(static_cast<int>(cpu), realtime)) {
-    ThrowErrno(env, err, "pinning the trigger thread to CPU " + std::to_string(static_cast<int>(cpu)) + " (sched_setaffinity)");
+    ThrowErrno(env, err,
+               "pinning the trigger thread to CPU " + std::to_string(static_cast<int>(cpu)) + " (sched_setaffinity)");
     return env.Undefined();
   }
   Napi::Object o = Napi::Object::New(env);
@@ -254,7 +283,8 @@ class TriggerWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     Napi::Array ns = Napi::Array::New(env, job_.chunk_ns.size());
-    for (size_t i = 0; i < job_.chunk_ns.size(); i++) ns.Set(static_cast<uint32_t>(i), static_cast<double>(job_.chunk_ns[i]));
+    for (size_t i = 0; i < job_.chunk_ns.size(); i++)
+      ns.Set(static_cast<uint32_t>(i), static_cast<double>(job_.chunk_ns[i]));
     o.Set("chunkNs", ns);
     o.Set("perChunk", static_cast<double>(job_.count / (job_.chunks ? job_.chunks : 1)));
     o.Set("involuntary", static_cast<double>(job_.involuntary));
@@ -268,13 +298,15 @@ class TriggerWorker : public PromiseWorker {
   TriggerJob job_;
 };
 
-// triggerRun(kind: 'syscall' | 'uprobe', count, chunks, target = 0) → Promise<{chunkNs[], perChunk, involuntary, voluntary,
-// cpuBefore, cpuAfter}>: count triggers in `chunks` timed chunks of count/chunks each.
+// triggerRun(kind: 'syscall' | 'uprobe', count, chunks, target = 0) → Promise<{chunkNs[], perChunk, involuntary,
+// voluntary, cpuBefore, cpuAfter}>: count triggers in `chunks` timed chunks of count/chunks each.
 Napi::Value TriggerRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string kind;
   double count, chunks;
-  if (!ArgString(info, 0, "kind", &kind) || !ArgNumber(info, 1, "count", &count) || !ArgNumber(info, 2, "chunks", &chunks)) return env.Undefined();
+  if (!ArgString(info, 0, "kind", &kind) || !ArgNumber(info, 1, "count", &count) ||
+      !ArgNumber(info, 2, "chunks", &chunks))
+    return env.Undefined();
   if (kind != "syscall" && kind != "uprobe") {
     Napi::TypeError::New(env, "trigger kind must be 'syscall' or 'uprobe'").ThrowAsJavaScriptException();
     return env.Undefined();
