@@ -3,12 +3,13 @@
 // --ab trials against an object folder whose micro_helpers.bpf.o is bpf/regress's (helper_prandom makes
 // 39 helper calls a run instead of 32, ~20% more work) give its detection rate. A/A and A/B trials
 // alternate, so both meet the same spells of the shared host. Everything is printed with its settings.
-//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 12] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick]
-// (--tests quick: every test --quick selects; buffer tests are not paired)
+//   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 12] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick] [--lock FILE] [--save DIR]
+// (--tests quick: every test --quick selects; buffer tests are not paired. --lock FILE: each trial runs under
+// `flock FILE`, released between trials, so others sharing the machine's kernel can take turns.)
 import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {cpus, hostname, tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {dieFor, numberArg, root} from './micro-common.js'
 
 const die = dieFor('gate-aa')
@@ -20,10 +21,14 @@ const aaTrials = numberArg('aa', 20)
 const abTrials = numberArg('ab', 20)
 const pairs = numberArg('pairs', 12)
 const threshold = stringArg('threshold', '5%')
+const lock = stringArg('lock', undefined)
+const saveDir = stringArg('save', undefined)
 const testsArg = stringArg('tests', 'baseline,helper_get_prandom_u32,hash_1k_read,array_1k_read')
 const tests = testsArg === 'quick' ? [] : testsArg.split(',')
 const regressed = 'helper_get_prandom_u32'
 if (!(aaTrials >= 1 && abTrials >= 1 && pairs >= 5)) die('--aa and --ab need at least 1 trial, --pairs at least 5')
+if (lock !== undefined && !existsSync(dirname(resolve(lock)))) die(`--lock ${lock}: its folder does not exist (give a lock file path such as /tmp/ebp-kernel.lock)`)
+if (saveDir !== undefined) mkdirSync(saveDir, {recursive: true})
 if (tests.length && !tests.includes(regressed)) die(`--tests must include ${regressed} (the test whose program bpf/regress slows)`)
 const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {encoding: 'utf8'}).trim()
 const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'bpf', 'bench'], {encoding: 'utf8'}).trim() ? ' (uncommitted changes in src, bpf or bench)' : ''
@@ -35,13 +40,14 @@ if (!existsSync(join(root, 'dist/commands/suite/micro.js'))) die('dist/ is missi
 
 const work = mkdtempSync(join(tmpdir(), 'ebp-gate-'))
 process.on('exit', () => rmSync(work, {recursive: true, force: true}))
+const clock = {wait: 0} // ms spent waiting for --lock
 let running // the trial's CLI process, stopped with the bench
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     // the CLI saves what it measured when stopped: wait for it, then remove the work folder (exit handler)
     if (!running) process.exit(130)
     running.once('close', () => process.exit(130))
-    running.kill(sig)
+    process.kill(-running.pid, sig)
   })
 }
 // the candidate build: every shipped object, micro_helpers.bpf.o replaced by the regressed one
@@ -52,46 +58,73 @@ for (const f of readdirSync(shipped).filter((f) => f.endsWith('.bpf.o'))) symlin
 const args = (other) => ['suite', 'micro', '--quick', ...tests.flatMap((t) => ['--test', t]), '--ab', other, '--repeat', String(pairs), '--threshold', threshold, '--out', join(work, 'results'), '--json', '--no-progress']
 const command = `ebpfperf ${args('OTHER').filter((a) => !a.startsWith(work)).join(' ').replace(' --out', '')}`
 
-/** One trial: the CLI as a user runs it; its exit code and the comparison it printed. Async, so a signal to the bench is handled between trials' output. */
+/**
+ * One trial: the CLI as a user runs it (under `flock --lock` when given); its exit code, the comparison it
+ * printed, and the seconds it waited for the lock and then ran. The lock wrapper writes a line on fd 3 once it
+ * holds the lock. Async, so a signal to the bench is handled between trials' output.
+ */
 async function trial(other) {
-  const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...args(other)], {env: {...process.env, NO_COLOR: '1'}})
+  const cli = [process.execPath, join(root, 'bin/run.js'), ...args(other)]
+  const [cmd, ...argv] = lock ? ['flock', lock, 'sh', '-c', 'echo >&3; exec 3>&-; exec "$@"', 'sh', ...cli] : cli
+  const t0 = Date.now()
+  // its own process group, so a signal reaches the CLI under flock and sh
+  const child = spawn(cmd, argv, {env: {...process.env, NO_COLOR: '1'}, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: true})
   running = child
-  let [stdout, stderr] = ['', '']
+  let [stdout, stderr, locked] = ['', '', lock ? undefined : t0]
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
+  child.stdio[3].on('data', () => (locked ??= Date.now()))
   const code = await new Promise((resolve) => child.on('close', resolve))
   running = undefined
   if (code !== 0 && code !== 1) die(`a trial exited ${code}: ${stderr.trim().split('\n').pop()}`)
-  return {code, cmp: JSON.parse(stdout)}
+  const end = Date.now()
+  clock.wait += (locked ?? end) - t0
+  return {code, cmp: JSON.parse(stdout), waitS: ((locked ?? end) - t0) / 1000, runS: (end - (locked ?? end)) / 1000}
+}
+
+/** One progress line per trial on stderr (the summary goes to stdout). */
+function progress(k, kind, t, note) {
+  const now = new Date().toISOString().slice(11, 19)
+  const wait = lock ? `, waited ${t.waitS.toFixed(0)} s for the lock` : ''
+  process.stderr.write(`gate-aa ${now}: trial ${k + 1}/${Math.max(aaTrials, abTrials)} ${kind} exit ${t.code} in ${t.runS.toFixed(0)} s${wait}; ${note}; so far A/A alarms ${tally.aa.alarms}/${tally.aa.n}, A/B detected ${tally.ab.detected}/${tally.ab.n}\n`)
 }
 
 const tally = {aa: {alarms: 0, n: 0, falseVerdicts: new Map(), failed: 0}, ab: {detected: 0, n: 0, otherGates: 0, failed: 0, changes: []}}
 const started = Date.now()
+const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+const ciOf = (c) => (c.gateCi ? ` gate CI [${pct(c.gateCi[0])}, ${pct(c.gateCi[1])}]` : '')
+const flagged = (cmp) => cmp.cases.filter((c) => c.verdict === 'regression' || c.verdict === 'improvement' || c.gate)
+/** --save DIR: each trial's comparison (--json) kept as DIR/aa-NN.json or ab-NN.json, to see why a trial alarmed. */
+const save = (name, cmp) => saveDir && writeFileSync(join(saveDir, `${name}.json`), JSON.stringify(cmp, null, 1))
 for (let k = 0; k < Math.max(aaTrials, abTrials); k++) {
   if (k < aaTrials) {
-    const {code, cmp} = await trial(shipped)
+    const t = await trial(shipped)
     tally.aa.n++
-    if (code === 1) tally.aa.alarms++
-    for (const c of cmp.cases) {
+    if (t.code === 1) tally.aa.alarms++
+    for (const c of t.cmp.cases) {
       if (c.verdict === 'failed') tally.aa.failed++
-      if (c.verdict === 'regression' || c.verdict === 'improvement' || c.gate) {
-        const key = `${c.label}: ${c.gate ? 'gate' : c.verdict}`
-        tally.aa.falseVerdicts.set(key, (tally.aa.falseVerdicts.get(key) ?? 0) + 1)
-      }
     }
+    for (const c of flagged(t.cmp)) {
+      const key = `${c.label}: ${c.gate ? 'gate' : c.verdict}`
+      tally.aa.falseVerdicts.set(key, (tally.aa.falseVerdicts.get(key) ?? 0) + 1)
+    }
+    save(`aa-${String(k + 1).padStart(2, '0')}`, t.cmp)
+    const gated = t.cmp.cases.filter((c) => c.gate)
+    progress(k, 'A/A', t, `${flagged(t.cmp).length} of ${t.cmp.cases.length} cases significant, gated: ${gated.length ? gated.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)}`).join(', ') : 'none'}`)
   }
   if (k < abTrials) {
-    const {cmp} = await trial(candidate)
+    const t = await trial(candidate)
     tally.ab.n++
-    const hit = cmp.cases.filter((c) => c.id === regressed)
+    const hit = t.cmp.cases.filter((c) => c.id === regressed)
     if (hit.some((c) => c.gate)) tally.ab.detected++
     tally.ab.changes.push(...hit.map((c) => c.relative))
-    tally.ab.otherGates += cmp.cases.filter((c) => c.id !== regressed && c.gate).length
-    tally.ab.failed += cmp.cases.filter((c) => c.verdict === 'failed').length
+    tally.ab.otherGates += t.cmp.cases.filter((c) => c.id !== regressed && c.gate).length
+    tally.ab.failed += t.cmp.cases.filter((c) => c.verdict === 'failed').length
+    save(`ab-${String(k + 1).padStart(2, '0')}`, t.cmp)
+    const others = t.cmp.cases.filter((c) => c.id !== regressed && c.gate)
+    progress(k, 'A/B', t, `${hit.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)} ${c.gate ? 'gated' : 'not gated'}`).join(', ')}${others.length ? `; other cases gated: ${others.map((c) => c.label).join(', ')}` : ''}`)
   }
-  process.stderr.write(`\rgate-aa: trial ${k + 1}/${Math.max(aaTrials, abTrials)}  A/A alarms ${tally.aa.alarms}/${tally.aa.n}  A/B detected ${tally.ab.detected}/${tally.ab.n}`)
 }
-process.stderr.write('\n')
 
 /** Wilson 95% interval of a proportion, in percent. */
 const wilson = (x, n) => {
@@ -104,7 +137,7 @@ const wilson = (x, n) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 console.log(`gate-aa: ${new Date().toISOString()}, commit ${commit}${dirty}, ${hostname()}: ${cpus().length}× ${cpus()[0]?.model}, kernel ${execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim()}`)
 console.log(`command per trial: ${command}   (A/A: OTHER = bpf/.output; A/B: OTHER = bpf/.output with micro_helpers.bpf.o from bpf/.output/regress)`)
-console.log(`settings: ${pairs} pairs a case, threshold ${threshold}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials alternating; ${((Date.now() - started) / 60000).toFixed(1)} min`)
+console.log(`settings: ${pairs} pairs a case, threshold ${threshold}${lock ? `, each trial under flock ${lock}` : ''}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials alternating; ${((Date.now() - started) / 60000).toFixed(1)} min${lock ? ` (${(clock.wait / 60000).toFixed(1)} of them waiting for the lock)` : ''}`)
 console.log(`A/A false alarms (trials that exit 1): ${tally.aa.alarms}/${tally.aa.n} = ${wilson(tally.aa.alarms, tally.aa.n)}; failed cases ${tally.aa.failed}`)
 const fv = [...tally.aa.falseVerdicts.entries()].sort((a, b) => b[1] - a[1])
 console.log(`A/A per-case false verdicts (significant or gated, of ${tally.aa.n} trials): ${fv.length ? fv.map(([k, n]) => `${k} ×${n}`).join('; ') : 'none'}`)
