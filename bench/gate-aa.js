@@ -86,7 +86,7 @@ async function trial(other) {
 function progress(k, kind, t, note) {
   const now = new Date().toISOString().slice(11, 19)
   const wait = lock ? `, waited ${t.waitS.toFixed(0)} s for the lock` : ''
-  process.stderr.write(`gate-aa ${now}: trial ${k + 1}/${Math.max(aaTrials, abTrials)} ${kind} exit ${t.code} in ${t.runS.toFixed(0)} s${wait}; ${note}; so far A/A alarms ${tally.aa.alarms}/${tally.aa.n}, A/B detected ${tally.ab.detected}/${tally.ab.n}\n`)
+  process.stderr.write(`gate-aa ${now}: trial ${k + 1}/${order.length} ${kind} exit ${t.code} in ${t.runS.toFixed(0)} s${wait}; ${note}; so far A/A alarms ${tally.aa.alarms}/${tally.aa.n}, A/B detected ${tally.ab.detected}/${tally.ab.n}\n`)
 }
 
 const tally = {aa: {alarms: 0, n: 0, falseVerdicts: new Map(), failed: 0}, ab: {detected: 0, n: 0, otherGates: 0, failed: 0, changes: []}}
@@ -96,8 +96,12 @@ const ciOf = (c) => (c.gateCi ? ` gate CI [${pct(c.gateCi[0])}, ${pct(c.gateCi[1
 const flagged = (cmp) => cmp.cases.filter((c) => c.verdict === 'regression' || c.verdict === 'improvement' || c.gate)
 /** --save DIR: each trial's comparison (--json) kept as DIR/aa-NN.json or ab-NN.json, to see why a trial alarmed. */
 const save = (name, cmp) => saveDir && writeFileSync(join(saveDir, `${name}.json`), JSON.stringify(cmp, null, 1))
-for (let k = 0; k < Math.max(aaTrials, abTrials); k++) {
-  if (k < aaTrials) {
+// the A/B trials spread evenly among the A/A trials (each kind at its own even spacing), so both meet the host's spells alike
+const order = [...Array.from({length: aaTrials}, (_, i) => ['A/A', (i + 0.5) / aaTrials]), ...Array.from({length: abTrials}, (_, i) => ['A/B', (i + 0.5) / abTrials])]
+  .sort((x, y) => x[1] - y[1])
+  .map(([kind]) => kind)
+for (const [k, kind] of order.entries()) {
+  if (kind === 'A/A') {
     const t = await trial(shipped)
     tally.aa.n++
     if (t.code === 1) tally.aa.alarms++
@@ -111,8 +115,7 @@ for (let k = 0; k < Math.max(aaTrials, abTrials); k++) {
     save(`aa-${String(k + 1).padStart(2, '0')}`, t.cmp)
     const gated = t.cmp.cases.filter((c) => c.gate)
     progress(k, 'A/A', t, `${flagged(t.cmp).length} of ${t.cmp.cases.length} cases significant, gated: ${gated.length ? gated.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)}`).join(', ') : 'none'}`)
-  }
-  if (k < abTrials) {
+  } else {
     const t = await trial(candidate)
     tally.ab.n++
     const hit = t.cmp.cases.filter((c) => c.id === regressed)
@@ -137,7 +140,7 @@ const wilson = (x, n) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 console.log(`gate-aa: ${new Date().toISOString()}, commit ${commit}${dirty}, ${hostname()}: ${cpus().length}× ${cpus()[0]?.model}, kernel ${execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim()}`)
 console.log(`command per trial: ${command}   (A/A: OTHER = bpf/.output; A/B: OTHER = bpf/.output with micro_helpers.bpf.o from bpf/.output/regress)`)
-console.log(`settings: ${pairs} pairs a case, threshold ${threshold}${lock ? `, each trial under flock ${lock}` : ''}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials alternating; ${((Date.now() - started) / 60000).toFixed(1)} min${lock ? ` (${(clock.wait / 60000).toFixed(1)} of them waiting for the lock)` : ''}`)
+console.log(`settings: ${pairs} pairs a case, threshold ${threshold}${lock ? `, each trial under flock ${lock}` : ''}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials interleaved; ${((Date.now() - started) / 60000).toFixed(1)} min${lock ? ` (${(clock.wait / 60000).toFixed(1)} of them waiting for the lock)` : ''}`)
 console.log(`A/A false alarms (trials that exit 1): ${tally.aa.alarms}/${tally.aa.n} = ${wilson(tally.aa.alarms, tally.aa.n)}; failed cases ${tally.aa.failed}`)
 const fv = [...tally.aa.falseVerdicts.entries()].sort((a, b) => b[1] - a[1])
 console.log(`A/A per-case false verdicts (significant or gated, of ${tally.aa.n} trials): ${fv.length ? fv.map(([k, n]) => `${k} ×${n}`).join('; ') : 'none'}`)
