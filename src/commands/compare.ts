@@ -78,6 +78,8 @@ const runsIn = (paths: string[]): (RunResult & {file: string})[] => paths.flatMa
 function compareFrom(argv: string[], history: string | undefined, force: boolean, opts: {threshold: number; noiseLimit: number}): Comparison {
   if (history) {
     const pair = historyPair(history)
+    const why = incomparable(pair.base, pair.candidate)
+    if (why && !force) throw new BadInputError(why)
     return compareRuns(pair.base, pair.candidate, opts, true)
   }
   const cut = argv.indexOf('--')

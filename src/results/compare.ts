@@ -291,6 +291,9 @@ function compareMatched(m: Matched, method: CompareMethod, threshold: number, no
   return {...fromRatio(m.suite, m.first, base, cand, r, r.betweenSd, threshold, noiseLimit, gated ? gateAlpha(family) : undefined), runsNeeded: runsNeeded(r.betweenSd, threshold)}
 }
 
+/** Pairs per case below which a paired 95% CI is too wide to exclude a 5% change on a noisy host. */
+export const AB_MIN_PAIRS = 5
+
 /** An A/B result (suite micro --ab): per test and CPU, B's samples against A's, pair by pair. */
 export function compareAb(run: Run, opts: CompareOptions = {}): Comparison {
   const threshold = opts.threshold ?? 0.05
@@ -314,6 +317,7 @@ export function compareAb(run: Run, opts: CompareOptions = {}): Comparison {
     cases.push(fromRatio(run.suite, c, a.samples, b.samples, r, r.se * Math.sqrt(r.n), threshold, noiseLimit, gateAlpha(both.length)))
   }
   if (cases.length === 0) throw new ResultError(fileOf(run), 'no A/B pair with samples on both sides')
+  if (pairs < AB_MIN_PAIRS) throw new ResultError(fileOf(run), `${pairs} A/B pair(s) a case: a paired CI that can tell a ${pctOf(threshold)} change needs at least ${AB_MIN_PAIRS}; measure again with suite micro --ab OTHER --repeat ${AB_MIN_PAIRS} or more`)
   labelByParams(cases)
   return finish({method: 'paired A/B', gated: true, base: [fileOf(run)], candidate: fileOf(run), runs: {base: pairs, candidate: pairs}, threshold, noiseLimit, environmentDifferences: [], cases, missing: [], added: []})
 }

@@ -126,6 +126,94 @@ describe('compare', () => {
     expect(cli(['compare', put('ab2.json', abRun(1.2)), slow]).stderr).to.match(/an A\/B result .* compare it alone/)
   })
 
+  it('the gate widens each case\'s CI for the number of cases: +9.8% whose 95% CI [5.23%, 14.62%] clears 5% is a regression, but not at 99.5% for 10 cases [2.43%, 17.75%] (scipy)', () => {
+    const speed = [1, 1.4, 0.8, 2, 1.1, 0.9, 1.6, 1, 1.2, 0.7]
+    const c = (id: string, variant: string, ratio: (i: number) => number) => {
+      const samples = speed.map((sp, i) => 10 * sp * (variant === 'B' ? ratio(i) : 1))
+      return {id, params: {cpu: 0, variant}, metric: 'ns_per_op', unit: 'ns', higherIsBetter: false, status: 'ok' as const, samples, stats: summarize(samples)}
+    }
+    const slower = (i: number) => 1.1 * (1 + ((i % 5) - 2) * 0.04)
+    const same = (i: number) => 1 + ((i % 3) - 1) * 0.01
+    const ids = ['x', ...Array.from({length: 9}, (_, k) => `y${k}`)]
+    const r = {...run('2026-11-05T00:00:00Z', {}), cases: ids.flatMap((id) => [c(id, 'A', () => 1), c(id, 'B', id === 'x' ? slower : same)])}
+    const x = compareAb(r).cases.find((k) => k.id === 'x')!
+    expect(x.relative).to.be.closeTo(0.0982366, 1e-6)
+    expect(x.relativeCi95[0]).to.be.closeTo(0.0522813, 1e-6)
+    expect(x.gateCi![0]).to.be.closeTo(0.0242766, 1e-6)
+    expect(x.gateCi![1]).to.be.closeTo(0.177537, 1e-6)
+    expect(x).to.include({verdict: 'regression', gate: false})
+    expect(compareAb(r).exitCode).to.equal(0)
+    // alone (one case compared), its 95% CI is the gate's, and it fails
+    const alone = compareAb({...r, cases: r.cases.filter((k) => k.id === 'x')})
+    expect(alone.cases[0]).to.include({verdict: 'regression', gate: true})
+  })
+
+  it('an A/B result with fewer than 5 pairs a case: one line naming how many are needed, exit 2', () => {
+    const few = abRun(1.5)
+    for (const k of few.cases) k.samples = k.samples.slice(0, 3)
+    const r = cli(['compare', put('ab-few.json', few)])
+    expect(r.code).to.equal(2)
+    expect(r.stderr).to.match(/3 A\/B pair\(s\) a case: .* needs at least 5; measure again with suite micro --ab OTHER --repeat 5 or more/).and.match(/^ebpfperf: [^\n]+\n$/)
+  })
+
+  // every result type: one run per side never gates, whatever the change; results measured elsewhere are bad input
+  const typed = (suite: string, started: string, value: number, over: Partial<RunResult> = {}): RunResult => {
+    const higherIsBetter = suite === 'accelerator'
+    const metric = {micro: 'ns_per_op', tracing: 'ns_added_per_event', accelerator: 'receiver_bits_per_second'}[suite]!
+    const samples = around(value)
+    return {...run(started, {}), suite, cases: [{id: `${suite}/case`, params: {}, metric, unit: metric, higherIsBetter, status: 'ok', samples, stats: summarize(samples)}], ...over}
+  }
+  for (const suite of ['micro', 'tracing', 'accelerator']) {
+    it(`${suite}: one run per side 40% worse is "cannot tell", not gated (exit 0); the scope says how to gate`, () => {
+      const worse = suite === 'accelerator' ? 0.6 : 1.4
+      const r = cli(['compare', put(`${suite}-1.json`, typed(suite, '2026-11-01T00:00:00Z', 100)), put(`${suite}-2.json`, typed(suite, '2026-11-02T00:00:00Z', 100 * worse)), '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      const j = JSON.parse(r.stdout)
+      expect(j).to.include({method: 'one run per side', gated: false, regressions: 0})
+      expect(j.cases[0]).to.include({gate: false, note: 'cannot tell from one run per side'})
+      expect(j.cases[0].relative).to.be.closeTo(worse - 1, 1e-9)
+      expect(j.scope).to.match(/^Cannot tell from one run per side.*several runs per side/)
+    })
+
+    it(`${suite}: --history is reported, never gated, even 40% worse outside the earlier runs' spread`, () => {
+      const h = join(dir, `history-${suite}`)
+      mkdirSync(h)
+      for (const [i, v] of [100, 101, 99, 140].entries()) writeFileSync(join(h, `${i}.json`), JSON.stringify(typed(suite, `2026-11-0${i + 1}T00:00:00Z`, suite === 'accelerator' ? 200 - v : v)))
+      const r = cli(['compare', '--history', h, '--json'])
+      expect(r.code, r.stderr).to.equal(0)
+      const j = JSON.parse(r.stdout)
+      expect(j).to.include({method: 'history', gated: false, exitCode: 0})
+      expect(j.cases[0]).to.include({verdict: 'regression', gate: false})
+      expect(j.scope).to.match(/never gated.*cannot tell a smaller change, nor whether the code or the machine moved/)
+    })
+
+    const elsewhere: [string, Partial<RunResult['environment']>, RegExp][] = [
+      ['another kernel', {kernel: {release: '6.1.0'}}, /kernel 6\.18\.0 vs 6\.1\.0/],
+      ['another kernel config', {kernel: {release: '6.18.0', configHash: 'sha256:ab'}}, /kernel config undefined vs sha256:ab/],
+      ['another CPU', {cpu: {model: 'other cpu', count: 2}}, /CPU 2× cpu vs 2× other cpu/],
+      ['another JIT setting', {jit: {enable: '1', harden: '2'}}, /JIT 1\/0 vs 1\/2/],
+    ]
+    for (const [what, env2, re] of elsewhere) {
+      it(`${suite}: results from ${what}, as two files, as runs per side and in --history: one line, exit 2; --force compares`, () => {
+        const other = (started: string) => typed(suite, started, 100, {environment: {...env, ...env2} as RunResult['environment']})
+        const tag = `${suite}-${what.replaceAll(' ', '-')}`
+        const a = put(`${tag}-a.json`, typed(suite, '2026-11-01T00:00:00Z', 100))
+        const b = put(`${tag}-b.json`, other('2026-11-02T00:00:00Z'))
+        const a2 = put(`${tag}-a2.json`, typed(suite, '2026-11-03T00:00:00Z', 100))
+        const b2 = put(`${tag}-b2.json`, other('2026-11-04T00:00:00Z'))
+        const h = join(dir, `${tag}-history`)
+        mkdirSync(h)
+        for (const [i, f] of [a, a2, b2].entries()) writeFileSync(join(h, `${i}.json`), readFileSync(f))
+        for (const args of [[a, b], [a, a2, '--', b, b2], ['--history', h]]) {
+          const r = cli(['compare', ...args])
+          expect(r.code, args.join(' ')).to.equal(2)
+          expect(r.stderr, r.stderr).to.match(re).and.match(/different environments .*--force compares them anyway/).and.match(/^ebpfperf: [^\n]+\n$/)
+          expect(cli(['compare', '--force', ...args]).code, `--force ${args.join(' ')}`).to.equal(0)
+        }
+      })
+    }
+  }
+
   it('one base run against several candidate runs (report --compare): reported, not gated, no error', () => {
     const cmp = compareRuns([JSON.parse(readFileSync(base, 'utf8'))], slowRuns.map((f) => JSON.parse(readFileSync(f, 'utf8'))))
     expect(cmp).to.include({method: 'one run per side', gated: false, exitCode: 0})

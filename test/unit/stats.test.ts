@@ -106,6 +106,15 @@ describe('statistics', () => {
     expect(runLevel([tight(100)], cand).significant).to.equal(false) // one run a side: no interval
   })
 
+  it('run level: the between-run sd is the pooled sd of ln(run mean) (0.091851), the within-run sd of ln(sample) (0.0038079), and runs needed from the former (56 for 5%)', () => {
+    const tight = (m: number) => [m * 0.995, m, m * 1.005, m * 0.998, m * 1.002]
+    const r = runLevel([100, 110, 90].map(tight), [104, 95, 112].map(tight))
+    // sqrt((var(ln 100, ln 110, ln 90) + var(ln 104, ln 95, ln 112)) / 2), by hand (Python statistics)
+    expect(r.betweenSd).to.be.closeTo(0.0918508, 1e-6)
+    expect(r.withinSd).to.be.closeTo(0.00380792, 1e-7)
+    expect(runsNeeded(r.betweenSd, 0.05)).to.equal(56) // 55.63 rounded up
+  })
+
   it('history: the newest run against the earlier runs as a prediction interval (t = 7.899, df = 2, p = 0.0157)', () => {
     const h = againstHistory([[100], [102], [98]], [120])
     expect(h.t).to.be.closeTo(7.899344, 1e-4)

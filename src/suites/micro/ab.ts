@@ -15,8 +15,7 @@ import {durationsCsv, runCases} from './report.js'
 import {runAbTest, type RunOutcome} from './runner.js'
 import {loadSuite, type LoadOptions, type RunTest, type Suite} from './spec.js'
 
-/** Pairs per case below which a paired 95% CI is too wide to exclude a 5% change on a noisy host. */
-export const AB_MIN_PAIRS = 5
+export {AB_MIN_PAIRS} from '../../results/compare.js'
 /** Pairs per case when neither --repeat nor the suite file's samples say more. */
 export const AB_DEFAULT_PAIRS = 12
 
