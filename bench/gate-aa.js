@@ -5,9 +5,12 @@
 // alternate, so both meet the same spells of the shared host. Everything is printed with its settings.
 //   node bench/gate-aa.js [--aa 20] [--ab 20] [--pairs 12] [--threshold 5%] [--tests baseline,helper_get_prandom_u32,...|quick] [--lock FILE] [--save DIR]
 // (--tests quick: every test --quick selects; buffer tests are not paired. --lock FILE: each trial runs under
-// `flock FILE`, released between trials, so others sharing the machine's kernel can take turns.)
-import {execFileSync, spawn} from 'node:child_process'
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
+// `flock FILE`, released between trials, so others sharing the machine's kernel can take turns. --save DIR: each
+// trial's comparison and its A/B result file (the samples) kept there.)
+//   node bench/gate-aa.js --rejudge DIR [--threshold 5%]: the saved A/B result files judged again by this build's
+// `ebpfperf compare FILE` (what the gate says of the same measurements), A/A and A/B told apart by B's objects.
+import {execFileSync, spawn, spawnSync} from 'node:child_process'
+import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync} from 'node:fs'
 import {cpus, hostname, tmpdir} from 'node:os'
 import {dirname, join, resolve} from 'node:path'
 import {dieFor, numberArg, root} from './micro-common.js'
@@ -23,6 +26,7 @@ const pairs = numberArg('pairs', 12)
 const threshold = stringArg('threshold', '5%')
 const lock = stringArg('lock', undefined)
 const saveDir = stringArg('save', undefined)
+const rejudge = stringArg('rejudge', undefined)
 const testsArg = stringArg('tests', 'baseline,helper_get_prandom_u32,hash_1k_read,array_1k_read')
 const tests = testsArg === 'quick' ? [] : testsArg.split(',')
 const regressed = 'helper_get_prandom_u32'
@@ -32,11 +36,12 @@ if (saveDir !== undefined) mkdirSync(saveDir, {recursive: true})
 if (tests.length && !tests.includes(regressed)) die(`--tests must include ${regressed} (the test whose program bpf/regress slows)`)
 const commit = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], {encoding: 'utf8'}).trim()
 const dirty = execFileSync('git', ['-C', root, 'status', '--porcelain', '--', 'src', 'bpf', 'bench'], {encoding: 'utf8'}).trim() ? ' (uncommitted changes in src, bpf or bench)' : ''
-if (process.getuid?.() !== 0) die('needs root (BPF_PROG_TEST_RUN)')
+if (!existsSync(join(root, 'dist/commands/suite/micro.js'))) die('dist/ is missing: run npm run build:ts')
+if (rejudge !== undefined && !existsSync(rejudge)) die(`--rejudge ${rejudge}: no such folder (give a --save folder of an earlier run)`)
+if (rejudge === undefined && process.getuid?.() !== 0) die('needs root (BPF_PROG_TEST_RUN)')
 const shipped = join(root, 'bpf/.output')
 const slow = join(shipped, 'regress/micro_helpers.bpf.o')
-if (!existsSync(slow)) die(`${slow} is missing: run npm run build:bpf`)
-if (!existsSync(join(root, 'dist/commands/suite/micro.js'))) die('dist/ is missing: run npm run build:ts')
+if (rejudge === undefined && !existsSync(slow)) die(`${slow} is missing: run npm run build:bpf`)
 
 const work = mkdtempSync(join(tmpdir(), 'ebp-gate-'))
 process.on('exit', () => rmSync(work, {recursive: true, force: true}))
@@ -53,9 +58,9 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 // the candidate build: every shipped object, micro_helpers.bpf.o replaced by the regressed one
 const candidate = join(work, 'candidate')
 mkdirSync(candidate)
-for (const f of readdirSync(shipped).filter((f) => f.endsWith('.bpf.o'))) symlinkSync(f === 'micro_helpers.bpf.o' ? slow : join(shipped, f), join(candidate, f))
+if (rejudge === undefined) for (const f of readdirSync(shipped).filter((f) => f.endsWith('.bpf.o'))) symlinkSync(f === 'micro_helpers.bpf.o' ? slow : join(shipped, f), join(candidate, f))
 
-const args = (other) => ['suite', 'micro', '--quick', ...tests.flatMap((t) => ['--test', t]), '--ab', other, '--repeat', String(pairs), '--threshold', threshold, '--out', join(work, 'results'), '--json', '--no-progress']
+const args = (other, out = join(work, 'results')) => ['suite', 'micro', '--quick', ...tests.flatMap((t) => ['--test', t]), '--ab', other, '--repeat', String(pairs), '--threshold', threshold, '--out', out, '--json', '--no-progress']
 const command = `ebpfperf ${args('OTHER').filter((a) => !a.startsWith(work)).join(' ').replace(' --out', '')}`
 
 /**
@@ -63,8 +68,9 @@ const command = `ebpfperf ${args('OTHER').filter((a) => !a.startsWith(work)).joi
  * printed, and the seconds it waited for the lock and then ran. The lock wrapper writes a line on fd 3 once it
  * holds the lock. Async, so a signal to the bench is handled between trials' output.
  */
-async function trial(other) {
-  const cli = [process.execPath, join(root, 'bin/run.js'), ...args(other)]
+async function trial(other, name) {
+  const out = join(work, 'results', name)
+  const cli = [process.execPath, join(root, 'bin/run.js'), ...args(other, out)]
   const [cmd, ...argv] = lock ? ['flock', lock, 'sh', '-c', 'echo >&3; exec 3>&-; exec "$@"', 'sh', ...cli] : cli
   const t0 = Date.now()
   // its own process group, so a signal reaches the CLI under flock and sh
@@ -79,6 +85,8 @@ async function trial(other) {
   if (code !== 0 && code !== 1) die(`a trial exited ${code}: ${stderr.trim().split('\n').pop()}`)
   const end = Date.now()
   clock.wait += (locked ?? end) - t0
+  const result = readdirSync(out).find((f) => f.endsWith('.json'))
+  if (saveDir && result) copyFileSync(join(out, result), join(saveDir, `${name}.result.json`))
   return {code, cmp: JSON.parse(stdout), waitS: ((locked ?? end) - t0) / 1000, runS: (end - (locked ?? end)) / 1000}
 }
 
@@ -100,33 +108,60 @@ const save = (name, cmp) => saveDir && writeFileSync(join(saveDir, `${name}.json
 const order = [...Array.from({length: aaTrials}, (_, i) => ['A/A', (i + 0.5) / aaTrials]), ...Array.from({length: abTrials}, (_, i) => ['A/B', (i + 0.5) / abTrials])]
   .sort((x, y) => x[1] - y[1])
   .map(([kind]) => kind)
-for (const [k, kind] of order.entries()) {
+/** One trial's verdicts into the tally, and its progress line. */
+function record(k, kind, t) {
   if (kind === 'A/A') {
-    const t = await trial(shipped)
     tally.aa.n++
     if (t.code === 1) tally.aa.alarms++
-    for (const c of t.cmp.cases) {
-      if (c.verdict === 'failed') tally.aa.failed++
-    }
+    tally.aa.failed += t.cmp.cases.filter((c) => c.verdict === 'failed').length
     for (const c of flagged(t.cmp)) {
       const key = `${c.label}: ${c.gate ? 'gate' : c.verdict}`
       tally.aa.falseVerdicts.set(key, (tally.aa.falseVerdicts.get(key) ?? 0) + 1)
     }
-    save(`aa-${String(k + 1).padStart(2, '0')}`, t.cmp)
     const gated = t.cmp.cases.filter((c) => c.gate)
     progress(k, 'A/A', t, `${flagged(t.cmp).length} of ${t.cmp.cases.length} cases significant, gated: ${gated.length ? gated.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)}`).join(', ') : 'none'}`)
-  } else {
-    const t = await trial(candidate)
-    tally.ab.n++
-    const hit = t.cmp.cases.filter((c) => c.id === regressed)
-    if (hit.some((c) => c.gate)) tally.ab.detected++
-    tally.ab.changes.push(...hit.map((c) => c.relative))
-    tally.ab.otherGates += t.cmp.cases.filter((c) => c.id !== regressed && c.gate).length
-    tally.ab.failed += t.cmp.cases.filter((c) => c.verdict === 'failed').length
-    save(`ab-${String(k + 1).padStart(2, '0')}`, t.cmp)
-    const others = t.cmp.cases.filter((c) => c.id !== regressed && c.gate)
-    progress(k, 'A/B', t, `${hit.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)} ${c.gate ? 'gated' : 'not gated'}`).join(', ')}${others.length ? `; other cases gated: ${others.map((c) => c.label).join(', ')}` : ''}`)
+    return
   }
+  tally.ab.n++
+  const hit = t.cmp.cases.filter((c) => c.id === regressed)
+  if (hit.some((c) => c.gate)) tally.ab.detected++
+  tally.ab.changes.push(...hit.map((c) => c.relative))
+  const others = t.cmp.cases.filter((c) => c.id !== regressed && c.gate)
+  tally.ab.otherGates += others.length
+  tally.ab.failed += t.cmp.cases.filter((c) => c.verdict === 'failed').length
+  progress(k, 'A/B', t, `${hit.map((c) => `${c.label} ${pct(c.relative)}${ciOf(c)} ${c.gate ? 'gated' : 'not gated'}`).join(', ')}${others.length ? `; other cases gated: ${others.map((c) => c.label).join(', ')}` : ''}`)
+}
+
+/** --rejudge: each saved A/B result through `ebpfperf compare FILE`; A/B when B's micro_helpers.bpf.o was the regressed one. */
+function rejudged() {
+  const files = readdirSync(rejudge).filter((f) => f.endsWith('.json') && !/^a[ab]-\d+\.json$/.test(f)).sort()
+  const trials = []
+  for (const f of files) {
+    const run = JSON.parse(readFileSync(join(rejudge, f), 'utf8'))
+    if (!run.cases?.some((c) => c.params?.variant === 'B')) continue
+    const b = run.cases.find((c) => c.params.variant === 'B' && c.id === regressed)
+    const kind = b?.extra?.objectPath?.includes('/candidate/') ? 'A/B' : 'A/A'
+    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'compare', join(rejudge, f), '--threshold', threshold, '--json'], {encoding: 'utf8', env: {...process.env, NO_COLOR: '1'}})
+    if (r.status !== 0 && r.status !== 1) die(`compare ${f} exited ${r.status}: ${r.stderr.trim().split('\n').pop()}`)
+    trials.push({kind, t: {code: r.status, cmp: JSON.parse(r.stdout), waitS: 0, runS: 0}, command: run.command})
+  }
+  return trials
+}
+
+let perTrial = command
+if (rejudge === undefined) {
+  for (const [k, kind] of order.entries()) {
+    const name = `${kind === 'A/A' ? 'aa' : 'ab'}-${String(k + 1).padStart(2, '0')}`
+    const t = await trial(kind === 'A/A' ? shipped : candidate, name)
+    save(name, t.cmp)
+    record(k, kind, t)
+  }
+} else {
+  const trials = rejudged()
+  if (trials.length === 0) die(`--rejudge ${rejudge}: no A/B result files (suite micro --ab) there`)
+  order.length = trials.length
+  for (const [k, {kind, t}] of trials.entries()) record(k, kind, t)
+  perTrial = `${[...new Set(trials.map((x) => x.command))].join(' | ')}, judged again by ebpfperf compare FILE --threshold ${threshold}`
 }
 
 /** Wilson 95% interval of a proportion, in percent. */
@@ -139,8 +174,9 @@ const wilson = (x, n) => {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
 console.log(`gate-aa: ${new Date().toISOString()}, commit ${commit}${dirty}, ${hostname()}: ${cpus().length}× ${cpus()[0]?.model}, kernel ${execFileSync('uname', ['-r'], {encoding: 'utf8'}).trim()}`)
-console.log(`command per trial: ${command}   (A/A: OTHER = bpf/.output; A/B: OTHER = bpf/.output with micro_helpers.bpf.o from bpf/.output/regress)`)
-console.log(`settings: ${pairs} pairs a case, threshold ${threshold}${lock ? `, each trial under flock ${lock}` : ''}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials interleaved; ${((Date.now() - started) / 60000).toFixed(1)} min${lock ? ` (${(clock.wait / 60000).toFixed(1)} of them waiting for the lock)` : ''}`)
+console.log(`command per trial: ${perTrial}   (A/A: OTHER = bpf/.output; A/B: OTHER = bpf/.output with micro_helpers.bpf.o from bpf/.output/regress)`)
+if (rejudge) console.log(`settings: threshold ${threshold}; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials saved in ${rejudge}, judged again by this build`)
+else console.log(`settings: ${pairs} pairs a case, threshold ${threshold}${lock ? `, each trial under flock ${lock}` : ''}, tests ${tests.length ? tests.join(', ') : 'every run test --quick selects'} on every online CPU; ${tally.aa.n} A/A and ${tally.ab.n} A/B trials interleaved; ${((Date.now() - started) / 60000).toFixed(1)} min${lock ? ` (${(clock.wait / 60000).toFixed(1)} of them waiting for the lock)` : ''}`)
 console.log(`A/A false alarms (trials that exit 1): ${tally.aa.alarms}/${tally.aa.n} = ${wilson(tally.aa.alarms, tally.aa.n)}; failed cases ${tally.aa.failed}`)
 const fv = [...tally.aa.falseVerdicts.entries()].sort((a, b) => b[1] - a[1])
 console.log(`A/A per-case false verdicts (significant or gated, of ${tally.aa.n} trials): ${fv.length ? fv.map(([k, n]) => `${k} ×${n}`).join('; ') : 'none'}`)

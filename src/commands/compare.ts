@@ -16,7 +16,7 @@ export default class Compare extends BaseCommand {
   - one run per side: the changes, but "cannot tell from one run per side", not gated;
   - --history DIR: the newest run against the earlier runs' spread, reported, not gated.
 Cases are matched by suite, id and parameters. Verdicts: regression, improvement, no significant difference (p ≥ 0.05),
-too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%, widened for the number of cases) lies beyond --threshold; 2 for bad input
+too noisy to tell. Exit 1 when a regression is larger than --threshold and significant at 95% corrected for the number of cases (one-sided); 2 for bad input
 (results from different kernels, CPUs or configs unless --force, or too few runs).`
 
   static examples = [
@@ -35,7 +35,7 @@ too noisy to tell. Exit 1 when a regression is significant and its whole CI (95%
 
   static flags = {
     history: Flags.string({description: 'folder of runs, or git:BRANCH[:PATH] (a results branch, see history push): the newest run of each suite against the earlier ones (reported, not gated)'}),
-    threshold: Flags.string({default: '5%', description: 'a regression whose whole CI (95%, widened for the number of cases compared) lies beyond this fails the gate (exit 1)'}),
+    threshold: Flags.string({default: '5%', description: 'a regression larger than this and significant (95%, corrected for the number of cases compared) fails the gate (exit 1)'}),
     noise: Flags.string({default: '10%', description: 'spread (between runs, or between pairs) above which a case that is not significant is "too noisy to tell"'}),
     force: Flags.boolean({description: 'compare results measured on different kernels, CPUs, configs or machines'}),
     format: Flags.string({options: ['table', 'markdown', 'json', 'issue'], default: 'table', description: 'markdown: to paste into a pull request; issue: a title line, a blank line and the markdown body of an issue for the regressions (nothing when there is none)'}),

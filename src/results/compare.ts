@@ -30,7 +30,10 @@ export interface CaseComparison {
   relative: number // relative change (paired and run-level: geometric, from the log scale)
   ci95: [number, number] // for change, in the metric's unit
   relativeCi95: [number, number]
-  /** The CI the gate judges: wider than 95%, corrected for the number of cases compared (gateAlpha); absent when not gated. */
+  /**
+   * The CI the gate judges: two-sided 1 - 0.10 / cases, so its bound on the worse side is one-sided 1 - 0.05 / cases
+   * (gateAlpha); gated when that bound excludes no change and the estimate is beyond the threshold; absent when not gated.
+   */
   gateCi?: [number, number]
   p: number
   verdict: CompareVerdict
@@ -208,7 +211,7 @@ function finish(c: Omit<Comparison, 'schema' | 'regressions' | 'exitCode' | 'sco
 
 const gateLine = (c: {threshold: number; cases: unknown[]}) => {
   const level = 1 - gateAlpha(c.cases.length)
-  return `A regression fails the gate when it is significant and its whole ${(level * 100).toFixed(level > 0.999 ? 2 : 1)}% CI (95% corrected for the ${c.cases.length} cases compared, so an unchanged build fails ≤ 5% of the time) lies beyond ${pctOf(c.threshold)}.`
+  return `A regression fails the gate when it is larger than ${pctOf(c.threshold)} and significant one-sided at ${(level * 100).toFixed(level > 0.999 ? 2 : 1)}% (95% corrected for the ${c.cases.length} cases compared, so an unchanged build fails ≤ 5% of the time).`
 }
 const pctOf = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`
 const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]
@@ -257,8 +260,13 @@ function fromRatio(suite: string, c: CaseResult, base: number[], cand: number[],
   let verdict: CompareVerdict
   if (r.significant) verdict = worse ? 'regression' : 'improvement'
   else verdict = !(spread <= noiseLimit) ? 'too noisy to tell' : 'no significant difference'
-  const gateCi = alpha === undefined ? undefined : relativeCiAt(r, alpha)
-  const gate = gateCi !== undefined && verdict === 'regression' && beyondMargin(gateCi, threshold, c.higherIsBetter)
+  // The gate asks one side (worse), so the 1 - 2α two-sided interval's bound on that side is a one-sided test at α:
+  // an unchanged case passes it with probability 1 - α, every case together with 1 - 0.05. The threshold is
+  // the size that matters, judged on the estimate: requiring the whole interval beyond it as well would need
+  // far more pairs to find a 20% change on a noisy host, without making an unchanged build any safer.
+  const gateCi = alpha === undefined ? undefined : relativeCiAt(r, 2 * alpha)
+  const large = c.higherIsBetter ? r.relative < -threshold : r.relative > threshold
+  const gate = gateCi !== undefined && verdict === 'regression' && beyondMargin(gateCi, 0, c.higherIsBetter) && large
   const ci95: [number, number] = [B.mean * r.relativeCi[0], B.mean * r.relativeCi[1]]
   return {...commonOf(suite, c), base: pick(B), candidate: pick(summarize(cand)), change: B.mean * r.relative, relative: r.relative, ci95, relativeCi95: r.relativeCi, gateCi, p: r.p, verdict, gate}
 }

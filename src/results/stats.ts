@@ -219,8 +219,8 @@ export function runsNeeded(betweenSd: number, effect: number): number {
 }
 
 /**
- * The equivalence margin: a change is a gate-failing regression only when it is significant, worse, and
- * its whole 95% CI (relative) lies beyond the threshold.
+ * Whether a relative CI lies wholly beyond `margin` on the worse side (with margin 0: it excludes no
+ * change, one-sided, in the worse direction).
  */
 export function beyondMargin(relativeCi: [number, number], threshold: number, higherIsBetter: boolean): boolean {
   return higherIsBetter ? relativeCi[1] < -threshold : relativeCi[0] > threshold

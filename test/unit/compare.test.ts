@@ -126,26 +126,31 @@ describe('compare', () => {
     expect(cli(['compare', put('ab2.json', abRun(1.2)), slow]).stderr).to.match(/an A\/B result .* compare it alone/)
   })
 
-  it('the gate widens each case\'s CI for the number of cases: +9.8% whose 95% CI [5.23%, 14.62%] clears 5% is a regression, but not at 99.5% for 10 cases [2.43%, 17.75%] (scipy)', () => {
+  it('the gate: larger than the threshold and significant one-sided at 95% corrected for the cases; +9.46% with 95% CI [1.54%, 18.00%] is a regression, gated alone (90% CI [2.99%, 16.33%]) but not among 10 cases (99% CI [-1.74%, 21.93%]) (scipy)', () => {
     const speed = [1, 1.4, 0.8, 2, 1.1, 0.9, 1.6, 1, 1.2, 0.7]
     const c = (id: string, variant: string, ratio: (i: number) => number) => {
       const samples = speed.map((sp, i) => 10 * sp * (variant === 'B' ? ratio(i) : 1))
       return {id, params: {cpu: 0, variant}, metric: 'ns_per_op', unit: 'ns', higherIsBetter: false, status: 'ok' as const, samples, stats: summarize(samples)}
     }
-    const slower = (i: number) => 1.1 * (1 + ((i % 5) - 2) * 0.04)
+    const slower = (i: number) => 1.1 * (1 + ((i % 5) - 2) * 0.07)
     const same = (i: number) => 1 + ((i % 3) - 1) * 0.01
     const ids = ['x', ...Array.from({length: 9}, (_, k) => `y${k}`)]
     const r = {...run('2026-11-05T00:00:00Z', {}), cases: ids.flatMap((id) => [c(id, 'A', () => 1), c(id, 'B', id === 'x' ? slower : same)])}
     const x = compareAb(r).cases.find((k) => k.id === 'x')!
-    expect(x.relative).to.be.closeTo(0.0982366, 1e-6)
-    expect(x.relativeCi95[0]).to.be.closeTo(0.0522813, 1e-6)
-    expect(x.gateCi![0]).to.be.closeTo(0.0242766, 1e-6)
-    expect(x.gateCi![1]).to.be.closeTo(0.177537, 1e-6)
+    expect(x.relative).to.be.closeTo(0.0945779, 1e-6)
+    expect(x.p).to.be.closeTo(0.0235719, 1e-6)
+    expect(x.relativeCi95[0]).to.be.closeTo(0.0153537, 1e-6)
+    expect(x.gateCi![0]).to.be.closeTo(-0.0174128, 1e-6)
+    expect(x.gateCi![1]).to.be.closeTo(0.2193329, 1e-6)
     expect(x).to.include({verdict: 'regression', gate: false})
     expect(compareAb(r).exitCode).to.equal(0)
-    // alone (one case compared), its 95% CI is the gate's, and it fails
     const alone = compareAb({...r, cases: r.cases.filter((k) => k.id === 'x')})
+    expect(alone.cases[0].gateCi![0]).to.be.closeTo(0.0299257, 1e-6)
     expect(alone.cases[0]).to.include({verdict: 'regression', gate: true})
+    // significant alone but smaller than the threshold: reported, not gated; with --threshold 10% the same +9.46% passes
+    const small = compareAb({...r, cases: [c('z', 'A', () => 1), c('z', 'B', (i) => 1.03 * same(i))]})
+    expect(small.cases[0]).to.include({verdict: 'regression', gate: false})
+    expect(compareAb({...r, cases: r.cases.filter((k) => k.id === 'x')}, {threshold: 0.1}).exitCode).to.equal(0)
   })
 
   it('an A/B result with fewer than 5 pairs a case: one line naming how many are needed, exit 2', () => {
@@ -153,7 +158,7 @@ describe('compare', () => {
     for (const k of few.cases) k.samples = k.samples.slice(0, 3)
     const r = cli(['compare', put('ab-few.json', few)])
     expect(r.code).to.equal(2)
-    expect(r.stderr).to.match(/3 A\/B pair\(s\) a case: .* needs at least 5; measure again with suite micro --ab OTHER --repeat 5 or more/).and.match(/^ebpfperf: [^\n]+\n$/)
+    expect(r.stderr).to.match(/3 A\/B pair\(s\) a case: a paired CI that can tell a 5\.0% change needs at least 5; measure again with suite micro --ab OTHER --repeat 5 or more/).and.match(/^ebpfperf: [^\n]+\n$/)
   })
 
   // every result type: one run per side never gates, whatever the change; results measured elsewhere are bad input

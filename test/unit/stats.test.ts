@@ -146,7 +146,7 @@ describe('statistics', () => {
     expect(wide[0]).to.be.lessThan(r.relativeCi[0])
   })
 
-  it('equivalence margin: only a CI wholly beyond the threshold, on the side that is worse', () => {
+  it('beyond a margin: only a CI wholly beyond it, on the side that is worse', () => {
     expect(beyondMargin([0.06, 0.1], 0.05, false)).to.equal(true)
     expect(beyondMargin([0.02, 0.1], 0.05, false)).to.equal(false)
     expect(beyondMargin([-0.1, -0.06], 0.05, false)).to.equal(false) // faster: an improvement

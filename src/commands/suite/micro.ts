@@ -38,7 +38,7 @@ Exit codes: 0 measured, 1 a test failed (--ab: or a regression beyond --threshol
     'bpf-stats': Flags.string({options: ['proof', 'samples'], default: 'proof', description: 'proof: bpf_stats on for one extra run per CPU (run_cnt must match); samples: on during every sample (figures then include its cost)'}),
     progress: Flags.boolean({default: true, allowNo: true, description: 'progress on stderr (listr2)'}),
     ab: Flags.string({description: 'A/B: also run every selected test from OTHER (an object folder such as another build\'s bpf/.output, or a suite file; tests and programs match by name), one sample of each side per pair in random order; prints B against A and exits 1 on a regression beyond --threshold'}),
-    threshold: Flags.string({default: '5%', description: 'with --ab: a regression whose whole CI (95%, widened for the number of cases compared) lies beyond this fails the gate'}),
+    threshold: Flags.string({default: '5%', description: 'with --ab: a regression larger than this and significant (95%, corrected for the number of cases compared) fails the gate'}),
   }
 
   async run(): Promise<RunResult | Comparison> {
