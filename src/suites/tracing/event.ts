@@ -97,7 +97,7 @@ export interface EventLayer {
   interrupted: boolean
 }
 
-/** The precision the issue asks for: half-width within 5% of the figure or 2 ns, whichever is larger. */
+/** Precise enough to report: half-width within 5% of the figure or 2 ns, whichever is larger. */
 export function precisionMet(s: Summary | undefined): boolean {
   if (!s || s.n < 2) return false
   return s.halfWidth <= Math.max(0.05 * Math.abs(s.mean), 2)
@@ -116,13 +116,10 @@ export function describeNs(s: Summary | undefined, noisyWhy?: string, contaminat
 }
 
 /**
- * A sample's figure is this quantile of its chunks' ns per trigger: a chunk during which another task ran on the
- * trigger's CPU is slower, never faster, so the lower quartile estimates the undisturbed cost (for the baseline
- * and the configuration alike) and one disturbed chunk cannot move it.
- */
-/**
- * A sample's figure from its timed chunks: ns per trigger at the lower quartile of the chunks, so a chunk
- * that another task disturbed only raises its own time, not the figure (the mean is kept beside it).
+ * A sample's figure from its timed chunks: ns per trigger at the lower quartile of the chunks. A chunk during
+ * which another task ran on the trigger's CPU is slower, never faster, so the lower quartile estimates the
+ * undisturbed cost (for the baseline and the configuration alike) and one disturbed chunk cannot move it; the
+ * mean is kept beside it.
  */
 export function chunkFigure(chunkNs: number[], perChunk: number): {ns: number; meanNs: number} {
   const per = chunkNs.map((x) => x / perChunk)
@@ -152,260 +149,387 @@ interface Sample {
   migrated: boolean
 }
 
+/** Both triggers, in the order each round measures them. */
+const TRIGGERS = ['syscall', 'uprobe'] as const
+
+/** Triggers per proof sample: enough to see every one counted, few enough for a uprobe's ~µs each. */
+const PROOF_TRIGGERS: Record<Trigger, number> = {syscall: 4000, uprobe: 400}
+
+/** What one run of the layer carries from step to step. */
+interface EventRun {
+  native: Native
+  programs: Programs
+  configs: EventConfig[]
+  opts: EventOptions
+  layer: EventLayer
+  rows: Map<EventConfig, EventRow>
+  /** Triggers per sample, by trigger (its baseline) or by configuration id. */
+  counts: Map<string, number>
+  /** The addon's trigger function (1..n) each uprobe configuration fires; 0, the unprobed twin, is their baseline. */
+  fnOf: Map<EventConfig, number>
+  /** Uprobe configurations attached for the whole layer, detached at its end. */
+  attached: EventConfig[]
+  /** Baseline samples per trigger, and each baseline minus the one before it within a round (its local noise). */
+  baseline: Record<Trigger, number[]>
+  steps: Record<Trigger, number[]>
+}
+
+/** Where a trigger's part of a round sits: its rep (< 0 in the warm-up) and its number among the rounds. */
+interface RoundAt {
+  rep: number
+  roundNo: number
+  totalRounds: number
+}
+
+/** A configuration's sample waiting for the baselines around it. */
+interface Pending {
+  c: EventConfig
+  ns: number
+  prev: number
+  next: number
+}
+
+/**
+ * The per-event layer, in the order bootstrap.c would run it: open (the trigger thread and one row per
+ * configuration), configure (triggers per sample; a trigger function per uprobe), attach (the uprobes), prove
+ * each program fires, measure in interleaved rounds, clean up (detach, stop the thread), then judge the figures.
+ */
 export async function runEventLayer(programs: Programs, configs: EventConfig[], opts: EventOptions): Promise<EventLayer> {
+  const run = openEventRun(programs, configs, opts)
+  await calibrateCounts(run)
+  bindTriggerFunctions(run)
+  attachUprobes(run)
+  try {
+    await proveFiring(run)
+    await measureRounds(run)
+  } finally {
+    for (const c of run.attached) programs.detach(c.loaded)
+    run.native.triggerStop()
+  }
+  judgeLayer(run)
+  return run.layer
+}
+
+/** Starts the trigger thread and points every program's counters at it: one empty row per configuration. */
+function openEventRun(programs: Programs, configs: EventConfig[], opts: EventOptions): EventRun {
   const native: Native = programs.native
   const {tid, cpu, realtime, realtimeError} = native.triggerStart(opts.cpu, opts.realtime)
   const layer: EventLayer = {tid, cpu, realtime, realtimeError, rows: [], baselines: {}, statsCost: [], counts: {}, interrupted: false}
   const rows = new Map<EventConfig, EventRow>()
   for (const c of configs) {
     programs.setTarget(c.loaded, tid)
-    rows.set(c, {
-      id: c.id,
-      kind: c.kind,
-      body: c.body.name,
-      builtin: c.body.builtin,
-      stats: c.stats,
-      trigger: c.trigger,
-      target: c.target,
-      program: c.loaded.program,
-      status: 'ok',
-      samples: [],
-      configNs: [],
-      progNs: [],
-      triggers: 0,
-      runCnt: 0,
-      mapMine: 0,
-      recursionMisses: 0,
-      statsLeak: false,
-      rounds: [],
-      contaminated: 0,
-      retries: 0,
-      involuntary: 0,
-      proof: '',
-      verdict: '',
-      noisy: false,
-      precise: false,
-    })
+    rows.set(c, emptyRow(c))
   }
-  const fail = (c: EventConfig, why: string) => {
-    const r = rows.get(c)!
-    if (r.status === 'ok') Object.assign(r, {status: 'failed', reason: why})
-  }
-  const aborted = () => opts.signal?.aborted === true
+  const baseline = {syscall: [], uprobe: []}
+  const steps = {syscall: [], uprobe: []}
+  return {native, programs, configs, opts, layer, rows, counts: new Map(), fnOf: new Map(), attached: [], baseline, steps}
+}
 
-  // ---- the count per sample: calibrated from a short run, then from the warm-up samples
-  const counts = new Map<string, number>() // trigger or config id → triggers per sample
-  const countFor = (ns: number) => {
-    const n = Math.round((opts.sampleMs * 1e6) / Math.max(ns, 0.5))
-    return Math.max(opts.chunks * 50, Math.min(opts.chunks * 5_000_000, Math.ceil(n / opts.chunks) * opts.chunks))
+function emptyRow(c: EventConfig): EventRow {
+  return {
+    id: c.id,
+    kind: c.kind,
+    body: c.body.name,
+    builtin: c.body.builtin,
+    stats: c.stats,
+    trigger: c.trigger,
+    target: c.target,
+    program: c.loaded.program,
+    status: 'ok',
+    samples: [],
+    configNs: [],
+    progNs: [],
+    triggers: 0,
+    runCnt: 0,
+    mapMine: 0,
+    recursionMisses: 0,
+    statsLeak: false,
+    rounds: [],
+    contaminated: 0,
+    retries: 0,
+    involuntary: 0,
+    proof: '',
+    verdict: '',
+    noisy: false,
+    precise: false,
   }
-  const measure = async (trigger: Trigger, count: number, fn = 0): Promise<Omit<Sample, 'runCnt' | 'runTimeNs' | 'recursionMisses' | 'mine'>> => {
-    const r = await native.triggerRun(trigger, count, opts.chunks, fn)
-    return {...chunkFigure(r.chunkNs, r.perChunk), involuntary: r.involuntary, migrated: r.cpuBefore !== cpu || r.cpuAfter !== cpu}
-  }
-  for (const trigger of ['syscall', 'uprobe'] as const) {
-    if (!configs.some((c) => c.trigger === trigger)) continue
-    const probe = await measure(trigger, opts.chunks * 200)
-    counts.set(trigger, countFor(probe.ns))
-  }
+}
 
-  // ---- uprobe configurations stay attached for the whole layer, each on a trigger function of its own (detaching a
-  // uprobe takes ~100 ms); their baseline is the unprobed twin function 0. The others attach for each sample.
-  const persistent = configs.filter((c) => c.trigger === 'uprobe')
-  const fnCount = persistent.length > 0 ? native.triggerTarget(1).count : 0
-  if (persistent.length > fnCount) throw new Error(`${persistent.length} uprobe configurations, but the addon has ${fnCount} trigger functions: run fewer bodies or --stats on|off`)
-  const fnOf = new Map<EventConfig, number>()
-  persistent.forEach((c, i) => {
-    const t = native.triggerTarget(i + 1)
-    fnOf.set(c, i + 1)
+/** The first failure of a configuration is its reason; it takes no further samples. */
+function failRow(run: EventRun, c: EventConfig, why: string): void {
+  const r = run.rows.get(c)!
+  if (r.status === 'ok') Object.assign(r, {status: 'failed', reason: why})
+}
+
+function isAborted(run: EventRun): boolean {
+  return run.opts.signal?.aborted === true
+}
+
+/** Triggers per sample for a trigger that costs `ns`: about sampleMs of work, a whole number of chunks, bounded both ways. */
+function countFor(opts: EventOptions, ns: number): number {
+  const n = Math.round((opts.sampleMs * 1e6) / Math.max(ns, 0.5))
+  return Math.max(opts.chunks * 50, Math.min(opts.chunks * 5_000_000, Math.ceil(n / opts.chunks) * opts.chunks))
+}
+
+/** Fires `trigger` count times on the trigger thread (uprobes: trigger function fn); ns per trigger, and whether the thread left its CPU. */
+async function fire(run: EventRun, trigger: Trigger, count: number, fn = 0): Promise<Omit<Sample, 'runCnt' | 'runTimeNs' | 'recursionMisses' | 'mine'>> {
+  const r = await run.native.triggerRun(trigger, count, run.opts.chunks, fn)
+  return {...chunkFigure(r.chunkNs, r.perChunk), involuntary: r.involuntary, migrated: r.cpuBefore !== run.layer.cpu || r.cpuAfter !== run.layer.cpu}
+}
+
+/** The count per sample: first from a short run of each trigger in use, then from each configuration's own samples. */
+async function calibrateCounts(run: EventRun): Promise<void> {
+  for (const trigger of TRIGGERS) {
+    if (!run.configs.some((c) => c.trigger === trigger)) continue
+    const probe = await fire(run, trigger, run.opts.chunks * 200)
+    run.counts.set(trigger, countFor(run.opts, probe.ns))
+  }
+}
+
+/**
+ * Uprobe configurations stay attached for the whole layer, each on a trigger function of its own, because
+ * detaching a uprobe takes ~100 ms; their baseline is the unprobed twin, function 0. The others attach per sample.
+ */
+function bindTriggerFunctions(run: EventRun): void {
+  const uprobes = run.configs.filter((c) => c.trigger === 'uprobe')
+  const fnCount = uprobes.length > 0 ? run.native.triggerTarget(1).count : 0
+  if (uprobes.length > fnCount) throw new Error(`${uprobes.length} uprobe configurations, but the addon has ${fnCount} trigger functions: run fewer bodies or --stats on|off`)
+  uprobes.forEach((c, i) => {
+    const t = run.native.triggerTarget(i + 1)
+    run.fnOf.set(c, i + 1)
     c.target = `${t.path}:0x${t.offset.toString(16)}`
-    rows.get(c)!.target = t.symbol
+    run.rows.get(c)!.target = t.symbol
   })
-  const baseline: Record<Trigger, number[]> = {syscall: [], uprobe: []}
-  const steps: Record<Trigger, number[]> = {syscall: [], uprobe: []} // baseline minus the baseline before it, within a round
-  const attached: EventConfig[] = []
-  for (const c of persistent) {
+}
+
+function attachUprobes(run: EventRun): void {
+  for (const c of run.fnOf.keys()) {
     try {
-      programs.attach(c.loaded, c.target)
-      attached.push(c)
+      run.programs.attach(c.loaded, c.target)
+      run.attached.push(c)
     } catch (error) {
-      fail(c, `attach failed: ${(error as Error).message}`)
+      failRow(run, c, `attach failed: ${(error as Error).message}`)
     }
   }
+}
+
+/** One sample of a configuration: attach (unless it stays attached), bpf_stats on if asked, fire, detach; counters read around it. */
+async function sampleConfig(run: EventRun, c: EventConfig, count: number, forceStats = false): Promise<Sample> {
+  const {programs, native} = run
+  const c0 = programs.counts(c.loaded)
+  const s0 = programs.stats(c.loaded)
+  const statsFd = c.stats || forceStats ? native.enableStats() : -1
+  let m
   try {
-    // ---- one sample of a configuration: attach, (stats on), fire, detach; counters read around it
-    const sampleConfig = async (c: EventConfig, count: number, forceStats = false): Promise<Sample> => {
-      const c0 = programs.counts(c.loaded)
-      const s0 = programs.stats(c.loaded)
-      const statsFd = c.stats || forceStats ? native.enableStats() : -1
-      let m
-      try {
-        const keep = fnOf.has(c)
-        if (!keep) programs.attach(c.loaded, c.target)
-        try {
-          m = await measure(c.trigger, count, fnOf.get(c) ?? 0)
-        } finally {
-          if (!keep) programs.detach(c.loaded)
-        }
-      } finally {
-        if (statsFd >= 0) native.closeFd(statsFd)
-      }
-      const s1 = programs.stats(c.loaded)
-      const d = diffCounts(c0, programs.counts(c.loaded))
-      return {...m, runCnt: s1.runCnt - s0.runCnt, runTimeNs: s1.runTimeNs - s0.runTimeNs, recursionMisses: s1.recursionMisses - s0.recursionMisses, mine: d.mine}
-    }
-
-    // ---- proof before measuring: with bpf_stats on, every trigger must have run the program
-    for (const c of configs) {
-      if (aborted()) break
-      if (rows.get(c)!.status === 'failed') continue
-      const v = c.trigger === 'uprobe' ? 400 : 4000
-      let s: Sample
-      try {
-        s = await sampleConfig(c, v, true)
-      } catch (error) {
-        fail(c, `attach failed: ${(error as Error).message}`)
-        continue
-      }
-      counts.set(c.id, countFor(s.ns))
-      if (s.runCnt < v) fail(c, `program did not fire: run_cnt grew by ${s.runCnt} for ${v} triggers of ${c.target || 'the trigger function'}`)
-      else if (c.body.builtin && c.body.name === 'map' && (s.mine < v || s.mine > v + TRIGGER_SLACK)) fail(c, `the map counted ${s.mine} events of the trigger thread for ${v} triggers`)
-    }
-
-    // ---- rounds: interleaved (warm-up first, not counted), each configuration between two baselines
-    const live = () => configs.filter((c) => rows.get(c)!.status === 'ok')
-    const order = interleaved(configs, opts.repeat, opts.warmup)
-    const reps = [...new Set(order.map((o) => o.rep))]
-    const totalRounds = reps.length
-    let roundNo = 0
-    for (const rep of reps) {
-      roundNo++
-      const warm = rep < 0
-      const inRound = order.filter((o) => o.rep === rep).map((o) => o.config)
-      for (const trigger of ['syscall', 'uprobe'] as const) {
-        const list = inRound.filter((c) => c.trigger === trigger && live().includes(c))
-        if (list.length === 0) continue
-        // rotate by round so that no configuration always follows the same neighbour
-        const shift = rep < 0 ? 0 : rep % list.length
-        const seq = [...list.slice(shift), ...list.slice(0, shift)]
-        const bCount = counts.get(trigger)!
-        let prev = await measure(trigger, bCount)
-        const roundBase = [prev.ns]
-        const pending: {c: EventConfig; ns: number; prev: number; next: number}[] = []
-        const round = roundNo - opts.warmup
-        for (const c of seq) {
-          if (aborted()) break
-          const r = rows.get(c)!
-          opts.progress?.(`${warm ? 'warm-up' : `round ${roundNo - opts.warmup}/${totalRounds - opts.warmup}`}: ${c.id}`)
-          const count = counts.get(c.id) ?? bCount
-          let s: Sample | undefined
-          try {
-            // a stats-off sample during which run_cnt grew ran with bpf_stats on (another process turned them on):
-            // taken again, up to twice
-            for (let attempt = 0; attempt < 3; attempt++) {
-              s = await sampleConfig(c, count)
-              if (c.stats || s.runCnt === 0) break
-              r.retries++
-            }
-          } catch (error) {
-            fail(c, `attach failed: ${(error as Error).message}`)
-            continue
-          }
-          if (!s) continue
-          const next = await measure(trigger, bCount)
-          roundBase.push(next.ns)
-          if (warm) {
-            counts.set(c.id, countFor(s.ns))
-          } else {
-            // a stats-off sample that still ran with bpf_stats on measured something else: left out, and counted
-            if (c.stats || s.runCnt === 0) {
-              pending.push({c, ns: s.ns, prev: prev.ns, next: next.ns})
-              r.configNs.push(s.ns)
-            } else r.contaminated++
-            r.triggers += count
-            r.involuntary += s.involuntary
-            r.recursionMisses += s.recursionMisses
-            if (c.stats) {
-              r.runCnt += s.runCnt
-              if (s.runCnt > 0) r.progNs.push(s.runTimeNs / s.runCnt)
-              if (s.runCnt < count) fail(c, `program did not fire: run_cnt grew by ${s.runCnt} for ${count} triggers`)
-            }
-            if (c.body.builtin && c.body.name === 'map') {
-              r.mapMine += s.mine
-              if (s.mine < count || s.mine > count + TRIGGER_SLACK) fail(c, `the map counted ${s.mine} events of the trigger thread for ${count} triggers`)
-            }
-          }
-          prev = next
-        }
-        if (!warm) {
-          // each sample against its own baseline: the mean of the baselines just before and after it, unless one of
-          // them was disturbed (then the median of those two and the round's median baseline)
-          const roundMedian = percentile(roundBase, 0.5)
-          baseline[trigger].push(...roundBase)
-          for (let i = 1; i < roundBase.length; i++) steps[trigger].push(roundBase[i] - roundBase[i - 1])
-          for (const p of pending) {
-            const r = rows.get(p.c)!
-            r.samples.push(p.ns - localBaseline(p.prev, p.next, roundMedian))
-            r.rounds.push(round)
-          }
-        }
-        if (aborted()) break
-      }
-      if (aborted()) {
-        layer.interrupted = true
-        break
-      }
+    const keep = run.fnOf.has(c)
+    if (!keep) programs.attach(c.loaded, c.target)
+    try {
+      m = await fire(run, c.trigger, count, run.fnOf.get(c) ?? 0)
+    } finally {
+      if (!keep) programs.detach(c.loaded)
     }
   } finally {
-    for (const c of attached) programs.detach(c.loaded)
-    native.triggerStop()
+    if (statsFd >= 0) native.closeFd(statsFd)
   }
+  const s1 = programs.stats(c.loaded)
+  const d = diffCounts(c0, programs.counts(c.loaded))
+  return {...m, runCnt: s1.runCnt - s0.runCnt, runTimeNs: s1.runTimeNs - s0.runTimeNs, recursionMisses: s1.recursionMisses - s0.recursionMisses, mine: d.mine}
+}
 
-  // ---- figures and verdicts
-  for (const trigger of ['syscall', 'uprobe'] as const) {
-    if (baseline[trigger].length === 0) continue
-    const summary = summarize(baseline[trigger])
-    // sample-to-sample noise of the baseline (what a paired difference sees), as a fraction of the baseline
-    const st = steps[trigger]
-    const localCv = st.length > 1 && summary.mean > 0 ? summarize(st).sd / Math.SQRT2 / summary.mean : 0
-    layer.baselines[trigger] = {samples: baseline[trigger], summary, localCv, count: counts.get(trigger) ?? 0}
-  }
-  for (const c of configs) {
-    const r = rows.get(c)!
-    layer.counts[c.id] = counts.get(c.id) ?? 0
-    if (r.samples.length > 0) r.added = summarize(r.samples)
-    if (r.progNs.length > 0) r.progCost = summarize(r.progNs)
-    const b = layer.baselines[c.trigger]
-    // too noisy: the baseline moves from one sample to the next by more than max-cv of itself (and more than 2 ns)
-    const noisyWhy = b && b.localCv > opts.maxCv && b.localCv * b.summary.mean > 2 ? `baseline varies ${(b.localCv * 100).toFixed(1)}% from sample to sample > ${(opts.maxCv * 100).toFixed(0)}%` : undefined
-    r.noisy = noisyWhy !== undefined
-    r.precise = precisionMet(r.added)
-    r.statsLeak = r.contaminated > 0
-    const tooFew = r.contaminated > 0 && r.samples.length < 2 ? `bpf_stats was on during ${r.contaminated} of its stats-off samples (another process enabled it)` : undefined
-    r.verdict = r.status === 'failed' ? `failed: ${r.reason}` : describeNs(r.added, noisyWhy, tooFew)
-    const parts = [`${r.triggers} triggers`]
-    if (c.stats) parts.push(`run_cnt +${r.runCnt}`)
-    if (c.body.builtin && c.body.name === 'map') parts.push(`map: ${r.mapMine} trigger events`)
-    if (r.contaminated > 0) parts.push(`${r.contaminated} samples left out: bpf_stats was on (another process)`)
-    parts.push('verified with bpf_stats before measuring')
-    r.proof = parts.join('; ')
-    if (r.status === 'ok' && r.samples.length === 0 && r.contaminated > 0) {
-      const who = statsHolders()
-      Object.assign(r, {status: 'skipped', reason: `every stats-off sample ran with bpf_stats on: another process kept them on${who.length ? ` (${who.join(', ')})` : ''}; run again when it is done, or with --stats on`})
-      r.verdict = `cannot tell: ${r.reason}`
+/** Proof before measuring: with bpf_stats on, every trigger must have run the program (and the map body counted each one). */
+async function proveFiring(run: EventRun): Promise<void> {
+  for (const c of run.configs) {
+    if (isAborted(run)) break
+    if (run.rows.get(c)!.status === 'failed') continue
+    const v = PROOF_TRIGGERS[c.trigger]
+    let s: Sample
+    try {
+      s = await sampleConfig(run, c, v, true)
+    } catch (error) {
+      failRow(run, c, `attach failed: ${(error as Error).message}`)
+      continue
     }
-    if (r.status === 'ok' && r.samples.length === 0) Object.assign(r, {status: 'failed', reason: layer.interrupted ? 'interrupted before a sample was taken' : 'no samples'})
-    layer.rows.push(r)
+    run.counts.set(c.id, countFor(run.opts, s.ns))
+    if (s.runCnt < v) failRow(run, c, `program did not fire: run_cnt grew by ${s.runCnt} for ${v} triggers of ${c.target || 'the trigger function'}`)
+    else if (isMapBody(c) && (s.mine < v || s.mine > v + TRIGGER_SLACK)) failRow(run, c, `the map counted ${s.mine} events of the trigger thread for ${v} triggers`)
   }
-  // stats on minus stats off, paired by round
+}
+
+const isMapBody = (c: EventConfig) => c.body.builtin && c.body.name === 'map'
+
+/** Rounds, interleaved (warm-up first, not counted); within a round, each trigger's configurations between baselines. */
+async function measureRounds(run: EventRun): Promise<void> {
+  const order = interleaved(run.configs, run.opts.repeat, run.opts.warmup)
+  const reps = [...new Set(order.map((o) => o.rep))]
+  for (const [i, rep] of reps.entries()) {
+    const at: RoundAt = {rep, roundNo: i + 1, totalRounds: reps.length}
+    const inRound = order.filter((o) => o.rep === rep).map((o) => o.config)
+    for (const trigger of TRIGGERS) {
+      const list = inRound.filter((c) => c.trigger === trigger && run.rows.get(c)!.status === 'ok')
+      if (list.length === 0) continue
+      await measureTriggerRound(run, at, trigger, list)
+      if (isAborted(run)) break
+    }
+    if (isAborted(run)) {
+      run.layer.interrupted = true
+      break
+    }
+  }
+}
+
+/** One trigger's part of a round: baseline, configuration, baseline, configuration, … baseline. */
+async function measureTriggerRound(run: EventRun, at: RoundAt, trigger: Trigger, list: EventConfig[]): Promise<void> {
+  const {opts} = run
+  const warm = at.rep < 0
+  // rotate by round so that no configuration always follows the same neighbour
+  const shift = warm ? 0 : at.rep % list.length
+  const seq = [...list.slice(shift), ...list.slice(0, shift)]
+  const bCount = run.counts.get(trigger)!
+  let prev = await fire(run, trigger, bCount)
+  const roundBase = [prev.ns]
+  const pending: Pending[] = []
+  for (const c of seq) {
+    if (isAborted(run)) break
+    opts.progress?.(`${warm ? 'warm-up' : `round ${at.roundNo - opts.warmup}/${at.totalRounds - opts.warmup}`}: ${c.id}`)
+    const count = run.counts.get(c.id) ?? bCount
+    const s = await sampleUncontaminated(run, c, count)
+    if (!s) continue
+    const next = await fire(run, trigger, bCount)
+    roundBase.push(next.ns)
+    if (warm) run.counts.set(c.id, countFor(opts, s.ns))
+    else if (recordSample(run, c, s, count)) pending.push({c, ns: s.ns, prev: prev.ns, next: next.ns})
+    prev = next
+  }
+  if (!warm) pairWithBaselines(run, trigger, roundBase, pending, at.roundNo - opts.warmup)
+}
+
+/**
+ * A sample of c; a stats-off sample during which run_cnt grew ran with bpf_stats on (another process turned
+ * them on), so it is taken again, up to twice. undefined when attaching failed (the row says why).
+ */
+async function sampleUncontaminated(run: EventRun, c: EventConfig, count: number): Promise<Sample | undefined> {
+  let s: Sample | undefined
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      s = await sampleConfig(run, c, count)
+      if (c.stats || s.runCnt === 0) break
+      run.rows.get(c)!.retries++
+    }
+  } catch (error) {
+    failRow(run, c, `attach failed: ${(error as Error).message}`)
+    return undefined
+  }
+  return s
+}
+
+/** Adds a counted sample's counters to its row and checks them; false when the sample is left out (contaminated). */
+function recordSample(run: EventRun, c: EventConfig, s: Sample, count: number): boolean {
+  const r = run.rows.get(c)!
+  // a stats-off sample that still ran with bpf_stats on measured something else: left out, and counted
+  const counted = c.stats || s.runCnt === 0
+  if (counted) r.configNs.push(s.ns)
+  else r.contaminated++
+  r.triggers += count
+  r.involuntary += s.involuntary
+  r.recursionMisses += s.recursionMisses
+  if (c.stats) {
+    r.runCnt += s.runCnt
+    if (s.runCnt > 0) r.progNs.push(s.runTimeNs / s.runCnt)
+    if (s.runCnt < count) failRow(run, c, `program did not fire: run_cnt grew by ${s.runCnt} for ${count} triggers`)
+  }
+  if (isMapBody(c)) {
+    r.mapMine += s.mine
+    if (s.mine < count || s.mine > count + TRIGGER_SLACK) failRow(run, c, `the map counted ${s.mine} events of the trigger thread for ${count} triggers`)
+  }
+  return counted
+}
+
+/**
+ * Each sample against its own baseline: the mean of the baselines just before and after it, unless one of them
+ * was disturbed (then the median of those two and the round's median baseline).
+ */
+function pairWithBaselines(run: EventRun, trigger: Trigger, roundBase: number[], pending: Pending[], round: number): void {
+  const roundMedian = percentile(roundBase, 0.5)
+  run.baseline[trigger].push(...roundBase)
+  for (let i = 1; i < roundBase.length; i++) run.steps[trigger].push(roundBase[i] - roundBase[i - 1])
+  for (const p of pending) {
+    const r = run.rows.get(p.c)!
+    r.samples.push(p.ns - localBaseline(p.prev, p.next, roundMedian))
+    r.rounds.push(round)
+  }
+}
+
+/** Figures and verdicts: the baselines, each row, then what bpf_stats costs. */
+function judgeLayer(run: EventRun): void {
+  summarizeBaselines(run)
+  for (const c of run.configs) {
+    run.layer.counts[c.id] = run.counts.get(c.id) ?? 0
+    run.layer.rows.push(judgeRow(run, c))
+  }
+  run.layer.statsCost = statsCostRows(run.layer.rows)
+}
+
+function summarizeBaselines(run: EventRun): void {
+  for (const trigger of TRIGGERS) {
+    const samples = run.baseline[trigger]
+    if (samples.length === 0) continue
+    const summary = summarize(samples)
+    // sample-to-sample noise of the baseline (what a paired difference sees), as a fraction of the baseline
+    const st = run.steps[trigger]
+    const localCv = st.length > 1 && summary.mean > 0 ? summarize(st).sd / Math.SQRT2 / summary.mean : 0
+    run.layer.baselines[trigger] = {samples, summary, localCv, count: run.counts.get(trigger) ?? 0}
+  }
+}
+
+function judgeRow(run: EventRun, c: EventConfig): EventRow {
+  const r = run.rows.get(c)!
+  if (r.samples.length > 0) r.added = summarize(r.samples)
+  if (r.progNs.length > 0) r.progCost = summarize(r.progNs)
+  const noisyWhy = baselineNoise(run, c.trigger)
+  r.noisy = noisyWhy !== undefined
+  r.precise = precisionMet(r.added)
+  r.statsLeak = r.contaminated > 0
+  const tooFew = r.contaminated > 0 && r.samples.length < 2 ? `bpf_stats was on during ${r.contaminated} of its stats-off samples (another process enabled it)` : undefined
+  r.verdict = r.status === 'failed' ? `failed: ${r.reason}` : describeNs(r.added, noisyWhy, tooFew)
+  r.proof = proofOf(c, r)
+  if (r.status === 'ok' && r.samples.length === 0 && r.contaminated > 0) {
+    const who = statsHolders()
+    Object.assign(r, {status: 'skipped', reason: `every stats-off sample ran with bpf_stats on: another process kept them on${who.length ? ` (${who.join(', ')})` : ''}; run again when it is done, or with --stats on`})
+    r.verdict = `cannot tell: ${r.reason}`
+  }
+  if (r.status === 'ok' && r.samples.length === 0) Object.assign(r, {status: 'failed', reason: run.layer.interrupted ? 'interrupted before a sample was taken' : 'no samples'})
+  return r
+}
+
+/** Too noisy: the baseline moves from one sample to the next by more than max-cv of itself (and more than 2 ns). */
+function baselineNoise(run: EventRun, trigger: Trigger): string | undefined {
+  const b = run.layer.baselines[trigger]
+  const maxCv = run.opts.maxCv
+  if (!(b && b.localCv > maxCv && b.localCv * b.summary.mean > 2)) return undefined
+  return `baseline varies ${(b.localCv * 100).toFixed(1)}% from sample to sample > ${(maxCv * 100).toFixed(0)}%`
+}
+
+/** What the counters show the program did, in words. */
+function proofOf(c: EventConfig, r: EventRow): string {
+  const parts = [`${r.triggers} triggers`]
+  if (c.stats) parts.push(`run_cnt +${r.runCnt}`)
+  if (isMapBody(c)) parts.push(`map: ${r.mapMine} trigger events`)
+  if (r.contaminated > 0) parts.push(`${r.contaminated} samples left out: bpf_stats was on (another process)`)
+  parts.push('verified with bpf_stats before measuring')
+  return parts.join('; ')
+}
+
+/** What bpf_stats costs: stats-on minus stats-off of one kind and body, paired by round. */
+function statsCostRows(rows: EventRow[]): StatsCostRow[] {
   const byKey = new Map<string, {on?: EventRow; off?: EventRow}>()
-  for (const r of layer.rows) {
+  for (const r of rows) {
     const k = `${r.kind}\u0000${r.body}`
     const e = byKey.get(k) ?? {}
     if (r.stats) e.on = r
     else e.off = r
     byKey.set(k, e)
   }
+  const out: StatsCostRow[] = []
   for (const {on, off} of byKey.values()) {
     if (!on || !off) continue
     const samples: number[] = []
@@ -417,9 +541,9 @@ export async function runEventLayer(programs: Programs, configs: EventConfig[], 
     const failed = on.status === 'failed' || off.status === 'failed'
     const noisy = on.noisy ? 'baseline too noisy' : undefined
     const leak = samples.length < 2 && off.contaminated > 0 ? 'another process had bpf_stats on during the stats-off samples' : undefined
-    layer.statsCost.push({kind: on.kind, body: on.body, samples, summary, verdict: failed ? 'not measured (a case failed)' : describeNs(summary, noisy, leak)})
+    out.push({kind: on.kind, body: on.body, samples, summary, verdict: failed ? 'not measured (a case failed)' : describeNs(summary, noisy, leak)})
   }
-  return layer
+  return out
 }
 
 /** Processes holding a BPF_ENABLE_STATS fd (bpf_stats on while they live): "pid (command)". */
