@@ -540,6 +540,11 @@ export function loadNative(): Native {
   return cached
 }
 
+/** For tests: what loadNative() returns from now on (a fake of Native; undefined: load the addon again). */
+export function _useNative(native: Native | undefined): void {
+  cached = native
+}
+
 export function nativeAvailable(): {ok: true} | {ok: false; error: NativeLoadError} {
   try {
     loadNative()

@@ -10,10 +10,11 @@ import {loadSuite} from '../../src/suites/micro/spec.js'
 import {loadProfile} from '../../src/doctor/profile.js'
 import {loadResult} from '../../src/results/store.js'
 import {resolveTargets} from '../../src/suites/tracing/targets.js'
-import {BpfObject} from '../../src/native.js'
+import {BpfObject, _useNative} from '../../src/native.js'
 import {gunzipInput, readInput, readInputHead} from '../../src/util/input.js'
 import {makeFifo, writeGzipBomb} from '../support/hostile.js'
 import {tempDir} from '../support/tmp.js'
+import {FakeNative} from '../fakes/native.js'
 
 const dir = tempDir('hostile-files')
 const missing = join(dir, 'no-such-file')
@@ -51,6 +52,9 @@ function expectRefused(load: () => unknown, path: string, reason: RegExp): void 
 }
 
 describe('hostile files: one guarded reader for every user-named file', () => {
+  // the suite files' objects are read through the fake addon: these checks need no addon and no root
+  before(() => _useNative(new FakeNative()))
+  after(() => _useNative(undefined))
   const suiteWithInput = (file: string) => {
     const p = join(dir, `input-${Math.random().toString(36).slice(2)}.suite.yml`)
     writeFileSync(p, `schema: ebpfperf/micro-suite/v1\nname: x\ndefaults: {samples: 2, cpus: all, input: {file: ${JSON.stringify(file)}}}\ntests:\n  - {name: baseline, object: micro_baseline.bpf.o, program: micro_baseline, type: xdp, expect: 0}\n`)
