@@ -19,7 +19,9 @@ const side = (s: {n: number; mean: number; sd: number}, unit: string, what: stri
 
 function caseSection(c: CaseComparison, cmp: Comparison): string[] {
   const what = cmp.method === 'paired A/B' ? 'samples' : 'samples over the runs'
-  const outcome = c.gate ? `fails the gate: its whole ${ci(c.gateCi)} CI (corrected for ${cmp.cases.length} cases) lies beyond ${fmtPct(cmp.threshold).slice(1)}` : cmp.gated ? `does not fail the gate (CI not wholly beyond ${fmtPct(cmp.threshold).slice(1)})` : 'reported, not gated'
+  const limit = fmtPct(cmp.threshold).slice(1)
+  const corrected = `corrected for the ${cmp.cases.length} cases: ${ci(c.gateCi)}`
+  const outcome = c.gate ? `fails the gate (larger than ${limit}, significant with the interval ${corrected})` : cmp.gated ? `does not fail the gate (not larger than ${limit}, or not significant with the interval ${corrected})` : 'reported, not gated'
   return [
     caseMarker(c),
     `### ${c.label}`,
