@@ -148,6 +148,7 @@ describe('suite accelerator (built CLI, real kernel)', function () {
     for (const mode of ['xdp', 'tc']) {
       const [c] = bitrateCases(doc, mode)
       expect(c.status, c.reason).to.equal('ok')
+      expect(runsOf(c)).to.not.be.empty
       expect(runsOf(c).every((x) => x.verdicts!.forwarded > 0 && x.fastPath!.share! >= 0.99)).to.equal(true)
     }
     expectNothingLeft()

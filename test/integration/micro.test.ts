@@ -120,7 +120,12 @@ describe('micro: the BPF_PROG_TEST_RUN runner (real kernel)', function () {
     for (const o of res) {
       expect(o.status, `${o.test.name}: ${o.reason}`).to.equal('ok')
       expect(o.cpus.map((c) => c.cpu)).to.deep.equal(online)
-      for (const c of o.cpus) expect(c.proof?.runCnt, o.test.name).to.equal(c.proof?.expected)
+      for (const c of o.cpus) {
+        // a missing proof must fail here, not compare undefined with undefined
+        expect(c.proof, `${o.test.name} on CPU ${c.cpu}: no bpf_stats proof`).to.not.equal(undefined)
+        expect(c.proof!.expected, o.test.name).to.be.greaterThan(0)
+        expect(c.proof!.runCnt, o.test.name).to.equal(c.proof!.expected)
+      }
     }
     expect(res.map((o) => o.test.name)).to.have.members(names)
   })
@@ -131,7 +136,11 @@ describe('micro: the BPF_PROG_TEST_RUN runner (real kernel)', function () {
     expect(o.status, o.reason).to.equal('ok')
     expect(o.onCpuFlag).to.equal(true)
     expect(o.mode).to.equal('call')
-    for (const c of o.cpus) expect(c.nsPerRun.every((x) => x > 0)).to.equal(true)
+    expect(o.cpus).to.not.be.empty
+    for (const c of o.cpus) {
+      expect(c.nsPerRun).to.not.be.empty
+      expect(c.nsPerRun.every((x) => x > 0)).to.equal(true)
+    }
   })
 
   it('a wrong return value fails that test; the next test still runs and passes', async () => {

@@ -84,6 +84,7 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     expect(repaired.stderr).to.match(/rebuilt because: .*ebp-dut1 lacks/)
     const st = JSON.parse(repaired.stdout) as TopologyStatus
     expect(st).to.include({state: 'up', changed: true})
+    expect(st.verified).to.not.be.empty
     expect(st.verified!.every((v) => v.ok)).to.equal(true)
   })
 
@@ -213,7 +214,9 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     const routesBefore = sh('ip -j route show').stdout
     const r = cli(['topology', 'up', '--dut', 'host', '--json'])
     expect(r.code, r.stderr).to.equal(0)
-    expect((JSON.parse(r.stdout) as TopologyStatus).verified!.every((v) => v.ok)).to.equal(true)
+    const verified = (JSON.parse(r.stdout) as TopologyStatus).verified
+    expect(verified).to.not.be.empty
+    expect(verified!.every((v) => v.ok)).to.equal(true)
     expect([sysctl('net/ipv4/ip_forward'), sysctl('net/ipv6/conf/all/forwarding')]).to.deep.equal(['1', '1'])
     expect(hostEbpLinks().sort()).to.deep.equal(['ebp-dut0', 'ebp-dut1'])
     expect(cli(['topology', 'down']).code).to.equal(0)
@@ -246,6 +249,7 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     expect(detail('ebp-cli0').offload).to.include({tx: false})
     expect(detail('ebp-dut1').offload).to.include({tx: false})
     expect(detail('ebp-dut1').offload).to.include({rx: true}) // only what the file names is changed
+    expect(st.verified).to.not.be.empty
     expect(st.verified!.every((v) => v.ok)).to.equal(true)
     expect(cli(['topology', 'down', fx('xdp-peer.topo.yml')]).code).to.equal(0)
   })

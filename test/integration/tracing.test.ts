@@ -213,7 +213,9 @@ describe('suite tracing (real kernel)', function () {
             if (body === 'map') expect(x.mapTriggerEvents, c!.id).to.be.within(x.triggers, x.triggers + 64 * (c!.samples.length + x.contaminatedSamplesLeftOut))
           }
         }
-        expect(cases.find((x) => x.id === `prog-cost/${kind}/map`)?.samples.every((v) => v > 0)).to.equal(true)
+        const progCost = cases.find((x) => x.id === `prog-cost/${kind}/map`)?.samples
+        expect(progCost, `prog-cost/${kind}/map`).to.not.be.empty
+        expect(progCost!.every((v) => v > 0)).to.equal(true)
       }
       // every kind the kernel cannot attach is skipped with a reason, never measured
       const skipped = cases.filter((c) => c.status === 'skipped')

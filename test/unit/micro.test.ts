@@ -57,6 +57,7 @@ describe('micro: suite files', function () {
     expect(full.notSelected).to.equal(1)
     const quick = loadSuite(defaultSuiteFile(), {quick: true}, ONLINE)
     expect(quick.tests.length).to.be.lessThan(full.tests.length)
+    expect(quick.tests).to.not.be.empty
     expect(quick.tests.every((t) => t.quick && t.samples === 3)).to.equal(true)
     const printk = loadSuite(defaultSuiteFile(), {tests: ['helper_trace_printk']}, ONLINE)
     expect(printk.tests.map((t) => t.name)).to.deep.equal(['helper_trace_printk'])
