@@ -161,6 +161,12 @@ export interface Native {
   bufferRunAsync(spec: BufferRunSpec): Promise<BufferRunReport>
   /** bpf_obj_get: fd of a pinned program or map (close it with closeFd). */
   objGet(path: string): number
+  /** bpf_obj_pin: pins a map or program at path (bpffs) for another process; the caller unlinks it. */
+  objPin(fd: number, path: string): void
+  /** The buffer tests' consumer on its own (a consumer process, consumers/node): a polling thread on the map. */
+  bufferConsumerStart(spec: {mechanism: 'ringbuf' | 'perfbuf'; mapFd: number; perfPages?: number}): number
+  /** Stops the polling thread, drains what is left and returns the counts (per CPU by index). */
+  bufferConsumerStop(handle: number): BufferConsumerCounts
 
   // ---- the packet generator (suite/pktgen.cc): live-frames test runs from pinned threads inside a namespace
   /** Sends `frame` through bpf/gen.bpf.c from each CPU for durationMs (pps over all threads; 0 = full speed). */
@@ -264,6 +270,18 @@ export interface BufferRunSpec {
   timeoutMs?: number
   /** What the producers (and the flush program) return when all went well (default 0). */
   expect?: number
+  /** Another process consumes the (pinned) map: produce, and for a perf buffer flush, but do not consume. */
+  external?: boolean
+}
+
+export interface BufferConsumerCounts {
+  consumed: number[]
+  lost: number[]
+  markers: number
+  foreign: number
+  shortRecords: number
+  lastEventNs: number
+  buckets: [number, number][]
 }
 
 export interface BufferRunReport {

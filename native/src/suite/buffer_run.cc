@@ -96,6 +96,19 @@ class Histogram {
   uint64_t max_ = 0;
 };
 
+// [[value, count], ...] for JS.
+Napi::Array BucketsArray(Napi::Env env, const Histogram& h) {
+  auto buckets = h.Buckets();
+  Napi::Array b = Napi::Array::New(env, buckets.size());
+  for (size_t i = 0; i < buckets.size(); i++) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, buckets[i].first);
+    pair.Set(1u, static_cast<double>(buckets[i].second));
+    b.Set(i, pair);
+  }
+  return b;
+}
+
 struct Consumer {
   std::vector<uint64_t> consumed;  // per CPU (index = CPU number)
   std::vector<uint64_t> lost;      // per CPU (perf buffer lost callback)
@@ -153,6 +166,7 @@ struct BufSpec {
   int consumer_cpu = -1;
   uint64_t timeout_ns = 60000000000ull;
   uint32_t expect = 0;  // the producers' (and the flush program's) return value when all went well
+  bool external = false;  // another process consumes (the map is pinned): produce (and flush) only
 };
 
 struct Producer {
@@ -187,10 +201,11 @@ class BufferWorker : public PromiseWorker {
     if (bpf_map_update_elem(s_.counters_fd, &key, zero.data(), BPF_ANY))
       return Fail(errno, "resetting the counters map");
 
-    // 2. consumer
+    // 2. consumer (none when another process consumes)
     ring_buffer* rb = nullptr;
     perf_buffer* pb = nullptr;
-    if (s_.perf) {
+    if (s_.external) {
+    } else if (s_.perf) {
       pb = perf_buffer__new(s_.map_fd, s_.perf_pages, PerfCb, LostCb, &c_, nullptr);
       if (!pb) return Fail(errno, "perf_buffer__new (" + std::to_string(s_.perf_pages) + " pages per CPU)");
     } else {
@@ -208,7 +223,7 @@ class BufferWorker : public PromiseWorker {
     int consumer_err = 0, consumer_pin = 0;
     start_ns_ = MonoNs();
     Thread consumer;
-    int start_err = consumer.Start([&] {
+    int start_err = s_.external ? 0 : consumer.Start([&] {
       if (s_.consumer_cpu >= 0 && (consumer_pin = PinThisThread(s_.consumer_cpu))) return;
       while (!stop.load(std::memory_order_acquire)) {
         int n = pb ? perf_buffer__poll(pb, 20) : ring_buffer__poll(rb, 20);
@@ -240,8 +255,8 @@ class BufferWorker : public PromiseWorker {
       return Fail(start_err, "starting a producer thread");
     }
 
-    // 4. drain (this thread; the consumer thread has stopped)
-    int n = pb ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
+    // 4. drain (this thread; the consumer thread has stopped); external: the other process drains
+    int n = s_.external ? 0 : pb ? perf_buffer__consume(pb) : ring_buffer__consume(rb);
     if (s_.perf && n >= 0) {
       for (auto& p : producers_) {
         int rc = 0;
@@ -258,7 +273,7 @@ class BufferWorker : public PromiseWorker {
           return Fail(pin ? pin : rc, "flush marker on CPU " + std::to_string(p.cpu));
         }
       }
-      n = perf_buffer__consume(pb);
+      if (pb) n = perf_buffer__consume(pb);
     }
     end_ns_ = MonoNs();
     free_buffers();
@@ -315,15 +330,7 @@ class BufferWorker : public PromiseWorker {
     lat.Set("sum", c_.latency.sum());
     lat.Set("min", static_cast<double>(c_.latency.min()));
     lat.Set("max", static_cast<double>(c_.latency.max()));
-    auto buckets = c_.latency.Buckets();
-    Napi::Array b = Napi::Array::New(env, buckets.size());
-    for (size_t i = 0; i < buckets.size(); i++) {
-      Napi::Array pair = Napi::Array::New(env, 2);
-      pair.Set(0u, buckets[i].first);
-      pair.Set(1u, static_cast<double>(buckets[i].second));
-      b.Set(i, pair);
-    }
-    lat.Set("buckets", b);
+    lat.Set("buckets", BucketsArray(env, c_.latency));
     out.Set("latency", lat);
     return out;
   }
@@ -392,6 +399,7 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
   std::string err;
   double map_fd = -1, prog_fd = -1, flush_fd = -1, counters_fd = -1, events = 0, batch = 1000, rate = 0, pages = 64,
          ccpu = -1, timeout = 60000, expect = 0;
+  s.external = o.Get("external").IsBoolean() && o.Get("external").As<Napi::Boolean>().Value();
   if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) ||
       !OptNumber(o, "progFd", 0, 1 << 30, &prog_fd, true, &err, false) ||
       !OptNumber(o, "flushProgFd", 0, 1 << 30, &flush_fd, s.perf, &err, false) ||
@@ -438,10 +446,113 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// The same consumer on its own, for a consumer process (consumers/node): bufferConsumerStart({mechanism,
+// mapFd, perfPages}) opens the buffer and starts the polling thread, returning a handle;
+// bufferConsumerStop(handle) stops the thread, drains what is left and returns the counts.
+struct Standalone {
+  Consumer c;
+  ring_buffer* rb = nullptr;
+  perf_buffer* pb = nullptr;
+  std::atomic<bool> stop{false};
+  int err = 0;
+  Thread thread;
+};
+std::vector<Standalone*> g_standalone;
+
+Napi::Value BufferConsumerStart(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "bufferConsumerStart takes {mechanism, mapFd, perfPages}");
+  Napi::Object o = info[0].As<Napi::Object>();
+  std::string mech = o.Get("mechanism").IsString() ? o.Get("mechanism").As<Napi::String>().Utf8Value() : "";
+  if (mech != "ringbuf" && mech != "perfbuf") return TypeErr(env, "bufferConsumerStart: mechanism must be 'ringbuf' or 'perfbuf'");
+  std::string err;
+  double map_fd = -1, pages = 64;
+  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) || !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false))
+    return TypeErr(env, "bufferConsumerStart: " + err);
+  int ncpu = libbpf_num_possible_cpus();
+  auto* st = new Standalone();
+  st->c.consumed.assign(ncpu > 0 ? ncpu : 1, 0);
+  st->c.lost.assign(ncpu > 0 ? ncpu : 1, 0);
+  ClearLibbpfLog();
+  if (mech == "perfbuf")
+    st->pb = perf_buffer__new(static_cast<int>(map_fd), static_cast<size_t>(pages), PerfCb, LostCb, &st->c, nullptr);
+  else
+    st->rb = ring_buffer__new(static_cast<int>(map_fd), RingCb, &st->c, nullptr);
+  if (!st->pb && !st->rb) {
+    int e = errno;
+    delete st;
+    ThrowErrno(env, e, mech == "perfbuf" ? "perf_buffer__new" : "ring_buffer__new");
+    return env.Undefined();
+  }
+  int start_err = st->thread.Start([st] {
+    while (!st->stop.load(std::memory_order_acquire)) {
+      int n = st->pb ? perf_buffer__poll(st->pb, 20) : ring_buffer__poll(st->rb, 20);
+      if (n < 0 && n != -EINTR) {
+        st->err = -n;
+        return;
+      }
+    }
+  }, true);
+  if (start_err) {
+    if (st->pb) perf_buffer__free(st->pb);
+    if (st->rb) ring_buffer__free(st->rb);
+    delete st;
+    ThrowErrno(env, start_err, "starting the consumer thread");
+    return env.Undefined();
+  }
+  g_standalone.push_back(st);
+  return Napi::Number::New(env, static_cast<double>(g_standalone.size() - 1));
+}
+
+Napi::Value BufferConsumerStop(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  double h = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+  if (h < 0 || h >= g_standalone.size() || !g_standalone[static_cast<size_t>(h)]) return TypeErr(env, "bufferConsumerStop: not a running consumer handle");
+  Standalone* st = g_standalone[static_cast<size_t>(h)];
+  g_standalone[static_cast<size_t>(h)] = nullptr;
+  st->stop.store(true, std::memory_order_release);
+  st->thread.Join();
+  int n = st->pb ? perf_buffer__consume(st->pb) : ring_buffer__consume(st->rb);
+  if (st->pb) perf_buffer__free(st->pb);
+  if (st->rb) ring_buffer__free(st->rb);
+  int err = st->err ? st->err : n < 0 ? -n : 0;
+  Napi::Object out = Napi::Object::New(env);
+  Napi::Array consumed = Napi::Array::New(env), lost = Napi::Array::New(env);
+  for (size_t i = 0; i < st->c.consumed.size(); i++) {
+    consumed.Set(i, static_cast<double>(st->c.consumed[i]));
+    lost.Set(i, static_cast<double>(st->c.lost[i]));
+  }
+  out.Set("consumed", consumed);
+  out.Set("lost", lost);
+  out.Set("markers", static_cast<double>(st->c.markers));
+  out.Set("foreign", static_cast<double>(st->c.foreign));
+  out.Set("shortRecords", static_cast<double>(st->c.short_records));
+  out.Set("lastEventNs", static_cast<double>(st->c.last_ns));
+  out.Set("buckets", BucketsArray(env, st->c.latency));
+  delete st;
+  if (err) {
+    ThrowErrno(env, err, "polling the buffer");
+    return env.Undefined();
+  }
+  return out;
+}
+
+// objPin(fd, path): bpf_obj_pin, so that another process can open the map (the caller unlinks the path).
+Napi::Value ObjPin(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) return TypeErr(env, "objPin(fd, path)");
+  std::string path = info[1].As<Napi::String>().Utf8Value();
+  if (bpf_obj_pin(info[0].As<Napi::Number>().Int32Value(), path.c_str())) ThrowErrno(env, errno, "bpf_obj_pin(" + path + ")");
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterBufferRunFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("bufferRunAsync", Napi::Function::New(env, BufferRunAsync, "bufferRunAsync"));
+  exports.Set("bufferConsumerStart", Napi::Function::New(env, BufferConsumerStart, "bufferConsumerStart"));
+  exports.Set("bufferConsumerStop", Napi::Function::New(env, BufferConsumerStop, "bufferConsumerStop"));
+  exports.Set("objPin", Napi::Function::New(env, ObjPin, "objPin"));
 }
 
 }  // namespace ebp

@@ -11,6 +11,7 @@ import type {LoadOptions, Suite} from '../../suites/micro/spec.js'
 import {compareAb, parsePercent, type Comparison} from '../../results/compare.js'
 import {renderComparison} from '../../results/compare-render.js'
 import {BadInputError} from '../../util/errors.js'
+import {consumerFlags, consumersCommand} from '../../suites/micro/consumers-command.js'
 
 export default class SuiteMicro extends BaseCommand {
   static summary = 'The eBPF runtime\'s own costs (program call, tail calls, maps, helpers) with BPF_PROG_TEST_RUN, and ring buffer vs perf buffer delivery.'
@@ -38,6 +39,7 @@ Exit codes: 0 measured, 1 a test failed (--ab: or a regression beyond --threshol
     'bpf-stats': Flags.string({options: ['proof', 'samples'], default: 'proof', description: 'proof: bpf_stats on for one extra run per CPU (run_cnt must match); samples: on during every sample (figures then include its cost)'}),
     progress: Flags.boolean({default: true, allowNo: true, description: 'progress on stderr (listr2)'}),
     ab: Flags.string({description: 'A/B: also run every selected test from OTHER (an object folder such as another build\'s bpf/.output, or a suite file; tests and programs match by name), one sample of each side per pair in random order; prints B against A and exits 1 on a regression beyond --threshold'}),
+    ...consumerFlags,
     threshold: Flags.string({default: '5%', description: 'with --ab: a regression larger than this and significant (95%, corrected for the number of cases compared) fails the gate'}),
   }
 
@@ -49,6 +51,8 @@ Exit codes: 0 measured, 1 a test failed (--ab: or a regression beyond --threshol
       const cpus = flags.cpus === undefined ? undefined : parseCpuList(flags.cpus, online)
       const load = {quick: flags.quick, cpus, samples: flags.repeat, tests: flags.test, targetMs: flags['target-ms'], runsPerSample: flags['runs-per-sample']}
       const suite = loadSuite(flags.suite ?? defaultSuiteFile(), load, online)
+      const io = {log: (l: string) => this.log(l), note: (l: string) => this.note(l), json: this.jsonEnabled()}
+      if (flags.consumers !== undefined || flags.consumer) return await consumersCommand(io, suite, {...flags, argv: this.argv})
       if (flags.ab) return await this.runAb(suite, flags.ab, load, flags)
       const gate = await suiteGate('micro')
       this.note(`micro: ${gate.verdict.text}`)

@@ -4,7 +4,7 @@
 // the program saw fail; perf buffer: the lost callback, cross-checked with the program's count).
 // Anything else fails the case. Figures: delivered events/s and MB/s, lost events, end-to-end latency
 // percentiles (consumer's CLOCK_MONOTONIC minus the event's bpf_ktime_get_ns), producer ns per event.
-import {BpfObject, type BufferRunReport, type Native, type NativeError} from '../../native.js'
+import {BpfObject, type BufferRunReport, type BufferRunSpec, type Native, type NativeError} from '../../native.js'
 import type {BufferTest} from './spec.js'
 
 export interface BufferSample {
@@ -116,6 +116,27 @@ export function perfPagesFor(ringBytes: number, possibleCpus: number, pageSize =
   return 2 ** Math.floor(Math.log2(pages))
 }
 
+/** The producers (and the addon's consumer, unless external) of one sample of test t, from its loaded object. */
+export function bufferRunSpec(t: BufferTest, obj: BpfObject, perfPages: number, external = false): BufferRunSpec {
+  return {
+    mechanism: t.mechanism,
+    mapFd: obj.mapFd(t.map),
+    progFd: obj.progFd(t.program),
+    flushProgFd: t.flushProgram ? obj.progFd(t.flushProgram) : undefined,
+    countersFd: obj.mapFd(t.counters),
+    producers: t.producers,
+    events: t.events,
+    batch: t.batch,
+    rate: t.rate,
+    data: t.data,
+    perfPages,
+    consumerCpu: t.consumerCpu ?? -1,
+    timeoutMs: Math.max(60_000, t.rate > 0 ? (t.events / t.rate) * 3000 : 0),
+    expect: t.expect,
+    external,
+  }
+}
+
 export async function runBufferTest(t: BufferTest, native: Native, signal?: AbortSignal): Promise<BufferOutcome> {
   const o: BufferOutcome = {test: t, status: 'ok', samples: [], notes: []}
   let obj: BpfObject | undefined
@@ -134,22 +155,7 @@ export async function runBufferTest(t: BufferTest, native: Native, signal?: Abor
     const problems: string[] = []
     for (let s = 0; s < t.samples; s++) {
       signal?.throwIfAborted()
-      const r = await native.bufferRunAsync({
-        mechanism: t.mechanism,
-        mapFd: obj.mapFd(t.map),
-        progFd: obj.progFd(t.program),
-        flushProgFd: t.flushProgram ? obj.progFd(t.flushProgram) : undefined,
-        countersFd: obj.mapFd(t.counters),
-        producers: t.producers,
-        events: t.events,
-        batch: t.batch,
-        rate: t.rate,
-        data: t.data,
-        perfPages,
-        consumerCpu: t.consumerCpu ?? -1,
-        timeoutMs: Math.max(60_000, t.rate > 0 ? (t.events / t.rate) * 3000 : 0),
-        expect: t.expect,
-      })
+      const r = await native.bufferRunAsync(bufferRunSpec(t, obj, perfPages))
       const p = accounting(t, r)
       if (p.length > 0) problems.push(`sample ${s + 1}: ${p[0]}${p.length > 1 ? ` (+${p.length - 1} more)` : ''}`)
       o.samples.push(sampleOf(t, r))
