@@ -163,10 +163,10 @@ export interface Native {
   objGet(path: string): number
   /** bpf_obj_pin: pins a map or program at path (bpffs) for another process; the caller unlinks it. */
   objPin(fd: number, path: string): void
-  /** The buffer tests' consumer on its own (a consumer process, consumers/node): a polling thread on the map. */
-  bufferConsumerStart(spec: {mechanism: 'ringbuf' | 'perfbuf'; mapFd: number; perfPages?: number}): number
-  /** Stops the polling thread, drains what is left and returns the counts (per CPU by index). */
-  bufferConsumerStop(handle: number): BufferConsumerCounts
+  /** The buffer tests' consumer on its own (a consumer process, consumers/node), polling on a libuv pool thread; done settles after bufferConsumerStop. */
+  bufferConsumerStart(spec: {mechanism: 'ringbuf' | 'perfbuf'; mapFd: number; perfPages?: number}): {handle: number; done: Promise<BufferConsumerCounts>}
+  /** Asks the consumer to stop: it drains what is left, then its done promise resolves with the counts (per CPU by index). */
+  bufferConsumerStop(handle: number): void
 
   // ---- the packet generator (suite/pktgen.cc): live-frames test runs from pinned threads inside a namespace
   /** Sends `frame` through bpf/gen.bpf.c from each CPU for durationMs (pps over all threads; 0 = full speed). */

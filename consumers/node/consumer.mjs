@@ -1,7 +1,7 @@
-// ebpfperf ring/perf buffer consumer in Node with the project's addon: the same consumer thread the suite
-// uses in-process (native/src/ringbuf.cc: ring_buffer__poll / perf_buffer__poll on a C++ thread, each
-// event counted and timed there), hosted in a Node process of its own like the other consumers. Events
-// do not cross into JavaScript one by one; the figures are the addon's delivery inside a Node process.
+// ebpfperf ring/perf buffer consumer in Node with the project's addon: the same consumer the suite uses
+// in-process (native/src/ringbuf.cc: ring_buffer__poll / perf_buffer__poll, here on a libuv pool thread,
+// each event counted and timed in C++), hosted in a Node process of its own like the other consumers.
+// Events do not cross into JavaScript one by one; the figures are the addon's delivery inside Node.
 // Answers in the line protocol of docs/consumers.md.
 import {createInterface} from 'node:readline'
 import {loadNative} from '../../dist/native.js'
@@ -13,10 +13,10 @@ if (!path || !mechanism) {
   process.exit(2)
 }
 const native = loadNative()
-let handle
+let consumer
 try {
   const fd = native.objGet(path)
-  handle = native.bufferConsumerStart({mechanism, mapFd: fd, perfPages: Number(process.env.EBPFPERF_PERF_PAGES ?? 64)})
+  consumer = native.bufferConsumerStart({mechanism, mapFd: fd, perfPages: Number(process.env.EBPFPERF_PERF_PAGES ?? 64)})
 } catch (error) {
   process.stderr.write(`ebpfperf-consumer-node: ${path}: ${error.message}\n`)
   process.exit(1)
@@ -24,10 +24,17 @@ try {
 
 const lines = createInterface({input: process.stdin})
 let stopped = false
-lines.on('line', (line) => {
+lines.on('line', async (line) => {
   if (stopped || line.trim() !== 'stop') return
   stopped = true
-  const c = native.bufferConsumerStop(handle)
+  native.bufferConsumerStop(consumer.handle)
+  let c
+  try {
+    c = await consumer.done
+  } catch (error) {
+    process.stderr.write(`ebpfperf-consumer-node: ${error.message}\n`)
+    process.exit(1)
+  }
   const out = []
   c.consumed.forEach((n, cpu) => {
     if (n > 0 || c.lost[cpu] > 0) out.push(`cpu ${cpu} ${n} ${c.lost[cpu]}`)

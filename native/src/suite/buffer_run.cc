@@ -447,17 +447,57 @@ Napi::Value BufferRunAsync(const Napi::CallbackInfo& info) {
 }
 
 // The same consumer on its own, for a consumer process (consumers/node): bufferConsumerStart({mechanism,
-// mapFd, perfPages}) opens the buffer and starts the polling thread, returning a handle;
-// bufferConsumerStop(handle) stops the thread, drains what is left and returns the counts.
+// mapFd, perfPages}) opens the buffer and returns {handle, done}; the polling runs on a libuv pool thread
+// (an AsyncWorker), which outlives the run, so that the process's CPU time read from its live threads
+// still holds it after the stop. bufferConsumerStop(handle) asks it to stop: it drains what is left and
+// `done` resolves with the counts.
 struct Standalone {
   Consumer c;
   ring_buffer* rb = nullptr;
   perf_buffer* pb = nullptr;
   std::atomic<bool> stop{false};
-  int err = 0;
-  Thread thread;
 };
 std::vector<Standalone*> g_standalone;
+
+class StandaloneWorker : public PromiseWorker {
+ public:
+  StandaloneWorker(Napi::Env env, Standalone* st) : PromiseWorker(env), st_(st) {}
+  ~StandaloneWorker() override {
+    if (st_->pb) perf_buffer__free(st_->pb);
+    if (st_->rb) ring_buffer__free(st_->rb);
+    delete st_;
+  }
+
+  void Execute() override {
+    while (!st_->stop.load(std::memory_order_acquire)) {
+      int n = st_->pb ? perf_buffer__poll(st_->pb, 20) : ring_buffer__poll(st_->rb, 20);
+      if (n < 0 && n != -EINTR) return Fail(-n, st_->pb ? "perf_buffer__poll" : "ring_buffer__poll");
+    }
+    int n = st_->pb ? perf_buffer__consume(st_->pb) : ring_buffer__consume(st_->rb);
+    if (n < 0) return Fail(-n, st_->pb ? "perf_buffer__consume" : "ring_buffer__consume");
+  }
+
+  Napi::Value Result(Napi::Env env) override {
+    const Consumer& c = st_->c;
+    Napi::Object out = Napi::Object::New(env);
+    Napi::Array consumed = Napi::Array::New(env), lost = Napi::Array::New(env);
+    for (size_t i = 0; i < c.consumed.size(); i++) {
+      consumed.Set(i, static_cast<double>(c.consumed[i]));
+      lost.Set(i, static_cast<double>(c.lost[i]));
+    }
+    out.Set("consumed", consumed);
+    out.Set("lost", lost);
+    out.Set("markers", static_cast<double>(c.markers));
+    out.Set("foreign", static_cast<double>(c.foreign));
+    out.Set("shortRecords", static_cast<double>(c.short_records));
+    out.Set("lastEventNs", static_cast<double>(c.last_ns));
+    out.Set("buckets", BucketsArray(env, c.latency));
+    return out;
+  }
+
+ private:
+  Standalone* st_;
+};
 
 Napi::Value BufferConsumerStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -484,57 +524,22 @@ Napi::Value BufferConsumerStart(const Napi::CallbackInfo& info) {
     ThrowErrno(env, e, mech == "perfbuf" ? "perf_buffer__new" : "ring_buffer__new");
     return env.Undefined();
   }
-  int start_err = st->thread.Start([st] {
-    while (!st->stop.load(std::memory_order_acquire)) {
-      int n = st->pb ? perf_buffer__poll(st->pb, 20) : ring_buffer__poll(st->rb, 20);
-      if (n < 0 && n != -EINTR) {
-        st->err = -n;
-        return;
-      }
-    }
-  }, true);
-  if (start_err) {
-    if (st->pb) perf_buffer__free(st->pb);
-    if (st->rb) ring_buffer__free(st->rb);
-    delete st;
-    ThrowErrno(env, start_err, "starting the consumer thread");
-    return env.Undefined();
-  }
+  auto* worker = new StandaloneWorker(env, st);
   g_standalone.push_back(st);
-  return Napi::Number::New(env, static_cast<double>(g_standalone.size() - 1));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("handle", static_cast<double>(g_standalone.size() - 1));
+  out.Set("done", worker->Promise());
+  worker->Queue();
+  return out;
 }
 
 Napi::Value BufferConsumerStop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double h = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
   if (h < 0 || h >= g_standalone.size() || !g_standalone[static_cast<size_t>(h)]) return TypeErr(env, "bufferConsumerStop: not a running consumer handle");
-  Standalone* st = g_standalone[static_cast<size_t>(h)];
-  g_standalone[static_cast<size_t>(h)] = nullptr;
-  st->stop.store(true, std::memory_order_release);
-  st->thread.Join();
-  int n = st->pb ? perf_buffer__consume(st->pb) : ring_buffer__consume(st->rb);
-  if (st->pb) perf_buffer__free(st->pb);
-  if (st->rb) ring_buffer__free(st->rb);
-  int err = st->err ? st->err : n < 0 ? -n : 0;
-  Napi::Object out = Napi::Object::New(env);
-  Napi::Array consumed = Napi::Array::New(env), lost = Napi::Array::New(env);
-  for (size_t i = 0; i < st->c.consumed.size(); i++) {
-    consumed.Set(i, static_cast<double>(st->c.consumed[i]));
-    lost.Set(i, static_cast<double>(st->c.lost[i]));
-  }
-  out.Set("consumed", consumed);
-  out.Set("lost", lost);
-  out.Set("markers", static_cast<double>(st->c.markers));
-  out.Set("foreign", static_cast<double>(st->c.foreign));
-  out.Set("shortRecords", static_cast<double>(st->c.short_records));
-  out.Set("lastEventNs", static_cast<double>(st->c.last_ns));
-  out.Set("buckets", BucketsArray(env, st->c.latency));
-  delete st;
-  if (err) {
-    ThrowErrno(env, err, "polling the buffer");
-    return env.Undefined();
-  }
-  return out;
+  g_standalone[static_cast<size_t>(h)]->stop.store(true, std::memory_order_release);
+  g_standalone[static_cast<size_t>(h)] = nullptr;  // the worker frees it
+  return env.Undefined();
 }
 
 // objPin(fd, path): bpf_obj_pin, so that another process can open the map (the caller unlinks the path).

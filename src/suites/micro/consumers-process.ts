@@ -13,21 +13,33 @@ export interface ConsumerEnv {
   EBPFPERF_PERF_PAGES: string
 }
 
-/** CPU time a process has had, ns: the sum of its threads' run time (/proc/PID/task/TID/schedstat). */
-export function processCpuNs(pid: number): number | undefined {
+/**
+ * CPU time a process has had, two ways: `threads`, the sum of its live threads' run time in ns
+ * (/proc/PID/task/TID/schedstat: exact, but a thread that has ended is no longer there), and `total`,
+ * utime + stime of /proc/PID/stat (every thread, ended ones too, in 10 ms clock ticks).
+ */
+export function processCpu(pid: number): {threads: number; total: number} | undefined {
   try {
-    let ns = 0
+    let threads = 0
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
+        threads += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0])
       } catch {
         // a thread that just ended
       }
     }
-    return ns
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return {threads, total: (Number(f[11]) + Number(f[12])) * 1e7} // USER_HZ is 100 on Linux
   } catch {
     return undefined
   }
+}
+
+/** CPU ns between two readings: the exact thread sum, unless threads that ended took more (then the tick count). */
+export function cpuBetween(a: {threads: number; total: number} | undefined, b: {threads: number; total: number} | undefined): number {
+  if (!a || !b) return Number.NaN
+  return Math.max(b.threads - a.threads, b.total - a.total - 1e7)
 }
 
 export class ConsumerProcess {
@@ -86,14 +98,14 @@ export class ConsumerProcess {
       const left = deadline - Date.now()
       if (left <= 0) throw new Error(phase === 'ready' ? `did not say "ready" within ${timeoutMs / 1000} s` : `did not finish its report ("done") within ${timeoutMs / 1000} s of "stop"`)
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(left, 200))
-        const onAbort = () => resolve()
-        signal?.addEventListener('abort', onAbort, {once: true})
-        this.waiters.push(() => {
+        const done = () => {
           clearTimeout(t)
-          signal?.removeEventListener('abort', onAbort)
+          signal?.removeEventListener('abort', done)
           resolve()
-        })
+        }
+        const t = setTimeout(done, Math.min(left, 200))
+        signal?.addEventListener('abort', done, {once: true})
+        this.waiters.push(done)
       })
     }
   }

@@ -35,7 +35,7 @@ export function consumerCases(outcomes: ConsumerOutcome[]): CaseResult[] {
         test: t.name,
         command: o.consumer.argv,
         consumerSays: o.remark,
-        latencyNs: o.latency,
+        latency: o.latency && {...o.latency, unit: 'ns'},
         cpuNsPerEvent: mean(finite(o.samples.map((s) => s.cpuNsPerEvent))),
         tier: o.tier,
         vsC: o.vsC,
@@ -101,7 +101,7 @@ export function renderConsumerNotes(outcomes: ConsumerOutcome[], notes: string[]
   for (const o of outcomes) if (o.remark && !said.has(o.consumer.id)) said.set(o.consumer.id, o.remark)
   for (const [id, what] of said) out.push(`consumer ${id}: ${what}`)
   out.push(
-    'events/s: consumed ÷ (first production → last consumption); CPU/event: the consumer process\'s CPU time (its threads\' run time, /proc/PID/task/*/schedstat) from "ready" to "done" ÷ events consumed; latency: consumer CLOCK_MONOTONIC − bpf_ktime_get_ns in the event',
+    'events/s: consumed ÷ (first production → last consumption); CPU/event: the consumer process\'s CPU time (/proc/PID/task/*/schedstat, /proc/PID/stat) from "ready" to "done" ÷ events consumed; latency: consumer CLOCK_MONOTONIC − bpf_ktime_get_ns in the event',
     'tier: consumers whose events/s this run cannot tell apart (Welch p ≥ 0.05 against the tier\'s fastest) share a tier; vs C: Welch on events/s against libbpf C in the same test',
     ...notes.map((n) => `note: ${n}`),
   )

@@ -12,7 +12,7 @@ import {BpfObject, type BufferRunReport, type Native, type NativeError} from '..
 import {findMount, MOUNTS} from '../../kernel/runtime.js'
 import {mountFs, type Made} from '../../util/syschanges.js'
 import {accounting, bufferRunSpec, perfPagesFor, sampleOf, type BufferSample} from './buffers.js'
-import {ConsumerProcess, processCpuNs} from './consumers-process.js'
+import {ConsumerProcess, cpuBetween, processCpu} from './consumers-process.js'
 import type {ConsumerCounts} from './consumers-protocol.js'
 import type {ConsumerDef} from './consumers.js'
 import type {BufferTest} from './spec.js'
@@ -98,7 +98,7 @@ export interface SampleResult {
 }
 
 /** One sample of test t drained by consumer def. Never leaves a pin or a process behind. */
-export async function consumerSample(t: BufferTest, def: ConsumerDef, native: Native, dir: string, signal?: AbortSignal): Promise<SampleResult> {
+export async function consumerSample(t: BufferTest, def: ConsumerDef, native: Native, dir: string, signal?: AbortSignal, readyMs = READY_TIMEOUT_MS): Promise<SampleResult> {
   let obj: BpfObject | undefined
   try {
     obj = BpfObject.open(t.objectPath, native).only([t.program, ...(t.flushProgram ? [t.flushProgram] : [])]).load()
@@ -113,7 +113,7 @@ export async function consumerSample(t: BufferTest, def: ConsumerDef, native: Na
     native.objPin(obj.mapFd(t.map), pin)
     const perfPages = perfPagesFor(t.ringBytes, native.numPossibleCpus())
     proc.start({EBPFPERF_MAP: pin, EBPFPERF_MECHANISM: t.mechanism, EBPFPERF_PERF_PAGES: String(perfPages)})
-    return await driven(t, def, native, obj, proc, perfPages, signal)
+    return await driven({t, def, native, obj, proc, perfPages, readyMs}, signal)
   } catch (error) {
     if (signal?.aborted) throw error
     return {problem: `consumer ${def.id}: ${(error as Error).message.split('\n')[0]}`}
@@ -124,16 +124,26 @@ export async function consumerSample(t: BufferTest, def: ConsumerDef, native: Na
   }
 }
 
-async function driven(t: BufferTest, def: ConsumerDef, native: Native, obj: BpfObject, proc: ConsumerProcess, perfPages: number, signal?: AbortSignal): Promise<SampleResult> {
-  await proc.ready(READY_TIMEOUT_MS, signal)
-  const cpu0 = processCpuNs(proc.pid!) ?? Number.NaN
+interface Driven {
+  t: BufferTest
+  def: ConsumerDef
+  native: Native
+  obj: BpfObject
+  proc: ConsumerProcess
+  perfPages: number
+  readyMs: number
+}
+
+async function driven({t, def, native, obj, proc, perfPages, readyMs}: Driven, signal?: AbortSignal): Promise<SampleResult> {
+  await proc.ready(readyMs, signal)
+  const cpu0 = processCpu(proc.pid!)
   const r = await native.bufferRunAsync(bufferRunSpec(t, obj, perfPages, true))
   const counts = await proc.stop(REPORT_TIMEOUT_MS, signal)
-  const cpu1 = processCpuNs(proc.pid!) ?? Number.NaN
+  const cpu1 = processCpu(proc.pid!)
   const merged = mergeReport(r, counts)
   const problems = consumerProblems(t, merged)
   const base = sampleOf(t, merged)
-  const sample: ConsumerSample = {...base, cpuNsPerEvent: base.consumed > 0 ? (cpu1 - cpu0) / base.consumed : Number.NaN}
+  const sample: ConsumerSample = {...base, cpuNsPerEvent: base.consumed > 0 ? cpuBetween(cpu0, cpu1) / base.consumed : Number.NaN}
   const remark = proc.reader.remarks[0]
   if (problems.length > 0) return {sample, remark, problem: `consumer ${def.id}: ${problems[0]}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`}
   return {sample, remark}

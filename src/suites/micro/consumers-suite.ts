@@ -44,6 +44,8 @@ export interface ConsumersOptions {
   native?: Native
   /** One line per sample on stderr (progress). */
   onSample?: (line: string) => void
+  /** How long a consumer may take to say "ready" (default READY_TIMEOUT_MS). */
+  readyMs?: number
 }
 
 /** Welch against C and the tiers, per test (in place). Exported for tests. */
@@ -100,7 +102,7 @@ export async function runConsumers(suite: Suite, defs: ConsumerDef[], opts: Cons
   try {
     const {signal: interrupted} = await withSignals(async (signal) => {
       dir = await pinDir(changes, notes)
-      for (const test of tests) await runTest(test, outcomes, native, dir, signal, opts.onSample)
+      for (const test of tests) await runTest(test, outcomes, {native, dir, signal, opts})
     })
     if (interrupted) throw new InterruptedError(interrupted, 'stopped after the last sample')
   } catch (error) {
@@ -113,13 +115,13 @@ export async function runConsumers(suite: Suite, defs: ConsumerDef[], opts: Cons
   return {run, outcomes, notes, files: save(true)}
 }
 
-async function runTest(test: BufferTest, outcomes: ConsumerOutcome[], native: Native, dir: string, signal: AbortSignal, onSample?: (line: string) => void): Promise<void> {
+async function runTest(test: BufferTest, outcomes: ConsumerOutcome[], {native, dir, signal, opts}: {native: Native; dir: string; signal: AbortSignal; opts: ConsumersOptions}): Promise<void> {
   const mine = outcomes.filter((o) => o.test === test && o.status === 'ok')
   for (const {config: o, rep} of interleaved(mine, test.samples, 0)) {
     if (o.status !== 'ok') continue // failed in an earlier round: its later samples are not taken
     signal.throwIfAborted()
-    onSample?.(`${test.name} × ${o.consumer.id}: sample ${rep + 1}/${test.samples}`)
-    const r = await consumerSample(test, o.consumer, native, dir, signal)
+    opts.onSample?.(`${test.name} × ${o.consumer.id}: sample ${rep + 1}/${test.samples}`)
+    const r = await consumerSample(test, o.consumer, native, dir, signal, opts.readyMs)
     if (r.sample) o.samples.push(r.sample)
     o.remark ??= r.remark
     if (r.problem) {
