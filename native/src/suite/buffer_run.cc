@@ -165,7 +165,7 @@ struct BufSpec {
   uint64_t perf_pages = 64;
   int consumer_cpu = -1;
   uint64_t timeout_ns = 60000000000ull;
-  uint32_t expect = 0;  // the producers' (and the flush program's) return value when all went well
+  uint32_t expect = 0;    // the producers' (and the flush program's) return value when all went well
   bool external = false;  // another process consumes (the map is pinned): produce (and flush) only
 };
 
@@ -501,13 +501,16 @@ class StandaloneWorker : public PromiseWorker {
 
 Napi::Value BufferConsumerStart(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsObject()) return TypeErr(env, "bufferConsumerStart takes {mechanism, mapFd, perfPages}");
+  if (info.Length() < 1 || !info[0].IsObject())
+    return TypeErr(env, "bufferConsumerStart takes {mechanism, mapFd, perfPages}");
   Napi::Object o = info[0].As<Napi::Object>();
   std::string mech = o.Get("mechanism").IsString() ? o.Get("mechanism").As<Napi::String>().Utf8Value() : "";
-  if (mech != "ringbuf" && mech != "perfbuf") return TypeErr(env, "bufferConsumerStart: mechanism must be 'ringbuf' or 'perfbuf'");
+  if (mech != "ringbuf" && mech != "perfbuf")
+    return TypeErr(env, "bufferConsumerStart: mechanism must be 'ringbuf' or 'perfbuf'");
   std::string err;
   double map_fd = -1, pages = 64;
-  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) || !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false))
+  if (!OptNumber(o, "mapFd", 0, 1 << 30, &map_fd, true, &err, false) ||
+      !OptNumber(o, "perfPages", 1, 1 << 20, &pages, false, &err, false))
     return TypeErr(env, "bufferConsumerStart: " + err);
   int ncpu = libbpf_num_possible_cpus();
   auto* st = new Standalone();
@@ -536,7 +539,8 @@ Napi::Value BufferConsumerStart(const Napi::CallbackInfo& info) {
 Napi::Value BufferConsumerStop(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   double h = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
-  if (h < 0 || h >= g_standalone.size() || !g_standalone[static_cast<size_t>(h)]) return TypeErr(env, "bufferConsumerStop: not a running consumer handle");
+  if (h < 0 || h >= g_standalone.size() || !g_standalone[static_cast<size_t>(h)])
+    return TypeErr(env, "bufferConsumerStop: not a running consumer handle");
   g_standalone[static_cast<size_t>(h)]->stop.store(true, std::memory_order_release);
   g_standalone[static_cast<size_t>(h)] = nullptr;  // the worker frees it
   return env.Undefined();
@@ -547,7 +551,8 @@ Napi::Value ObjPin(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString()) return TypeErr(env, "objPin(fd, path)");
   std::string path = info[1].As<Napi::String>().Utf8Value();
-  if (bpf_obj_pin(info[0].As<Napi::Number>().Int32Value(), path.c_str())) ThrowErrno(env, errno, "bpf_obj_pin(" + path + ")");
+  if (bpf_obj_pin(info[0].As<Napi::Number>().Int32Value(), path.c_str()))
+    ThrowErrno(env, errno, "bpf_obj_pin(" + path + ")");
   return env.Undefined();
 }
 
