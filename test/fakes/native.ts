@@ -287,7 +287,7 @@ export class FakeNative implements Native {
       timedOut: false,
       producedByProgram: spec.events,
       failedByProgram: 0,
-      consumed: spec.events,
+      consumed: spec.external ? 0 : spec.events, // external: another process consumed them
       lost: 0,
     }))
     const total = spec.events * spec.producers.length
@@ -310,6 +310,15 @@ export class FakeNative implements Native {
 
   // ---- what needs a live kernel
 
+  objPin(): never {
+    throw notHere('objPin')
+  }
+  bufferConsumerStart(): never {
+    throw notHere('bufferConsumerStart')
+  }
+  bufferConsumerStop(): never {
+    throw notHere('bufferConsumerStop')
+  }
   traceLoad(): never {
     throw notHere('traceLoad')
   }
