@@ -10,7 +10,7 @@ export default class Doctor extends BaseCommand {
   static description = `Reads the kernel config (--kconfig, $EBPFPERF_KCONFIG, /proc/config.gz, /boot/config-$r, /lib/modules/$r/config, /usr/lib/modules/$r/config, /boot/config), the vmlinux BTF, sysctls, mounts, capabilities and lockdown, and runs live bpf() probes that load and attach tiny programs. A live probe outranks the config file; disagreements are reported. Ends with a verdict per suite.
 Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege to probe.`
 
-  static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile tracing --json', '<%= config.bin %> doctor --no-live --kconfig ./config-6.1 --btf ./vmlinux', '<%= config.bin %> doctor --fix --dry-run']
+  static examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --profile tracing --json', '<%= config.bin %> doctor --no-live --kconfig ./config-6.1 --btf ./vmlinux', '<%= config.bin %> doctor --fix --dry-run', '<%= config.bin %> doctor --object bpf/.output/tracing.bpf.o', '<%= config.bin %> doctor --object app.bpf.o --no-live --btf ./vmlinux --kconfig ./config-6.1']
   static enableJsonFlag = true
 
   // names, kinds and texts from DOCTOR_FLAGS, which the fast path (src/doctor/fast.ts) also reads; a test keeps them equal
@@ -22,6 +22,8 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
     fix: Flags.boolean({description: F.fix.description}),
     'dry-run': Flags.boolean({description: F['dry-run'].description, dependsOn: [...F['dry-run'].dependsOn]}),
     verbose: Flags.boolean({char: F.verbose.char, description: F.verbose.description}),
+    object: Flags.string({multiple: true, description: F.object.description}),
+    program: Flags.string({multiple: true, description: F.program.description, dependsOn: ['object']}),
     compare: Flags.string({multiple: true, description: F.compare.description}),
   }
 
@@ -37,7 +39,7 @@ Exit codes: 0 ok, 1 a required item fails, 2 bad input, 3 not enough privilege t
       }
     }
     if (flags.fix && !flags.live) this.fail('--fix changes this machine and cannot be combined with --no-live', 2)
-    const opts = {profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live}
+    const opts = {profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live, objects: flags.object, programs: flags.program}
     let report: DoctorReport
     try {
       report = await runDoctor(opts)

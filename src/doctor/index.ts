@@ -7,6 +7,7 @@ import {CAPS, MOUNTS, SYSCTLS, effectiveCaps, findMount, hasCap, type CapName, t
 import {run} from '../exec.js'
 import {toolVersion} from '../util/version.js'
 import {PrivilegeError} from '../util/errors.js'
+import type {ObjectReport} from './object.js'
 
 export const DOCTOR_SCHEMA = 'ebpfperf/doctor/v1'
 
@@ -16,6 +17,9 @@ export interface DoctorOptions {
   btf?: string
   live: boolean
   env?: NodeJS.ProcessEnv
+  /** BPF objects to judge (doctor --object), and optionally only these programs of them */
+  objects?: string[]
+  programs?: string[]
 }
 
 export interface DoctorReport {
@@ -31,6 +35,7 @@ export interface DoctorReport {
   verdicts: Verdict[]
   summary: Record<Status, number>
   exitCode: 0 | 1
+  objects?: ObjectReport[]
 }
 
 export interface SystemState {
@@ -65,7 +70,11 @@ export function loadProfiles(names?: string[]): Profile[] {
 }
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
-  const profiles = loadProfiles(opts.profiles)
+  // with --object, the kernel's own checks run only when a profile is named
+  // (loaded on demand: the plain doctor path does not parse the object code)
+  const obj = opts.objects && opts.objects.length > 0 ? await import('./object.js') : undefined
+  const objects = obj?.readObjects(opts.objects!, opts.programs)
+  const profiles = objects && !opts.profiles?.length ? [] : loadProfiles(opts.profiles)
   if (opts.live) {
     const eff = effectiveCaps()
     if (!hasCap('CAP_SYS_ADMIN', eff) && !hasCap('CAP_BPF', eff)) {
@@ -74,7 +83,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   }
   // doctor's own run: slow detaches go to a short-lived teardown process once every probe has answered
   const facts = await gatherFacts({...opts, deferTeardown: true}, profiles)
-  return buildReport(facts, profiles)
+  return obj && objects ? obj.withObjects(buildReport(facts, profiles), objects, facts) : buildReport(facts, profiles)
 }
 
 export function buildReport(facts: Facts, profiles: Profile[]): DoctorReport {

@@ -607,6 +607,34 @@ export class Btf {
     return out;
   }
 
+  /** A string of the string section by offset (the names .BTF.ext records point at). */
+  stringAt(off: number): string {
+    if (off < 0 || off >= this.strEnd) throw new BtfError(this.label, `string offset ${off} is outside the string section`);
+    return this.str(off);
+  }
+
+  /**
+   * One type by id, for walking an object's own BTF (CO-RE accessors, .maps definitions): its kind, name,
+   * the type it refers to (PTR, TYPEDEF, modifiers, VAR, FUNC), an ARRAY's element type and count, and
+   * the members of a STRUCT/UNION or the variables of a DATASEC.
+   */
+  typeAt(id: number): { kind: string; name: string; type?: number; nelems?: number; members?: { name: string; type: number }[] } {
+    this.checkId(id);
+    if (id === 0) return { kind: 'VOID', name: '' };
+    const { btf, off } = this.locate(id);
+    const w = btf.words;
+    const kind = (w[off + 1] >>> 24) & 0x1f;
+    const vlen = w[off + 1] & 0xffff;
+    const out = { kind: KIND_NAMES[kind], name: btf.str(w[off]) };
+    if (kind === KIND_ARRAY) return { ...out, type: w[off + 3], nelems: w[off + 5] };
+    if (kind === KIND_STRUCT || kind === KIND_UNION) {
+      return { ...out, members: Array.from({ length: vlen }, (_, i) => ({ name: btf.str(w[off + 3 + i * 3]), type: w[off + 4 + i * 3] })) };
+    }
+    if (kind === KIND_DATASEC) return { ...out, members: Array.from({ length: vlen }, (_, i) => ({ name: '', type: w[off + 3 + i * 3] })) };
+    const refers = [KIND_PTR, KIND_TYPEDEF, KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_FUNC, KIND_VAR, KIND_TYPE_TAG].includes(kind);
+    return refers ? { ...out, type: w[off + 2] } : out;
+  }
+
   private vlenOf(id: number): number {
     const { btf, off } = this.locate(id);
     return btf.words[off + 1] & 0xffff;
