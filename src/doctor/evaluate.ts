@@ -135,7 +135,7 @@ function runtimeEvidence(check: Check, f: Facts, fixes: Fix[]): Evidence[] {
   if (check.sysctl) {
     const {name, want, set} = check.sysctl
     const info = SYSCTLS[name]
-    if (!f.live) out.push(offline('sysctl', name))
+    if (!f.live && !f.sysctls.has(name)) out.push(offline('sysctl', name)) // offline: judged from a saved `sysctl -a` (--sysctl) when given
     else {
       const v = f.sysctls.get(name)
       const meaning = v === undefined ? '' : info.meaning[v] ? ` (${info.meaning[v]})` : ''
@@ -196,7 +196,7 @@ function lsmEvidence(lsm: string, f: Facts, fixes: Fix[]): Evidence {
     if (!ok) fixes.push({text: `add ${lsm} to the active LSMs: boot with lsm=${[...f.lsms, lsm].join(',')}`})
     return {kind: 'lsm', what: `lsm:${lsm}`, status: ok ? 'pass' : 'fail', value: `active LSMs: ${f.lsms.join(',')}`, source: f.lsmSource}
   }
-  const cmdline = f.live ? /(?:^|\s)lsm=(\S+)/.exec(f.cmdline ?? '')?.[1] : undefined
+  const cmdline = /(?:^|\s)lsm=(\S+)/.exec(f.cmdline ?? '')?.[1] // offline: from --cmdline FILE
   const list = cmdline ?? f.kconfig?.get('LSM').value?.replace(/"/g, '')
   if (list === undefined) return {kind: 'lsm', what: `lsm:${lsm}`, status: 'unknown', value: 'active LSM list unknown (securityfs not mounted and no CONFIG_LSM)', source: f.lsmSource}
   const ok = list.split(',').includes(lsm)

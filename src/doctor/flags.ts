@@ -22,6 +22,8 @@ export const DOCTOR_FLAGS = {
   fix: {type: 'boolean', fullCliOnly: true, description: 'apply safe runtime fixes (mount bpffs/tracefs/securityfs, set sysctls), printing each command first'},
   'dry-run': {type: 'boolean', fullCliOnly: true, dependsOn: ['fix'], description: 'with --fix: print the commands only'},
   verbose: {type: 'boolean', char: 'v', description: 'show the evidence of passing checks too'},
+  cmdline: {type: 'string', fullCliOnly: true, description: 'a kernel command line saved from another host (cat /proc/cmdline > FILE): judge its lsm=, lockdown=, mitigations=, nomodule'},
+  sysctl: {type: 'string', fullCliOnly: true, description: 'sysctls saved from another host (sysctl -a > FILE): judge the BPF-related ones'},
   object: {type: 'string', multiple: true, fullCliOnly: true, description: 'a BPF object (FILE.bpf.o) to judge: per program its attach target, helpers, maps, CO-RE relocations and, live, the verifier\'s verdict and an attach (repeatable)'},
   program: {type: 'string', multiple: true, fullCliOnly: true, description: 'with --object: only these programs'},
   compare: {type: 'string', multiple: true, fullCliOnly: true, description: 'two saved `doctor --json` (or `vm doctor --json`) reports, A then B: print the findings whose status differs and the verdicts side by side'},

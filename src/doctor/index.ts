@@ -8,6 +8,8 @@ import {run} from '../exec.js'
 import {toolVersion} from '../util/version.js'
 import {PrivilegeError} from '../util/errors.js'
 import type {ObjectReport} from './object.js'
+import {applyOfflineInputs, judgedFindings, readOfflineInputs} from './offline.js'
+import type {JudgedFinding} from './cmdline.js'
 
 export const DOCTOR_SCHEMA = 'ebpfperf/doctor/v1'
 
@@ -20,6 +22,9 @@ export interface DoctorOptions {
   /** BPF objects to judge (doctor --object), and optionally only these programs of them */
   objects?: string[]
   programs?: string[]
+  /** another host's /proc/cmdline and `sysctl -a`, saved to files */
+  cmdlineFile?: string
+  sysctlFile?: string
 }
 
 export interface DoctorReport {
@@ -75,6 +80,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const obj = opts.objects && opts.objects.length > 0 ? await import('./object.js') : undefined
   const objects = obj?.readObjects(opts.objects!, opts.programs)
   const profiles = objects && !opts.profiles?.length ? [] : loadProfiles(opts.profiles)
+  const inputs = readOfflineInputs(opts.cmdlineFile, opts.sysctlFile)
   if (opts.live) {
     const eff = effectiveCaps()
     if (!hasCap('CAP_SYS_ADMIN', eff) && !hasCap('CAP_BPF', eff)) {
@@ -83,7 +89,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   }
   // doctor's own run: slow detaches go to a short-lived teardown process once every probe has answered
   const facts = await gatherFacts({...opts, deferTeardown: true}, profiles)
-  return obj && objects ? obj.withObjects(buildReport(facts, profiles), objects, facts) : buildReport(facts, profiles)
+  applyOfflineInputs(facts, inputs)
+  const report = withJudged(buildReport(facts, profiles), judgedFindings(facts, inputs))
+  return obj && objects ? obj.withObjects(report, objects, facts) : report
 }
 
 export function buildReport(facts: Facts, profiles: Profile[]): DoctorReport {
@@ -105,6 +113,15 @@ export function buildReport(facts: Facts, profiles: Profile[]): DoctorReport {
     summary,
     exitCode: findings.some((f) => f.required && f.status === 'fail') ? 1 : 0,
   }
+}
+
+/** The command line's and sysctls' findings (never required) after the profiles'. */
+function withJudged(report: DoctorReport, judged: JudgedFinding[]): DoctorReport {
+  if (judged.length === 0) return report
+  const summary = {...report.summary}
+  for (const f of judged) summary[f.status]++
+  const profile = {name: 'cmdline', title: 'Kernel command line and sysctls', file: judged[0].evidence[0].source}
+  return {...report, profiles: [...report.profiles, profile], findings: [...report.findings, ...judged], summary}
 }
 
 export interface AppliedFix {
