@@ -67,7 +67,7 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
 
   it('the build whose helper_prandom does ~20% more work: exit 1 naming that case, and only that one', () => {
     const cand = objectFolder(join(dir, 'slow'), {'micro_helpers.bpf.o': slow})
-    // 16 pairs (not the default 10): a narrower CI, so a spell of the host rarely hides the 20%
+    // 16 pairs (not the default 12): a narrower CI, so a spell of the host rarely hides the 20%
     const r = cli(['suite', 'micro', '--quick', ...tests, '--ab', cand, '--repeat', '16', '--out', join(dir, 'ab'), '--no-progress'])
     expect(r.code, r.stdout + r.stderr).to.equal(1)
     expect(r.stdout).to.match(/micro\/helper_get_prandom_u32 cpu=\d+ .* regression ✘ gate/)

@@ -192,6 +192,13 @@ describe('compare', () => {
       expect(j.scope).to.match(/never gated.*cannot tell a smaller change, nor whether the code or the machine moved/)
     })
 
+    it(`${suite}: two base runs against one candidate run: one line saying how many more are needed, exit 2`, () => {
+      const files = ['2026-11-01', '2026-11-02', '2026-11-03'].map((d, i) => put(`${suite}-few-${i}.json`, typed(suite, `${d}T00:00:00Z`, 100)))
+      const r = cli(['compare', files[0], files[1], '--', files[2]])
+      expect(r.code).to.equal(2)
+      expect(r.stderr).to.match(new RegExp(`^ebpfperf: 2 base and 1 candidate run\\(s\\) of suite ${suite}: .*add 1 more candidate run\\(s\\)[^\\n]*\\n$`))
+    })
+
     const elsewhere: [string, Partial<RunResult['environment']>, RegExp][] = [
       ['another kernel', {kernel: {release: '6.1.0'}}, /kernel 6\.18\.0 vs 6\.1\.0/],
       ['another kernel config', {kernel: {release: '6.18.0', configHash: 'sha256:ab'}}, /kernel config undefined vs sha256:ab/],
