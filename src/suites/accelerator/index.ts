@@ -20,7 +20,7 @@ import {measureRun, type RunSample} from './measure.js'
 import {buildCases, csvOf, loadRuns, type Bucket, type ModeInfo} from './report.js'
 import {mean} from '../../results/stats.js'
 import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
-import {Progress} from './progress.js'
+import {Eta, runSteps} from '../progress.js'
 import {PacketGen} from '../../workloads/pktgen.js'
 import {GENERATOR_PATH, packetEnds, measureFrameSize, preparePackets, type PacketBucket, type PacketPath} from './packets.js'
 import {packetCases, packetCsv} from './packet-report.js'
@@ -251,43 +251,44 @@ async function iperf3Sweep(scratch: string, ...[t, signal, spec, roles, active, 
     signal,
   }
   const total = totalRuns(spec, active.length)
-  const progress = new Progress(spec.points.map(pointLabel), total, {enabled: opts.progress ?? false})
-  try {
-    await progress.run(async (pointIndex, update) => {
-      const point = spec.points[pointIndex]
-      // the load runs (warm-up first), then the latency runs: the same load with the probe beside it
-      const schedule = [
-        ...interleaved(active, spec.repeat, spec.warmup).map((s) => ({...s, latency: false})),
-        ...interleaved(active, spec.latencyRuns, 0).map((s) => ({...s, latency: true})),
-      ]
-      for (const [i, step] of schedule.entries()) {
-        signal.throwIfAborted()
-        const what = step.warmup ? 'warm-up' : step.latency ? `latency ${step.rep + 1}/${spec.latencyRuns}` : `rep ${step.rep + 1}/${spec.repeat}`
-        update(`${what} · ${step.config.label} (${i + 1}/${schedule.length})`)
-        if (serverGone) {
-          srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
-          serverGone = false
-          void srv.done.then(() => (serverGone = true))
-        }
-        const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
-        const t0 = performance.now()
-        try {
-          const fp = paths.get(step.config.mode)
-          const stats = bpfStats !== undefined && statsDuring(step, spec.latencyRuns, fp && {verdictCounters: fp.statsFd !== undefined})
-          bpfStats?.set(stats)
-          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
-          bucket.runs.push(s)
-        } catch (error) {
-          if (signal.aborted) throw error
-          if (error instanceof BadInputError) throw error
-          bucket.errors.push(`${what}: ${(error as Error).message}`)
-        }
-        progress.ran((performance.now() - t0) / 1000)
+  const eta = new Eta(total)
+  const pointRuns = (point: Point) => async (show: (line: string) => void) => {
+    const update = (what: string) => show(`${pointLabel(point)} — ${what} · ${eta.completed}/${total} runs · ETA ${eta}`)
+    // the load runs (warm-up first), then the latency runs: the same load with the probe beside it
+    const schedule = [
+      ...interleaved(active, spec.repeat, spec.warmup).map((s) => ({...s, latency: false})),
+      ...interleaved(active, spec.latencyRuns, 0).map((s) => ({...s, latency: true})),
+    ]
+    for (const [i, step] of schedule.entries()) {
+      signal.throwIfAborted()
+      const what = step.warmup ? 'warm-up' : step.latency ? `latency ${step.rep + 1}/${spec.latencyRuns}` : `rep ${step.rep + 1}/${spec.repeat}`
+      update(`${what} · ${step.config.label} (${i + 1}/${schedule.length})`)
+      if (serverGone) {
+        srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
+        serverGone = false
+        void srv.done.then(() => (serverGone = true))
       }
-      return summaryLine(point, buckets)
-    }, signal)
+      const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
+      const t0 = performance.now()
+      try {
+        const fp = paths.get(step.config.mode)
+        const stats = bpfStats !== undefined && statsDuring(step, spec.latencyRuns, fp && {verdictCounters: fp.statsFd !== undefined})
+        bpfStats?.set(stats)
+        const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
+        bucket.runs.push(s)
+      } catch (error) {
+        if (signal.aborted) throw error
+        if (error instanceof BadInputError) throw error
+        bucket.errors.push(`${what}: ${(error as Error).message}`)
+      }
+      eta.ran((performance.now() - t0) / 1000)
+    }
+    return summaryLine(point, buckets)
+  }
+  try {
+    await runSteps(spec.points.map((point) => ({title: pointLabel(point), run: pointRuns(point)})), {enabled: opts.progress ?? false, signal, live: 'title'})
   } catch (error) {
-    if (signal.aborted) throw new Error(`the sweep stopped after ${progress.completed} of ${total} runs`)
+    if (signal.aborted) throw new Error(`the sweep stopped after ${eta.completed} of ${total} runs`)
     throw error
   }
 }
@@ -305,22 +306,23 @@ async function packetGroup(g: {native: Native; roles: Roles; spec: AccelSpec; bu
   const gen = new PacketGen(g.native)
   const paths = g.buckets.length / ps.sizes.length
   const total = ps.sizes.length * paths * (ps.warmup + ps.repeat + ps.latencyRuns + (ps.lossRates.length > 0 ? 1 : 0))
-  const progress = new Progress(ps.sizes.map((s) => `${s} B frames (RFC 2544, live frames)`), total, {enabled: g.progress})
+  const eta = new Eta(total)
+  const sizeRounds = (size: number) => async (show: (line: string) => void) => {
+    const here = g.buckets.filter((b) => b.size === size)
+    let last = performance.now()
+    // each step announced ends the one before it: that one's time feeds the ETA
+    await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
+      const now = performance.now()
+      eta.ran((now - last) / 1000)
+      last = now
+      show(`${size} B frames (RFC 2544, live frames) — ${what} · ${eta.completed}/${total} runs · ETA ${eta}`)
+    })
+    return `${size} B frames: ${here.map((b) => `${b.path.info.mode} ${(mean(b.rounds.filter((r) => !r.warmup).map((r) => r.throughput.pps)) / 1e6).toFixed(2)} Mpps`).join(' · ')}`
+  }
   try {
     const undo = await preparePackets(gen, ends)
     try {
-      await progress.run(async (i, update) => {
-        const here = g.buckets.filter((b) => b.size === ps.sizes[i])
-        let last = performance.now()
-        // each step announced ends the one before it: that one's time feeds the ETA
-        await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
-          const now = performance.now()
-          progress.ran((now - last) / 1000)
-          last = now
-          update(what)
-        })
-        return `${ps.sizes[i]} B frames: ${here.map((b) => `${b.path.info.mode} ${(mean(b.rounds.filter((r) => !r.warmup).map((r) => r.throughput.pps)) / 1e6).toFixed(2)} Mpps`).join(' · ')}`
-      }, g.signal)
+      await runSteps(ps.sizes.map((size) => ({title: `${size} B frames (RFC 2544, live frames)`, run: sizeRounds(size)})), {enabled: g.progress, signal: g.signal, live: 'title'})
     } finally {
       await undo()
     }
