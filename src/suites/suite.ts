@@ -89,16 +89,23 @@ function save(run: RunResult, outDir: string, r: SuiteResults, complete: boolean
   return {...files, beside}
 }
 
-/** gate → plan → run inside the signal handler; the run document exists once the plan is made. */
+/**
+ * gate → plan → run → teardown, all inside the signal handler (a signal while tearing down is handled
+ * too: a second one quits at once); the run document exists once the plan is made.
+ */
 async function measure<F, S, R>(def: SuiteDefinition<F, S, R>, state: S, ctx: SuiteContext & {progress: boolean}, made: {run?: RunResult}): Promise<void> {
   const {signal} = await withSignals(async (abort) => {
-    const gate = def.gate ? await def.gate(state, ctx) : await suiteGate(def.name)
-    ctx.note(`${def.name}: ${gate.verdict.text}`)
-    abort.throwIfAborted()
-    await def.plan?.(state, gate, ctx)
-    abort.throwIfAborted()
-    made.run = await newRun(def.name, ctx.argv)
-    await def.run(state, {...ctx, gate, run: made.run, signal: abort})
+    try {
+      const gate = def.gate ? await def.gate(state, ctx) : await suiteGate(def.name)
+      ctx.note(`${def.name}: ${gate.verdict.text}`)
+      abort.throwIfAborted()
+      await def.plan?.(state, gate, ctx)
+      abort.throwIfAborted()
+      made.run = await newRun(def.name, ctx.argv)
+      await def.run(state, {...ctx, gate, run: made.run, signal: abort})
+    } finally {
+      await def.teardown?.(state)
+    }
   })
   if (signal) throw new InterruptedError(signal, 'stopped after the last sample')
 }
@@ -117,7 +124,6 @@ export async function runLifecycle<F extends SuiteFlags, S, R>(
   try {
     await measure(def, state, ctx, made)
   } catch (error) {
-    await def.teardown?.(state)
     if (made.run && (def.measured?.(state) ?? true)) {
       try {
         ;(error as {resultFiles?: SavedFiles}).resultFiles = save(made.run, flags.out, def.results(state, made.run), false)
@@ -127,7 +133,6 @@ export async function runLifecycle<F extends SuiteFlags, S, R>(
     }
     throw error
   }
-  await def.teardown?.(state)
   const run = made.run!
   const files = save(run, flags.out, def.results(state, run), true)
   return {report: def.report(state, run, files), run, files}
@@ -152,5 +157,12 @@ export abstract class SuiteCommand extends BaseCommand {
     } catch (error) {
       return this.failSuite(error)
     }
+  }
+
+  /** A run stopped part way: where its samples are, then the error's one line and exit code. */
+  protected failSuite(error: unknown): never {
+    const files = (error as {resultFiles?: {json: string}}).resultFiles
+    if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
+    return this.failWith(error)
   }
 }
