@@ -14,6 +14,8 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 PKGS=(clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g++ python3 bpftool iperf3 iproute2 ethtool xdp-tools iputils-ping kmod util-linux chromium qemu-system-x86 busybox-static)
 # suite micro --consumers (docs/consumers.md): BCC for Python, Go with cilium/ebpf built offline from Debian's sources
 PKGS+=(python3-bpfcc golang-go golang-github-cilium-ebpf-dev)
+# fleet doctor: OpenSSH client and the servers its integration test runs in ebp-* namespaces
+PKGS+=(openssh-client openssh-server)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
