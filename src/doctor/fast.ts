@@ -3,11 +3,13 @@
 // doctorFast() for `doctor …`; it takes the common options (DOCTOR_FLAGS, the same table the oclif command
 // is built from) and returns false for anything else (--help, --fix, --compare, an unknown or malformed
 // option), which the full CLI then handles. Output, exit codes and errors are the command's own.
+import {performance} from 'node:perf_hooks'
 import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {DOCTOR_FLAGS, type FlagSpec} from './flags.js'
 import {runDoctor} from './index.js'
 import {renderReport} from './render.js'
 import {errorLine, exitCodeFor} from '../util/errors.js'
+import {span, timed, writeTiming} from './timing.js'
 
 /** The parseArgs options for the fast path's flags (every --no-X form handled before parsing). */
 function parseOptions(): NonNullable<ParseArgsConfig['options']> {
@@ -48,16 +50,22 @@ export function fastDoctorArgs(argv: string[]): {json: boolean; profile?: string
 
 /** Runs doctor for `argv` and returns true, or returns false (nothing done) when the full CLI must. */
 export async function doctorFast(argv: string[]): Promise<boolean> {
+  // start-up: node's own bootstrap, then loading bin/run.js and this bundle
+  const booted = performance.nodeTiming.bootstrapComplete
+  span('start-up: node', 0, booted)
+  span('start-up: modules', booted)
   const flags = fastDoctorArgs(argv)
   if (!flags) return false
   try {
     const report = await runDoctor({profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live})
     // as oclif's --json prints a command's result, and its log() a line
-    process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, {verbose: flags.verbose})}\n`)
+    // (a write to a pipe or file is synchronous on Linux: the phase includes it)
+    timed('output', () => process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, {verbose: flags.verbose})}\n`))
     process.exitCode = report.exitCode
   } catch (error) {
     process.stderr.write(`${errorLine((error as Error).message)}\n`)
     process.exitCode = exitCodeFor(error)
   }
+  writeTiming()
   return true
 }

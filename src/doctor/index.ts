@@ -10,6 +10,7 @@ import {PrivilegeError} from '../util/errors.js'
 import type {ObjectReport} from './object.js'
 import {applyOfflineInputs, judgedFindings, readOfflineInputs} from './offline.js'
 import type {JudgedFinding} from './cmdline.js'
+import {timed} from './timing.js'
 
 export const DOCTOR_SCHEMA = 'ebpfperf/doctor/v1'
 
@@ -79,7 +80,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // (loaded on demand: the plain doctor path does not parse the object code)
   const obj = opts.objects && opts.objects.length > 0 ? await import('./object.js') : undefined
   const objects = obj?.readObjects(opts.objects!, opts.programs)
-  const profiles = objects && !opts.profiles?.length ? [] : loadProfiles(opts.profiles)
+  const profiles = timed('profiles', () => (objects && !opts.profiles?.length ? [] : loadProfiles(opts.profiles)))
   const inputs = readOfflineInputs(opts.cmdlineFile, opts.sysctlFile)
   if (opts.live) {
     const eff = effectiveCaps()
@@ -90,7 +91,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // doctor's own run: slow detaches go to a short-lived teardown process once every probe has answered
   const facts = await gatherFacts({...opts, deferTeardown: true}, profiles)
   applyOfflineInputs(facts, inputs)
-  const report = withJudged(buildReport(facts, profiles), judgedFindings(facts, inputs))
+  const report = timed('evaluate', () => withJudged(buildReport(facts, profiles), judgedFindings(facts, inputs)))
   return obj && objects ? obj.withObjects(report, objects, facts) : report
 }
 
