@@ -1,6 +1,5 @@
 // What every suite shares: doctor's gate, the run document, interleaved repetitions, saving results.
 import {Flags} from '@oclif/core'
-import {DefaultRenderer, ListrLogger, ProcessOutput} from 'listr2'
 import {gatherFacts} from '../doctor/facts.js'
 import {buildReport, type DoctorReport} from '../doctor/index.js'
 import {loadProfile} from '../doctor/profile.js'
@@ -94,28 +93,4 @@ export function finishRun(run: RunResult, outDir: string, csv: string, complete:
   run.finished = new Date().toISOString()
   run.complete = complete
   return saveResult(run, outDir, csv)
-}
-
-/**
- * listr2 options for a suite's progress tree on stderr (stdout keeps the tables or the --json document):
- * the live renderer on a terminal, plain lines otherwise; signals are ours (withSignals), not listr2's.
- */
-/** listr2's default renderer, allowed to draw when stderr is a terminal (listr2 itself looks at stdout). */
-export class StderrRenderer extends DefaultRenderer {
-  static nonTTY = true
-}
-
-export function stderrListrOptions() {
-  const tty = Boolean(process.stderr.isTTY)
-  const logger = new ListrLogger({processOutput: new ProcessOutput(process.stderr, process.stderr)})
-  return {
-    concurrent: false,
-    exitOnError: true,
-    registerSignalListeners: false,
-    renderer: StderrRenderer,
-    fallbackRenderer: 'simple' as const,
-    fallbackRendererCondition: () => !tty,
-    rendererOptions: {logger, collapseSkips: false},
-    fallbackRendererOptions: {logger},
-  }
 }

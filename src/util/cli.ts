@@ -20,13 +20,6 @@ export abstract class BaseCommand extends Command {
     return this.fail((error as Error).message, exitCodeFor(error))
   }
 
-  /** A suite's catch-all: says where the samples taken so far were saved (marked incomplete), then fails. */
-  protected failSuite(error: unknown): never {
-    const files = (error as {resultFiles?: {json: string}}).resultFiles
-    if (files) this.note(`ebpfperf: the samples taken so far are in ${files.json} (marked incomplete)`)
-    return this.failWith(error)
-  }
-
   /**
    * fail() ends with oclif's exit error; under --json oclif would print it as a JSON error document with
    * exit code 1. The line is already on stderr: keep stdout empty and the exit code ours.

@@ -8,7 +8,7 @@ import {ACCEL_SLOTS, parseSnmp, verdicts, diffSlots, type SlotCounts} from '../.
 import {bottleneck, judge, type RunSample} from '../../src/suites/accelerator/measure.js'
 import {buildCases, conclusions, csvOf, renderTable, tableRows, type Bucket, type ModeInfo} from '../../src/suites/accelerator/report.js'
 import {findRoles, resolveModes, statsDuring} from '../../src/suites/accelerator/index.js'
-import {formatEta} from '../../src/suites/accelerator/progress.js'
+import {formatEta} from '../../src/suites/progress.js'
 
 const plan = loadTopology('acc')
 const spec = (flags: Parameters<typeof buildSpec>[0] = {}) => buildSpec(flags, plan)

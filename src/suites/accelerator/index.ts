@@ -8,22 +8,23 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {loadNative, type Native} from '../../native.js'
 import {withTopology, type TopologyHandle} from '../../topology/index.js'
-import type {Plan, PlanEnd} from '../../topology/model.js'
+import {loadTopology, type Plan, type PlanEnd} from '../../topology/model.js'
 import type {RunResult} from '../../results/store.js'
-import {finishRun, interleaved, newRun, type Gate} from '../common.js'
-import {writeAtomic} from '../../results/store.js'
+import {interleaved, type Gate} from '../common.js'
+import {resultLine, type RunContext, type SavedFiles, type SuiteContext, type SuiteDefinition} from '../suite.js'
 import {BadInputError} from '../../util/errors.js'
 import {which} from '../../exec.js'
 import {startIperf3Server, formatRate, type Spawner} from '../../workloads/iperf3.js'
 import {fillDevmaps, FastPath, loadBuiltin, loadUserObject, describeObject, type DutPort, type Hook, type LoadedObject, type TcAttach} from './fastpath.js'
 import {measureRun, type RunSample} from './measure.js'
-import {buildCases, csvOf, loadRuns, type Bucket, type ModeInfo} from './report.js'
+import {buildCases, conclusions, csvOf, loadRuns, renderTable, tableRows, type Bucket, type ModeInfo} from './report.js'
 import {mean} from '../../results/stats.js'
-import {pointLabel, totalRuns, type AccelSpec, type Mode, type Point} from './spec.js'
-import {Progress} from './progress.js'
+import {buildSpec, pointLabel, totalRuns, type AccelSpec, type Mode, type Point, type RawFlags} from './spec.js'
+import type {AccelFlags} from './flags.js'
+import {Eta, runSteps} from '../progress.js'
 import {PacketGen} from '../../workloads/pktgen.js'
 import {GENERATOR_PATH, packetEnds, measureFrameSize, preparePackets, type PacketBucket, type PacketPath} from './packets.js'
-import {packetCases, packetCsv} from './packet-report.js'
+import {packetAnswer, packetCases, packetCsv, packetTable} from './packet-report.js'
 import {checkLiveFrames} from './packet-spec.js'
 
 export {buildSpec} from './spec.js'
@@ -111,18 +112,8 @@ export interface AccelOutcome {
   packets: PacketBucket[]
   /** one generator CPU: 1 / rate is the cost per frame */
   oneCpu: boolean
-  files?: {json: string; csv: string; framesCsv?: string}
+  files: SavedFiles
   cpus: number
-}
-
-export interface AccelOptions {
-  argv: string[]
-  outDir: string
-  gate: Gate
-  note: (line: string) => void
-  /** Live progress tree on stderr (listr2). */
-  progress?: boolean
-  native?: Native
 }
 
 /** What the loads need on this machine: iperf3 installed; a kernel with live frames for the generator. */
@@ -132,93 +123,116 @@ export function checkTools(spec?: Pick<AccelSpec, 'loads'>): void {
   if (loads.includes('live-frames')) checkLiveFrames()
 }
 
-/**
- * Runs the sweep. Objects are loaded before anything is created (bad input leaves nothing behind); the
- * result file is written on every way out once the run has started, marked incomplete when interrupted
- * or when the sweep stopped on an error. Throws what stopped it (an InterruptedError for signals).
- */
-export async function runAccelerator(spec: AccelSpec, plan: Plan, opts: AccelOptions): Promise<AccelOutcome> {
-  const native = opts.native ?? loadNative()
-  const roles = findRoles(plan, spec.family)
-  checkTools(spec)
-
-  // the user's object first: its mistakes are the user's, reported before anything exists
-  const objects: LoadedObject[] = []
-  let user: (LoadedObject & {hook: Hook; program: string}) | undefined
-  if (spec.object) {
-    user = loadUserObject(spec.object.path, {program: spec.object.program, hook: spec.object.hook}, native)
-    objects.push(user)
+/** The packet tests' number flags (strings, so that 0.5 and 99.9 are accepted), as numbers. */
+function packetFlags(f: Record<string, unknown>): RawFlags {
+  const out: Record<string, unknown> = {...f}
+  for (const k of ['trial-time', 'loss-tolerance', 'latency-load']) {
+    const v = f[k]
+    if (v === undefined) continue
+    if (typeof v !== 'string' || !/^\d+(\.\d+)?%?$/.test(v.trim())) throw new BadInputError(`--${k} ${String(v)}: not a number`)
+    out[k] = Number(v.trim().replace(/%$/, ''))
   }
-  const {modes, tcAttach, notes} = resolveModes(spec, opts.gate, user ? {path: user.path, program: user.program, hook: user.hook} : undefined)
-  const active = modes.filter((m) => !m.skipped)
-  for (const m of modes.filter((x) => x.skipped)) notes.push(`${m.label}: skipped (${m.skipped})`)
-  let builtin: LoadedObject | undefined
-  try {
-    const hooks = active.flatMap((m): Hook[] => (m.mode === 'xdp' ? ['xdp'] : m.mode === 'tc' ? ['tc'] : []))
-    if (hooks.length > 0) objects.push((builtin = loadBuiltin(hooks, native)))
-  } catch (error) {
-    for (const o of objects) o.obj.close()
-    throw error
-  }
-  for (const n of notes) opts.note(`  ${n}`)
-
-  const run = await newRun('accelerator', opts.argv)
-  const buckets: Bucket[] = spec.points.flatMap((point) => modes.map((mode) => ({point, mode, runs: [], errors: []})))
-  const cpus = run.environment.cpu.count
-  let complete = false
-  const progStats = spec.progStats && !opts.gate.skipped.has('fast-path ns per packet')
-  const bpfStats = new StatsSwitch(native)
-  let packets: PacketBucket[] = []
-  const oneCpu = (spec.packets?.cpus.length ?? 1) === 1
-  const save = () => {
-    run.cases = [...packetCases(packets, {oneCpu}), ...buildCases(buckets, spec)]
-    const files: AccelOutcome['files'] = finishRun(run, opts.outDir, csvOf(buckets), complete)
-    if (packets.length > 0) writeAtomic((files.framesCsv = files.csv.replace(/\.csv$/, '-frames.csv')), packetCsv(packets))
-    return files
-  }
-  try {
-    await withTopology(plan, async (t, signal) => {
-      const ports: DutPort[] = roles.dutPorts.map((ifname) => ({ifname, ifindex: native.netnsIfindex(roles.dutNetns, ifname)}))
-      for (const o of objects) for (const n of fillDevmaps(native, o, roles.dutNetns, ports)) opts.note(`  ${n}`)
-      const how = {xdpMode: spec.xdpMode, tcAttach}
-      const paths = new Map<Mode, FastPath>()
-      if (builtin) {
-        for (const [hook, prog] of Object.entries(builtin.programs) as [Hook, string][]) {
-          paths.set(hook, new FastPath(native, hook, prog, builtin.obj.progFd(prog), builtin.statsFd, roles.dutNetns, ports, how))
-        }
-      }
-      if (user) paths.set('object', new FastPath(native, user.hook, user.program, user.obj.progFd(user.program), user.statsFd, roles.dutNetns, ports, how))
-      try {
-        if (spec.packets) {
-          packets = packetBuckets(spec, active, paths)
-          await packetGroup({native, roles, spec, buckets: packets, signal, progress: opts.progress ?? false})
-        }
-        if (spec.points.length > 0) await sweep(t, signal, spec, roles, active, buckets, paths, opts, progStats ? bpfStats : undefined)
-      } finally {
-        for (const fp of paths.values()) fp.detach()
-        bpfStats.set(false)
-      }
-      complete = true
-    })
-  } catch (error) {
-    // stopped (signal, error): keep what was measured, marked incomplete, and say where it is (a run
-    // that stopped before its first measurement, e.g. the topology did not come up, leaves no file)
-    bpfStats.set(false)
-    for (const o of objects) o.obj.close()
-    if (buckets.some((b) => b.runs.length > 0 || b.errors.length > 0) || packets.some((b) => b.rounds.length > 0 || b.errors.length > 0)) {
-      try {
-        ;(error as {resultFiles?: unknown}).resultFiles = save()
-      } catch (e) {
-        opts.note(`ebpfperf: could not write the partial result: ${(e as Error).message}`)
-      }
-    }
-    throw error
-  }
-  for (const o of objects) o.obj.close()
-  return {run, buckets, packets, oneCpu, files: save(), cpus}
+  return out as RawFlags
 }
 
-type SweepArgs = [TopologyHandle, AbortSignal, AccelSpec, Roles, ModeInfo[], Bucket[], Map<Mode, FastPath>, AccelOptions, StatsSwitch?]
+/** A sweep: the spec from the flags, then (plan) the objects loaded and the modes that run here, then what was measured. */
+export interface AccelState {
+  spec: AccelSpec
+  topology: Plan
+  native?: Native
+  roles?: Roles
+  /** Every object loaded (the user's, the built-in forwarders): closed on every way out. */
+  objects: LoadedObject[]
+  user?: LoadedObject & {hook: Hook; program: string}
+  builtin?: LoadedObject
+  modes: ModeInfo[]
+  tcAttach: TcAttach
+  buckets: Bucket[]
+  packets: PacketBucket[]
+  bpfStats?: StatsSwitch
+}
+
+/** The topology, the spec and the tools it needs; bad input throws before anything exists. */
+function accelFromFlags(flags: AccelFlags): AccelState {
+  const topology = loadTopology(flags.topology ?? 'acc')
+  const spec = buildSpec(packetFlags(flags), topology)
+  checkTools(spec)
+  return {spec, topology, objects: [], modes: [], tcAttach: 'tcx', buckets: [], packets: []}
+}
+
+/** Objects loaded before anything is created (the user's first: its mistakes are the user's), the modes resolved. */
+function planAccel(s: AccelState, gate: Gate, ctx: SuiteContext): void {
+  const spec = s.spec
+  const native = (s.native ??= loadNative())
+  s.roles = findRoles(s.topology, spec.family)
+  if (spec.object) s.objects.push((s.user = loadUserObject(spec.object.path, {program: spec.object.program, hook: spec.object.hook}, native)))
+  const user = s.user && {path: s.user.path, program: s.user.program, hook: s.user.hook}
+  const {modes, tcAttach, notes} = resolveModes(spec, gate, user)
+  Object.assign(s, {modes, tcAttach})
+  for (const m of modes.filter((x) => x.skipped)) notes.push(`${m.label}: skipped (${m.skipped})`)
+  const hooks = modes.filter((m) => !m.skipped).flatMap((m): Hook[] => (m.mode === 'xdp' ? ['xdp'] : m.mode === 'tc' ? ['tc'] : []))
+  if (hooks.length > 0) s.objects.push((s.builtin = loadBuiltin(hooks, native)))
+  for (const n of notes) ctx.note(`  ${n}`)
+  s.buckets = spec.points.flatMap((point) => modes.map((mode) => ({point, mode, runs: [], errors: []})))
+  if (spec.progStats && !gate.skipped.has('fast-path ns per packet')) s.bpfStats = new StatsSwitch(native)
+}
+
+/** The topology up, the fast paths ready on the DUT's ports, the packet tests then the iperf3 sweep; all down after. */
+async function runAccel(s: AccelState, ctx: RunContext): Promise<void> {
+  const spec = s.spec
+  const native = s.native!
+  const roles = s.roles!
+  const active = s.modes.filter((m) => !m.skipped)
+  await withTopology(s.topology, async (t, signal) => {
+    const ports: DutPort[] = roles.dutPorts.map((ifname) => ({ifname, ifindex: native.netnsIfindex(roles.dutNetns, ifname)}))
+    for (const o of s.objects) for (const n of fillDevmaps(native, o, roles.dutNetns, ports)) ctx.note(`  ${n}`)
+    const how = {xdpMode: spec.xdpMode, tcAttach: s.tcAttach}
+    const paths = new Map<Mode, FastPath>()
+    const fastPath = (o: LoadedObject, hook: Hook, prog: string) => new FastPath(native, hook, prog, o.obj.progFd(prog), o.statsFd, roles.dutNetns, ports, how)
+    for (const [hook, prog] of Object.entries(s.builtin?.programs ?? {}) as [Hook, string][]) paths.set(hook, fastPath(s.builtin!, hook, prog))
+    if (s.user) paths.set('object', fastPath(s.user, s.user.hook, s.user.program))
+    try {
+      if (spec.packets) {
+        s.packets = packetBuckets(spec, active, paths)
+        await packetGroup({native, roles, spec, buckets: s.packets, signal, progress: ctx.progress})
+      }
+      if (spec.points.length > 0) await sweep(t, signal, spec, roles, active, s.buckets, paths, {progress: ctx.progress}, s.bpfStats)
+    } finally {
+      for (const fp of paths.values()) fp.detach()
+      s.bpfStats?.set(false)
+    }
+  })
+}
+
+/** `suite accelerator`: kernel forwarding against eBPF fast paths through the DUT. */
+export const acceleratorSuite: SuiteDefinition<AccelFlags, AccelState, AccelOutcome> = {
+  name: 'accelerator',
+  validate: accelFromFlags,
+  plan: planAccel,
+  run: runAccel,
+  teardown(s) {
+    s.bpfStats?.set(false)
+    for (const o of s.objects.splice(0)) o.obj.close()
+  },
+  // a run that stopped before its first measurement (e.g. the topology did not come up) leaves no file
+  measured: (s) => s.buckets.some((b) => b.runs.length > 0 || b.errors.length > 0) || s.packets.some((b) => b.rounds.length > 0 || b.errors.length > 0),
+  results(s) {
+    const oneCpu = (s.spec.packets?.cpus.length ?? 1) === 1
+    const beside: Record<string, string> = s.packets.length > 0 ? {'-frames.csv': packetCsv(s.packets)} : {}
+    return {cases: [...packetCases(s.packets, {oneCpu}), ...buildCases(s.buckets, s.spec)], csv: csvOf(s.buckets), beside}
+  },
+  report: (s, run, files) => ({run, buckets: s.buckets, packets: s.packets, oneCpu: (s.spec.packets?.cpus.length ?? 1) === 1, files, cpus: run.environment.cpu.count}),
+  render(o, paint) {
+    const out = packetAnswer(o.packets).map((line) => paint.head(line))
+    if (o.packets.length > 0) out.push(`\n${packetTable(o.packets, {color: paint.color, oneCpu: o.oneCpu})}`)
+    if (o.buckets.length > 0) out.push(`\n${renderTable(tableRows(o.buckets), {color: paint.color})}`)
+    for (const line of conclusions(o.buckets, o.cpus)) out.push(`\n${line}`)
+    return [...out, `\n${resultLine(o.files)}`]
+  },
+  json: (o) => o.run,
+}
+
+type SweepArgs = [TopologyHandle, AbortSignal, AccelSpec, Roles, ModeInfo[], Bucket[], Map<Mode, FastPath>, {progress: boolean}, StatsSwitch?]
 
 /** The iperf3 runs, with a scratch folder for the latency probe's output that goes on every way out. */
 async function sweep(...args: SweepArgs): Promise<void> {
@@ -251,43 +265,44 @@ async function iperf3Sweep(scratch: string, ...[t, signal, spec, roles, active, 
     signal,
   }
   const total = totalRuns(spec, active.length)
-  const progress = new Progress(spec.points.map(pointLabel), total, {enabled: opts.progress ?? false})
-  try {
-    await progress.run(async (pointIndex, update) => {
-      const point = spec.points[pointIndex]
-      // the load runs (warm-up first), then the latency runs: the same load with the probe beside it
-      const schedule = [
-        ...interleaved(active, spec.repeat, spec.warmup).map((s) => ({...s, latency: false})),
-        ...interleaved(active, spec.latencyRuns, 0).map((s) => ({...s, latency: true})),
-      ]
-      for (const [i, step] of schedule.entries()) {
-        signal.throwIfAborted()
-        const what = step.warmup ? 'warm-up' : step.latency ? `latency ${step.rep + 1}/${spec.latencyRuns}` : `rep ${step.rep + 1}/${spec.repeat}`
-        update(`${what} · ${step.config.label} (${i + 1}/${schedule.length})`)
-        if (serverGone) {
-          srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
-          serverGone = false
-          void srv.done.then(() => (serverGone = true))
-        }
-        const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
-        const t0 = performance.now()
-        try {
-          const fp = paths.get(step.config.mode)
-          const stats = bpfStats !== undefined && statsDuring(step, spec.latencyRuns, fp && {verdictCounters: fp.statsFd !== undefined})
-          bpfStats?.set(stats)
-          const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
-          bucket.runs.push(s)
-        } catch (error) {
-          if (signal.aborted) throw error
-          if (error instanceof BadInputError) throw error
-          bucket.errors.push(`${what}: ${(error as Error).message}`)
-        }
-        progress.ran((performance.now() - t0) / 1000)
+  const eta = new Eta(total)
+  const pointRuns = (point: Point) => async (show: (line: string) => void) => {
+    const update = (what: string) => show(`${pointLabel(point)} — ${what} · ${eta.completed}/${total} runs · ETA ${eta}`)
+    // the load runs (warm-up first), then the latency runs: the same load with the probe beside it
+    const schedule = [
+      ...interleaved(active, spec.repeat, spec.warmup).map((s) => ({...s, latency: false})),
+      ...interleaved(active, spec.latencyRuns, 0).map((s) => ({...s, latency: true})),
+    ]
+    for (const [i, step] of schedule.entries()) {
+      signal.throwIfAborted()
+      const what = step.warmup ? 'warm-up' : step.latency ? `latency ${step.rep + 1}/${spec.latencyRuns}` : `rep ${step.rep + 1}/${spec.repeat}`
+      update(`${what} · ${step.config.label} (${i + 1}/${schedule.length})`)
+      if (serverGone) {
+        srv = await startIperf3Server(server, {port: IPERF3_PORT, ready})
+        serverGone = false
+        void srv.done.then(() => (serverGone = true))
       }
-      return summaryLine(point, buckets)
-    }, signal)
+      const bucket = buckets.find((b) => b.point === point && b.mode === step.config)!
+      const t0 = performance.now()
+      try {
+        const fp = paths.get(step.config.mode)
+        const stats = bpfStats !== undefined && statsDuring(step, spec.latencyRuns, fp && {verdictCounters: fp.statsFd !== undefined})
+        bpfStats?.set(stats)
+        const s: RunSample = await measureRun(ctx, point, step.config.mode, step.rep, fp, step.latency, stats)
+        bucket.runs.push(s)
+      } catch (error) {
+        if (signal.aborted) throw error
+        if (error instanceof BadInputError) throw error
+        bucket.errors.push(`${what}: ${(error as Error).message}`)
+      }
+      eta.ran((performance.now() - t0) / 1000)
+    }
+    return summaryLine(point, buckets)
+  }
+  try {
+    await runSteps(spec.points.map((point) => ({title: pointLabel(point), run: pointRuns(point)})), {enabled: opts.progress, signal, live: 'title'})
   } catch (error) {
-    if (signal.aborted) throw new Error(`the sweep stopped after ${progress.completed} of ${total} runs`)
+    if (signal.aborted) throw new Error(`the sweep stopped after ${eta.completed} of ${total} runs`)
     throw error
   }
 }
@@ -305,22 +320,23 @@ async function packetGroup(g: {native: Native; roles: Roles; spec: AccelSpec; bu
   const gen = new PacketGen(g.native)
   const paths = g.buckets.length / ps.sizes.length
   const total = ps.sizes.length * paths * (ps.warmup + ps.repeat + ps.latencyRuns + (ps.lossRates.length > 0 ? 1 : 0))
-  const progress = new Progress(ps.sizes.map((s) => `${s} B frames (RFC 2544, live frames)`), total, {enabled: g.progress})
+  const eta = new Eta(total)
+  const sizeRounds = (size: number) => async (show: (line: string) => void) => {
+    const here = g.buckets.filter((b) => b.size === size)
+    let last = performance.now()
+    // each step announced ends the one before it: that one's time feeds the ETA
+    await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
+      const now = performance.now()
+      eta.ran((now - last) / 1000)
+      last = now
+      show(`${size} B frames (RFC 2544, live frames) — ${what} · ${eta.completed}/${total} runs · ETA ${eta}`)
+    })
+    return `${size} B frames: ${here.map((b) => `${b.path.info.mode} ${(mean(b.rounds.filter((r) => !r.warmup).map((r) => r.throughput.pps)) / 1e6).toFixed(2)} Mpps`).join(' · ')}`
+  }
   try {
     const undo = await preparePackets(gen, ends)
     try {
-      await progress.run(async (i, update) => {
-        const here = g.buckets.filter((b) => b.size === ps.sizes[i])
-        let last = performance.now()
-        // each step announced ends the one before it: that one's time feeds the ETA
-        await measureFrameSize({native: g.native, gen, ends, spec: ps, signal: g.signal}, here, (what) => {
-          const now = performance.now()
-          progress.ran((now - last) / 1000)
-          last = now
-          update(what)
-        })
-        return `${ps.sizes[i]} B frames: ${here.map((b) => `${b.path.info.mode} ${(mean(b.rounds.filter((r) => !r.warmup).map((r) => r.throughput.pps)) / 1e6).toFixed(2)} Mpps`).join(' · ')}`
-      }, g.signal)
+      await runSteps(ps.sizes.map((size) => ({title: `${size} B frames (RFC 2544, live frames)`, run: sizeRounds(size)})), {enabled: g.progress, signal: g.signal, live: 'title'})
     } finally {
       await undo()
     }

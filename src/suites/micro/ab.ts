@@ -4,15 +4,11 @@
 // both sides of a pair alike, and the verdict comes from the pairs' ratios (compare.ts, compareAb).
 import {existsSync, statSync} from 'node:fs'
 import {basename, join} from 'node:path'
-import {Listr} from 'listr2'
 import {BadInputError} from '../../util/errors.js'
 import {BpfObject, loadNative} from '../../native.js'
-import type {CaseResult, RunResult} from '../../results/store.js'
-import {InterruptedError, withSignals} from '../../util/signals.js'
-import {finishRun, newRun, stderrListrOptions} from '../common.js'
-import type {MicroOptions} from './index.js'
-import {durationsCsv, runCases} from './report.js'
-import {runAbTest, type RunOutcome} from './runner.js'
+import type {CaseResult} from '../../results/store.js'
+import {runCases} from './report.js'
+import type {RunOutcome} from './runner.js'
 import {loadSuite, type LoadOptions, type RunTest, type Suite} from './spec.js'
 
 export {AB_MIN_PAIRS} from '../../results/compare.js'
@@ -68,14 +64,15 @@ function objectPrograms(path: string, other: string): Map<string, number> {
   }
 }
 
-export interface AbOutcome {
-  run: RunResult
-  pairs: {a: RunOutcome; b: RunOutcome; order: string[]}[]
-  files: {json: string; csv: string}
+/** One pair's outcomes: A's and B's samples and the order of each pair (AB or BA). */
+export interface AbDone {
+  a: RunOutcome
+  b: RunOutcome
+  order: string[]
 }
 
 /** Result cases of both variants: params.variant A or B, extra.order the order of each pair (AB or BA). */
-export function abCases(pairs: AbOutcome['pairs'], baseline: string | undefined): CaseResult[] {
+export function abCases(pairs: AbDone[], baseline: string | undefined): CaseResult[] {
   const tag = (variant: 'A' | 'B') =>
     runCases(pairs.map((p) => (variant === 'A' ? p.a : p.b)), baseline).map((c) => {
       const p = pairs.find((x) => x.a.test.name === c.id)
@@ -83,41 +80,4 @@ export function abCases(pairs: AbOutcome['pairs'], baseline: string | undefined)
       return {...c, params: {...c.params, variant}, extra: {...c.extra, objectPath: t?.objectPath, order: p?.order}}
     })
   return [...tag('A'), ...tag('B')]
-}
-
-export type AbOptions = MicroOptions & {random?: () => number}
-
-/** Runs every pair (skipped tests as skipped on both sides) and writes one result holding A and B. */
-export async function runMicroAb(suite: Suite, pairs: AbPair[], opts: AbOptions): Promise<AbOutcome> {
-  const native = opts.native ?? loadNative()
-  const run = await newRun('micro', opts.argv)
-  const done: AbOutcome['pairs'] = []
-  const stats = opts.gate.skipped.has('bpf_stats proof') ? 'off' : (opts.stats ?? 'proof')
-  const save = (complete: boolean) => {
-    run.cases = abCases(done, suite.baseline)
-    const csvCases = run.cases.map((c) => ({...c, id: `${c.id} (${c.params.variant})`}))
-    return finishRun(run, opts.outDir, durationsCsv(run.started, csvCases, suite.cpus), complete)
-  }
-  const one = async (p: AbPair, signal: AbortSignal) => {
-    const skip = p.a.case ? opts.gate.skipped.get(p.a.case) : undefined
-    if (skip) {
-      const skipped = (test: RunTest): RunOutcome => ({test, status: 'skipped', reason: skip, cpus: [], notes: []})
-      done.push({a: skipped(p.a), b: skipped(p.b), order: []})
-      return
-    }
-    done.push(await runAbTest(p.a, p.b, {native, targetNs: suite.targetNs, runsPerSample: suite.runsPerSample, signal, stats, random: opts.random}))
-  }
-  let interrupted: NodeJS.Signals | undefined
-  try {
-    const {signal} = await withSignals(async (abort) => {
-      if (!opts.progress) for (const p of pairs) await one(p, abort)
-      else await new Listr(pairs.map((p) => ({title: `A/B ${p.a.name} (${p.a.samples} pairs × CPU ${p.a.cpus.join(',')})`, task: () => one(p, abort)})), stderrListrOptions()).run()
-    })
-    interrupted = signal
-  } catch (error) {
-    ;(error as {resultFiles?: unknown}).resultFiles = save(false)
-    throw error
-  }
-  if (interrupted) throw Object.assign(new InterruptedError(interrupted, 'stopped after the last pair'), {resultFiles: save(false)})
-  return {run, pairs: done, files: save(true)}
 }

@@ -1,10 +1,17 @@
-// `ebpfperf suite tracing`: what each way of attaching a program costs. A session is prepared first (input
-// checked, doctor's gate, targets resolved, programs loaded and test-attached: every bad input fails here, before
-// anything is measured), then its layers run (per-event cost with bpf_stats, the seed-003 scenarios, the iperf3
-// workload), then finish() detaches everything, restores what it changed and writes the result file.
+// `ebpfperf suite tracing`: what each way of attaching a program costs. A session checks its input (open), asks
+// doctor (gate), resolves targets and loads and test-attaches every program (prepare: every bad input fails by
+// here, before anything is measured), runs its layers (per-event cost with bpf_stats, the syscall-tracepoint
+// scenarios, the iperf3 workload), then detaches everything and restores what it changed (cleanup,
+// restoreSystem); tracingSuite hands these steps to the suites' lifecycle (../suite.ts).
 import {cpus} from 'node:os'
 import {existsSync} from 'node:fs'
-import {finishRun, measuredCase, newRun, requireSuitePrivilege, suiteGate} from '../common.js'
+import {measuredCase, requireSuitePrivilege, suiteGate, type Gate} from '../common.js'
+import {runSteps} from '../progress.js'
+import type {SuiteDefinition} from '../suite.js'
+import {BadInputError} from '../../util/errors.js'
+import type {TracingFlags} from './flags.js'
+import {tracingAnswer} from './answer.js'
+import {renderTracing} from './render.js'
 import {toCsv, type CaseResult, type RunResult} from '../../results/store.js'
 import {BpfObject, loadNative, type TraceError, type TraceKind} from '../../native.js'
 import {MOUNTS, readSysctl} from '../../kernel/runtime.js'
@@ -23,6 +30,7 @@ import {
   TRACING_OBJECT,
   SCENARIO_OBJECT,
   kindsForProgram,
+  parseKinds,
   programFits,
   triggerOf,
 } from './kinds.js'
@@ -40,7 +48,6 @@ export const LAYERS: readonly Layer[] = ['event', 'scenarios', 'workload']
 export interface TracingOptions {
   quick?: boolean
   repeat?: number
-  out?: string
   /** Attach types to measure (default: all; the kernel decides which run). */
   attach?: TraceKind[]
   /** Built-in bodies to run (default null and map; none when only --object bodies are wanted: []). */
@@ -60,8 +67,6 @@ export interface TracingOptions {
   realtime?: boolean
   /** Mount tracefs for the run when it is not mounted (and unmount it after). */
   mountTracefs?: boolean
-  argv?: string[]
-  signal?: AbortSignal
 }
 
 export interface SkippedCase {
@@ -101,7 +106,7 @@ export class TracingSession {
   readonly skipped: SkippedCase[] = []
   readonly notes: string[] = []
   readonly layers: Layer[]
-  private run!: RunResult
+  private bodies: {body: Body; kinds: TraceKind[]}[] = []
   private plan!: Plan
   private targets!: Targets
   private eventItems: {kind: TraceKind; body: Body; loaded: Loaded; target: string; onlyStats?: boolean}[] = []
@@ -118,23 +123,16 @@ export class TracingSession {
     this.layers = opts.layers && opts.layers.length > 0 ? opts.layers : [...LAYERS]
   }
 
-  /** Checks the input, asks doctor, resolves targets, loads and test-attaches every program. Bad input throws (exit 2), leaving nothing loaded. */
-  static async prepare(opts: TracingOptions): Promise<TracingSession> {
+  /** The bodies to run, checked without privilege (opening an object does not load it); bad input throws (exit 2). */
+  static open(opts: TracingOptions): TracingSession {
     const s = new TracingSession(opts)
-    try {
-      await s.doPrepare()
-      return s
-    } catch (error) {
-      s.cleanup()
-      await s.restoreSystem()
-      throw error
-    }
+    s.bodies = s.checkBodies()
+    return s
   }
 
-  private async doPrepare(): Promise<void> {
+  private checkBodies(): {body: Body; kinds: TraceKind[]}[] {
     const o = this.opts
     const requested = o.attach ?? [...KINDS]
-    // ---- bodies (checked before root is needed: opening an object does not load it)
     for (const f of [TRACING_OBJECT(), SCENARIO_OBJECT()]) if (!existsSync(f)) throw new Error(`${f} is missing: build the BPF programs first (npm run build:bpf)`)
     const builtinNames = o.bodies ?? [...BUILTIN_BODIES]
     for (const b of builtinNames) if (!(BUILTIN_BODIES as readonly string[]).includes(b)) throw new TracingInputError(`--body ${b}: unknown body (built-in bodies: ${BUILTIN_BODIES.join(', ')}; add your own with --object FILE --program NAME)`)
@@ -142,14 +140,23 @@ export class TracingSession {
     if (o.programs && o.programs.length > 0 && !o.object) throw new TracingInputError('--program names a program of --object FILE: give the object too')
     if (o.object) bodies.push(...userBodies(o.object, o.programs ?? [], o.attach))
     if (bodies.length === 0) throw new TracingInputError('no bodies to run: keep a built-in --body or add --object FILE')
+    return bodies
+  }
 
-    // ---- tracefs (only when asked), doctor's gate; privilege first, before anything is changed
+  /** Doctor's verdict: privilege first, before anything is changed; tracefs mounted for the run first when asked. */
+  async gate(): Promise<Gate> {
     requireSuitePrivilege('tracing')
-    if (o.mountTracefs && !tracefsDir()) {
+    if (this.opts.mountTracefs && !tracefsDir()) {
       this.changes.push(await mountFs('tracefs', MOUNTS.tracefs.where))
       this.notes.push(`mounted tracefs on ${MOUNTS.tracefs.where} for the run; unmounted after (--no-mount-tracefs to leave it alone)`)
     }
-    const gate = await suiteGate('tracing')
+    return suiteGate('tracing')
+  }
+
+  /** Resolves targets, turns bpf_stats off, loads and test-attaches every program; bad input throws (exit 2). */
+  async prepare(gate: Gate): Promise<void> {
+    const o = this.opts
+    const bodies = this.bodies
     const why = (c: string) => {
       const r = gate.skipped.get(c)
       if (!r) return undefined
@@ -182,8 +189,6 @@ export class TracingSession {
     if (this.layers.includes('workload') && why(CASE_WORKLOAD_KFUNC) && !o.targets?.kfunc) for (const k of this.measuredKinds.filter((k) => KFUNC_KINDS.includes(k))) this.targets.workloadWhy[k] = why(CASE_WORKLOAD_KFUNC)!
 
     this.turnStatsOff()
-
-    this.run = await newRun('tracing', o.argv ?? [])
     this.loadAll(bodies, workloadSkipped)
     if (scenariosSkipped && this.layers.includes('scenarios')) this.notes.push('scenarios skipped: they need the syscall tracepoint (tracefs)')
   }
@@ -320,8 +325,7 @@ export class TracingSession {
     return out
   }
 
-  async runLayer(layer: Layer, progress: (line: string) => void): Promise<void> {
-    const signal = this.opts.signal
+  async runLayer(layer: Layer, progress: (line: string) => void, signal: AbortSignal): Promise<void> {
     const p = this.plan
     const timing = {warmup: 1, sampleMs: p.sampleMs, chunks: p.chunks, cpu: p.cpu, realtime: p.realtime, maxCv: p.maxCv, signal, progress}
     if (layer === 'event') {
@@ -358,16 +362,9 @@ export class TracingSession {
     this.changes = []
   }
 
-  /** Cleans up, then builds and writes the result document (complete: false when interrupted). */
-  async finish(complete: boolean): Promise<TracingReport> {
-    this.cleanup()
-    await this.restoreSystem()
-    const interrupted = Boolean(this.report.event?.interrupted || this.report.scenarios?.interrupted || this.report.workload?.interrupted)
-    const done = complete && !interrupted
-    const {cases, csv} = buildCases(this)
-    this.run.cases = cases
-    const files = finishRun(this.run, this.opts.out ?? 'results', csv, done)
-    return {run: this.run, files, quick: this.quick, ...this.report, skipped: this.skipped, notes: this.notes, complete: done}
+  /** Whether every layer ran to its end (one stopped by a signal returns what it measured). */
+  get layersComplete(): boolean {
+    return !(this.report.event?.interrupted || this.report.scenarios?.interrupted || this.report.workload?.interrupted)
   }
 
   /** For buildCases. */
@@ -487,4 +484,64 @@ function buildCases(s: TracingSession): {cases: CaseResult[]; csv: string} {
   for (const k of s.skipped) add({id: `skipped/${k.layer}/${k.what}`, params: {layer: k.layer, what: k.what}, metric: '', unit: '', higherIsBetter: false, status: 'skipped', reason: k.reason, samples: []})
   const csv = toCsv(['case', 'layer', 'kind', 'body', 'stats', 'metric', 'unit', 'status', 'n', 'mean', 'sd', 'ci95_low', 'ci95_high', 'verdict'], rows)
   return {cases, csv}
+}
+
+// ------------------------------------------------------------------ the suite's parts
+function parseKindsFlag(v: string[] | undefined): TraceKind[] | undefined {
+  try {
+    return parseKinds(v)
+  } catch (error) {
+    throw new BadInputError(`--attach: ${(error as Error).message}`)
+  }
+}
+
+function parseLayers(v: string[] | undefined): Layer[] | undefined {
+  if (!v) return undefined
+  const out = v.flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean)
+  for (const l of out) if (!(LAYERS as readonly string[]).includes(l)) throw new BadInputError(`--layers ${l}: unknown layer (expected ${LAYERS.join(', ')})`)
+  return out as Layer[]
+}
+
+/** The session's options from the flags; bad input throws (exit 2). */
+function tracingOptions(flags: TracingFlags): TracingOptions {
+  const maxCv = flags['max-cv'] === undefined ? undefined : Number(flags['max-cv'])
+  if (maxCv !== undefined && !(maxCv > 0 && maxCv < 1)) throw new BadInputError(`--max-cv ${flags['max-cv']}: expected a fraction between 0 and 1, e.g. 0.05`)
+  const bodies = flags.body?.flatMap((b) => b.split(',')).map((b) => b.trim()).filter(Boolean)
+  return {
+    quick: flags.quick,
+    repeat: flags.repeat,
+    attach: parseKindsFlag(flags.attach),
+    bodies: bodies?.includes('none') ? [] : bodies,
+    object: flags.object,
+    programs: flags.program?.flatMap((p) => p.split(',')),
+    stats: flags.stats as TracingOptions['stats'],
+    layers: parseLayers(flags.layers),
+    cpu: flags.cpu,
+    realtime: flags.realtime,
+    targets: {kfunc: flags.kfunc, tracepoint: flags.tracepoint, rawTracepoint: flags['raw-tracepoint'], uprobe: flags.uprobe},
+    duration: flags.duration,
+    streams: flags.streams,
+    maxCv,
+    mountTracefs: flags['mount-tracefs'],
+  }
+}
+
+/** `suite tracing`: the session's steps as the lifecycle's parts; each layer is a step of the progress tree. */
+export const tracingSuite: SuiteDefinition<TracingFlags, TracingSession, TracingReport> = {
+  name: 'tracing',
+  validate: (flags) => TracingSession.open(tracingOptions(flags)),
+  gate: (s) => s.gate(),
+  plan: (s, gate) => s.prepare(gate),
+  async run(s, ctx) {
+    const steps = s.tasks().map((t) => ({title: t.title, skip: t.skip, run: (show: (line: string) => void) => s.runLayer(t.layer, show, ctx.signal)}))
+    // without a terminal, a line every few seconds at most: the layers report every round
+    await runSteps(steps, {enabled: ctx.progress, signal: ctx.signal, plainEveryMs: 5000})
+  },
+  async teardown(s) {
+    s.cleanup()
+    await s.restoreSystem()
+  },
+  results: (s) => ({...buildCases(s), complete: s.layersComplete}),
+  report: (s, run, files) => ({run, files: {json: files.json, csv: files.csv}, quick: s.quick, ...s.report, skipped: s.skipped, notes: s.notes, complete: run.complete}),
+  render: (r) => [[tracingAnswer(r).join('\n'), renderTracing(r)].filter(Boolean).join('\n\n')],
 }
