@@ -16,6 +16,8 @@ PKGS=(clang clang-format llvm libbpf-dev libelf-dev zlib1g-dev pkg-config make g
 PKGS+=(python3-bpfcc golang-go golang-github-cilium-ebpf-dev)
 # fleet doctor: OpenSSH client and the servers its integration test runs in ebp-* namespaces
 PKGS+=(openssh-client openssh-server)
+# ebpfperf profile (docs/perf-ci.md): perf; ebpfperf history: git
+PKGS+=(linux-perf git)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

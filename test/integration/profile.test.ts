@@ -1,0 +1,81 @@
+// ebpfperf profile on the real kernel: perf records a quick micro run, the folded stacks hold the JITed
+// program's bpf_prog_ frame, and headless Chromium shows the flame graph (screenshot kept in
+// test/.artifacts/profile.png). Bad input (no command, not a suite, no perf): one line, exit 2.
+import {expect} from 'chai'
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {join} from 'node:path'
+import {nativeAvailable} from '../../src/native.js'
+import {perfProblem} from '../../src/profile/run.js'
+import {tempDir} from '../support/tmp.js'
+
+const root = new URL('../..', import.meta.url).pathname
+const CHROMIUM = '/usr/bin/chromium'
+const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], {encoding: 'utf8', env: {...env, NO_COLOR: '1'}})
+
+describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () {
+  this.timeout(300_000)
+  const dir = tempDir('profile')
+
+  it('records a micro run: a bpf_prog_ frame in the folded stacks, the flame graph drawn in Chromium', async function () {
+    const problem = await perfProblem()
+    if (process.getuid?.() !== 0 || !nativeAvailable().ok || problem || !existsSync(CHROMIUM)) {
+      console.log(`      skipped: needs root, npm run build, Debian chromium and perf that can sample (${problem ?? 'ok'})`)
+      this.skip()
+    }
+    const out = join(dir, 'prof')
+    const r = cli(['profile', '--out', out, '--', 'suite', 'micro', '--quick', '--test', 'baseline', '--cpus', '0', '--no-progress'])
+    expect(r.status, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/profile: \d+ samples; BPF programs: bpf_prog_[0-9a-f]{16}_micro_baseline in \d+\.\d%/)
+    expect(readdirSync(join(out, 'results')).some((f) => f.endsWith('.json'))).to.equal(true)
+    const folded = readFileSync(join(out, 'stacks.folded'), 'utf8').trim().split('\n')
+    const bpf = folded.filter((l) => /;bpf_prog_[0-9a-f]{16}_micro_baseline_\[bpf\]( |;)/.test(l))
+    expect(bpf, 'a stack through the JITed program').to.not.be.empty
+    expect(bpf.some((l) => l.includes('bpf_test_run_[k]') || l.includes('bpf_prog_test_run'))).to.equal(true)
+    const html = join(out, 'flamegraph.html')
+    const {chromium} = await import('playwright-core')
+    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']})
+    try {
+      const page = await browser.newPage({viewport: {width: 1280, height: 900}})
+      const errors: string[] = []
+      page.on('pageerror', (e) => errors.push(String(e)))
+      page.on('request', (req) => !req.url().startsWith('file:') && errors.push(`network request: ${req.url()}`))
+      await page.goto(`file://${html}`)
+      const seen = await page.evaluate(() => {
+        const box = (el: Element | null) => (el ? el.getBoundingClientRect() : undefined)
+        const bpfFrame = document.querySelector('#flamegraph g.bpf')
+        return {
+          frames: document.querySelectorAll('#flamegraph g.frame').length,
+          graph: box(document.querySelector('#flamegraph')),
+          bpf: bpfFrame?.getAttribute('data-name'),
+          bpfBox: box(bpfFrame),
+          bpfFill: bpfFrame ? getComputedStyle(bpfFrame.querySelector('rect')!).fill : undefined,
+        }
+      })
+      expect(errors).to.deep.equal([])
+      expect(seen.frames).to.be.greaterThan(10)
+      expect(seen.graph!.width).to.equal(1200)
+      expect(seen.bpf).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
+      expect(seen.bpfBox!.width).to.be.greaterThan(0)
+      expect(seen.bpfFill).to.equal('rgb(70, 130, 230)')
+      const shot = join(root, 'test/.artifacts/profile.png')
+      mkdirSync(join(root, 'test/.artifacts'), {recursive: true})
+      await page.screenshot({path: shot, fullPage: true})
+      expect(statSync(shot).size).to.be.greaterThan(10_000)
+    } finally {
+      await browser.close()
+    }
+  })
+
+  it('bad input: no command, not a suite, perf missing: one line, exit 2, nothing written', () => {
+    const out = join(dir, 'bad')
+    const none = cli(['profile', '--out', out])
+    expect([none.status, none.stderr]).to.deep.equal([2, 'ebpfperf: give the command to profile after --, e.g. ebpfperf profile -- suite micro --quick --test hash_1k_read\n'])
+    const notSuite = cli(['profile', '--out', out, '--', 'topology', 'up'])
+    expect([notSuite.status, notSuite.stderr]).to.deep.equal([2, 'ebpfperf: topology: profile runs an ebpfperf suite (ebpfperf profile -- suite micro …)\n'])
+    const noPerf = cli(['profile', '--out', out, '--', 'suite', 'micro', '--quick'], {...process.env, PATH: join(dir, 'empty-path')})
+    expect(noPerf.status).to.equal(2)
+    expect(noPerf.stderr).to.match(/^ebpfperf: perf is not installed: apt-get install linux-perf/)
+    expect(existsSync(out)).to.equal(false)
+  })
+})
