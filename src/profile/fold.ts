@@ -12,7 +12,7 @@ function frameName(line: string): string | undefined {
   if (!m) return undefined
   const sym = m[1].replace(/\+0x[0-9a-f]+$/, '')
   const dso = m[2]
-  if (/^bpf_prog_/.test(sym) || dso.startsWith('[bpf')) return `${sym}_[bpf]`
+  if (/^bpf_prog_[0-9a-f]{16}(_|$)/.test(sym) || dso.startsWith("[bpf")) return `${sym}_[bpf]` // bpf_prog_<tag>_<name>, not kernel functions such as bpf_prog_load
   if (sym === '[unknown]') return `[${dso.split('/').pop() || 'unknown'}]`
   return dso === '[kernel.kallsyms]' || dso.startsWith('[') ? `${sym}_[k]` : sym
 }
