@@ -118,12 +118,13 @@ export interface Native {
 
   // ---- the tracing suite (suite/trace_*.cc): one program of an object per handle, attached by kind; the trigger thread; ring consumers
   /** Opens `path`, loads only `program` (its type must fit `kind`; fentry/fexit need btfTarget). Throws a TraceError. */
-  traceLoad(path: string, program: string, kind: TraceKind, btfTarget?: string): TraceLoaded
+  traceLoad(path: string, program: string, kind: TraceKind, btfTarget?: string, reuse?: Record<string, number>): TraceLoaded
   /**
    * bpf_program__attach_*: tracepoint "cat/name", raw_tracepoint "name", kprobe* "func", fentry/fexit "",
-   * uprobe* "" (the trigger function) | "PATH:SYMBOL" | "PATH:OFFSET". Returns what was attached.
+   * uprobe* "" (the trigger function) | "PATH:SYMBOL" | "PATH:OFFSET", in process `pid` only when given.
+   * Returns what was attached. `reuse` on traceLoad: maps by name that share an earlier load's map fd.
    */
-  traceAttach(handle: number, target?: string): string
+  traceAttach(handle: number, target?: string, pid?: number): string
   /** Destroys the link (true when there was one). */
   traceDetach(handle: number): boolean
   traceClose(handle: number): void

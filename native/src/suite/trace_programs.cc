@@ -95,8 +95,23 @@ Napi::Error ErrorWith(Napi::Env env, int err, const std::string& what, const cha
   return e;
 }
 
-// traceLoad(path, program, kind, btfTarget?) → {handle, progFd, progId, progType, maps: [{name, fd, type, valueSize}]}
-// Errors carry `errno`/`code`, and one of: badObject (not a BPF object), missingProgram, typeMismatch,
+// reuse = {mapName: fd}: those maps of the object share an already loaded map (e.g. a uprobe's and its
+// uretprobe's argument map, loaded as two handles). Returns 0 or an errno.
+int ReuseMaps(const Napi::CallbackInfo& info, size_t i, bpf_object* obj) {
+  if (info.Length() <= i || !info[i].IsObject()) return 0;
+  Napi::Object reuse = info[i].As<Napi::Object>();
+  Napi::Array names = reuse.GetPropertyNames();
+  for (uint32_t k = 0; k < names.Length(); k++) {
+    std::string name = names.Get(k).As<Napi::String>().Utf8Value();
+    bpf_map* m = bpf_object__find_map_by_name(obj, name.c_str());
+    if (!m) return ENOENT;
+    if (int err = bpf_map__reuse_fd(m, reuse.Get(name).As<Napi::Number>().Int32Value())) return -err;
+  }
+  return 0;
+}
+
+// traceLoad(path, program, kind, btfTarget?, reuse?) → {handle, progFd, progId, progType, maps: [{name, fd, type,
+// valueSize}]} Errors carry `errno`/`code`, and one of: badObject (not a BPF object), missingProgram, typeMismatch,
 // missingTarget (fentry/fexit target not in BTF), verifierLog (rejected load).
 Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -161,6 +176,11 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
       return env.Undefined();
     }
   }
+  if (int err = ReuseMaps(info, 4, obj)) {
+    bpf_object__close(obj);
+    ErrorWith(env, err, "reusing a map of an earlier load for " + program, nullptr).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
   ClearLibbpfLog();
   if (int err = bpf_object__load(obj)) {
     std::string log = LibbpfLog();
@@ -204,7 +224,7 @@ Napi::Value TraceLoad(const Napi::CallbackInfo& info) {
 
 // traceAttach(handle, target): target by kind — tracepoint "category/name"; raw_tracepoint "name";
 // kprobe/kretprobe "function"; kprobe.multi "pattern"; fentry/fexit "" (set at load); uprobe/uretprobe
-// "" (this addon's trigger function), "PATH:OFFSET" (file offset, decimal or 0x) or "PATH:SYMBOL".
+// "" (this addon's trigger function), "PATH:OFFSET" (file offset, decimal or 0x) or "PATH:SYMBOL", with pid.
 // Returns a description of what was attached. Errors carry errno/code and `attachFailed`.
 Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -213,6 +233,8 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
   if (!a) return env.Undefined();
   std::string target;
   if (!ArgString(info, 1, "target", &target, true)) return env.Undefined();
+  // uprobes only: the process whose mapping is probed (-1: every process that maps the file)
+  const int pid = info.Length() > 2 && info[2].IsNumber() ? info[2].As<Napi::Number>().Int32Value() : -1;
   if (a->link) {
     ErrorWith(env, EBUSY, a->program + " is already attached", "attachFailed").ThrowAsJavaScriptException();
     return env.Undefined();
@@ -285,7 +307,7 @@ Napi::Value TraceAttach(const Napi::CallbackInfo& info) {
       snprintf(buf, sizeof(buf), "0x%" PRIx64, offset);
       described = path + ":" + (func.empty() ? std::string(buf) : func);
       ClearLibbpfLog();
-      link = bpf_program__attach_uprobe_opts(a->prog, -1, path.c_str(), func.empty() ? offset : 0, &opts);
+      link = bpf_program__attach_uprobe_opts(a->prog, pid, path.c_str(), func.empty() ? offset : 0, &opts);
       break;
     }
   }

@@ -1,0 +1,125 @@
+// `ebpfperf suite app`: what tracing costs a real application. Checks the input (nothing is started for bad
+// input), the tools and doctor's gate, mounts tracefs when the syscall probes need it, runs the measurement
+// (run.ts) and turns its rows into cases, a result file and the tables.
+import {existsSync} from 'node:fs'
+import {findMount} from '../../kernel/runtime.js'
+import {which} from '../../exec.js'
+import {mountFs, type Made} from '../../util/syschanges.js'
+import {BadInputError} from '../../util/errors.js'
+import {finishRun, measuredCase, newRun, requireSuitePrivilege, suiteGate} from '../common.js'
+import type {RunResult} from '../../results/store.js'
+import {parseSize} from '../../workloads/nginx.js'
+import {APP_OBJECT, CAPTURE_MAX, PROBES, type ProbeName, type UserProgram} from './probes.js'
+import {runApp, type AppOptions, type AppRun} from './run.js'
+import {appCases} from './render.js'
+
+export const DEFAULT_SIZES = ['1K', '2K', '4K', '16K', '128K', '256K']
+export const QUICK = {protocols: ['https'] as const, sizes: ['1K', '128K'], probes: ['none', 'sslsniff'] as ProbeName[], duration: 2, repeat: 3}
+
+export interface AppFlags {
+  quick: boolean
+  repeat?: number
+  out: string
+  protocols?: string
+  sizes?: string
+  probes?: string
+  workers: number
+  connections: number
+  threads: number
+  duration?: number
+  capture: number
+  filterPid?: number
+  object?: string
+  program?: string
+  uprobe?: string
+  tracepoint?: string
+  argv: string[]
+}
+
+export interface AppReport {
+  run: RunResult
+  app: AppRun
+  notes: string[]
+  files?: {json: string; csv: string}
+}
+
+const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filter(Boolean)
+
+/** Flags → options; every mistake is one line naming the input (exit 2), before anything is started. */
+export function appOptions(f: AppFlags): Omit<AppOptions, 'signal' | 'progress'> {
+  const protocols = list(f.protocols) ?? (f.quick ? [...QUICK.protocols] : ['http', 'https'])
+  for (const p of protocols) if (p !== 'http' && p !== 'https') throw new BadInputError(`--protocols ${p}: expected http, https or both (http,https)`)
+  const sizes = list(f.sizes) ?? (f.quick ? QUICK.sizes : DEFAULT_SIZES)
+  for (const s of sizes) if (!(parseSize(s) > 0 && parseSize(s) <= 64 << 20)) throw new BadInputError(`--sizes ${s}: not a size (give bytes as 1024, 1K or 1M, at most 64M)`)
+  const probes = (list(f.probes) ?? (f.quick ? QUICK.probes : [...PROBES])) as ProbeName[]
+  for (const p of probes) if (!(PROBES as readonly string[]).includes(p)) throw new BadInputError(`--probes ${p}: unknown probe (expected ${PROBES.join(', ')}; your own with --object)`)
+  if (!probes.includes('none')) probes.unshift('none')
+  const user = userProgram(f)
+  if (user) probes.push('object')
+  if (probes.includes('sslsniff') && !protocols.includes('https')) throw new BadInputError('--probes sslsniff needs --protocols https (sslsniff sees TLS calls only)')
+  if (f.capture < 0 || f.capture > CAPTURE_MAX) throw new BadInputError(`--capture ${f.capture}: expected 0 to ${CAPTURE_MAX} bytes`)
+  if (f.connections < f.threads) throw new BadInputError(`--connections ${f.connections}: must be at least --threads (${f.threads})`)
+  if (f.filterPid !== undefined && !existsSync(`/proc/${f.filterPid}`)) throw new BadInputError(`--filter-pid ${f.filterPid}: no such process`)
+  return {protocols: protocols as ('http' | 'https')[], sizes, probes, workers: f.workers, connections: f.connections, threads: f.threads, duration: f.duration ?? (f.quick ? QUICK.duration : 5),
+    repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, filterPid: f.filterPid ?? process.pid, user}
+}
+
+function userProgram(f: AppFlags): UserProgram | undefined {
+  if (!f.object) {
+    if (f.program || f.uprobe || f.tracepoint) throw new BadInputError('--program, --uprobe and --tracepoint name your own tracer: give --object FILE too')
+    return undefined
+  }
+  if (!existsSync(f.object)) throw new BadInputError(`--object ${f.object}: no such file`)
+  if (!f.program) throw new BadInputError('--object needs --program NAME (the program to attach)')
+  if (Boolean(f.uprobe) === Boolean(f.tracepoint)) throw new BadInputError('--object needs exactly one of --uprobe SYMBOL (in the libssl nginx maps, or BINARY:SYMBOL) and --tracepoint CATEGORY/NAME')
+  if (f.tracepoint && !/^[\w-]+\/[\w-]+$/.test(f.tracepoint)) throw new BadInputError(`--tracepoint ${f.tracepoint}: expected CATEGORY/NAME, e.g. syscalls/sys_enter_write`)
+  return {object: f.object, program: f.program, kind: f.uprobe ? 'uprobe' : 'tracepoint', target: f.uprobe ?? f.tracepoint!}
+}
+
+/** The tools the suite drives, with the Debian package that has each. */
+export function missingTools(): string | undefined {
+  const want: [string, string][] = [['nginx', 'nginx-light'], ['wrk', 'wrk'], ['openssl', 'openssl']]
+  const missing = want.filter(([t]) => !which(t))
+  return missing.length === 0 ? undefined : `${missing.map(([t]) => t).join(', ')} not found: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`
+}
+
+/** Privilege, tools, objects, tracefs (mounted for the run when a syscall probe needs it) and doctor's gate. */
+export async function prepareApp(o: Pick<AppOptions, 'probes' | 'user'>, notes: string[]): Promise<Made[]> {
+  const tools = missingTools()
+  if (tools) throw new BadInputError(tools)
+  requireSuitePrivilege('app')
+  if (!existsSync(APP_OBJECT())) throw new Error(`${APP_OBJECT()} is missing: build the BPF programs first (npm run build:bpf)`)
+  const changes: Made[] = []
+  if ((o.probes.some((p) => p.startsWith('syscount')) || o.user?.kind === 'tracepoint') && !findMount('tracefs')) {
+    changes.push(await mountFs('tracefs', '/sys/kernel/tracing'))
+    notes.push('mounted tracefs on /sys/kernel/tracing for the run; unmounted after')
+  }
+  try {
+    const gate = await suiteGate('app')
+    for (const p of o.probes) if (gate.skipped.has(p)) throw new BadInputError(`--probes ${p}: this kernel cannot run it (${gate.skipped.get(p)})`)
+  } catch (error) {
+    for (const c of changes) await c.undo()
+    throw error
+  }
+  return changes
+}
+
+/** The measured rows as a run document, saved (also when interrupted). */
+export function finishApp(run: RunResult, app: AppRun, out: string): {json: string; csv: string} {
+  const {cases, csv} = appCases(app.rows)
+  run.cases = cases.map(({failed, ...c}) => measuredCase({...c, status: failed ? 'failed' : undefined}))
+  return finishRun(run, out, csv, !app.interrupted)
+}
+
+export async function runAppSuite(f: AppFlags, signal: AbortSignal, progress?: (l: string) => void): Promise<AppReport> {
+  const opts = appOptions(f)
+  const notes: string[] = []
+  const changes = await prepareApp(opts, notes)
+  try {
+    const run = await newRun('app', f.argv)
+    const app = await runApp({...opts, signal, progress})
+    return {run, app, notes, files: finishApp(run, app, f.out)}
+  } finally {
+    for (const c of changes) await c.undo()
+  }
+}

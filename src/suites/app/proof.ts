@@ -1,0 +1,61 @@
+// What each probe must show for its run to count: that it fired on the requests wrk made, and that every
+// record it produced was either consumed or counted as lost. A run that cannot show it fails its configuration.
+import type {AppCounts, ProbeName} from './probes.js'
+import type {Measured} from './run.js'
+
+export interface AppConfig {
+  id: string
+  protocol: 'http' | 'https'
+  size: string
+  probe: ProbeName
+}
+
+export interface AppRow {
+  config: AppConfig
+  status: 'ok' | 'failed'
+  reason?: string
+  /** Requests/s, transfer bytes/s, latency P50/P99 (µs): one per measured run. */
+  rps: number[]
+  /** The round each sample was taken in (pairs a probe's sample with none's of the same round). */
+  rounds: number[]
+  transfer: number[]
+  p50us: number[]
+  p99us: number[]
+  requests: number
+  errors: number
+  serverCpuNs: number
+  consumerCpuNs: number
+  consumed: number
+  matched: number
+  runCnt: number
+  counts: AppCounts
+}
+
+export function emptyRow(config: AppConfig): AppRow {
+  return {config, status: 'ok', rps: [], rounds: [], transfer: [], p50us: [], p99us: [], requests: 0, errors: 0, serverCpuNs: 0, consumerCpuNs: 0, consumed: 0, matched: 0, runCnt: 0,
+    counts: {entries: 0, returns: 0, produced: 0, lost: 0, bytes: 0, mine: 0}}
+}
+
+/** Why this run does not count, or undefined when its probe is proven. */
+export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'runCnt'>): string | undefined {
+  const req = m.wrk.requests
+  if (req === 0) return `wrk completed no request (${m.wrk.errors} errors)`
+  if (m.wrk.errors > req / 100) return `wrk saw ${m.wrk.errors} errors for ${req} requests (is nginx overloaded or failing?)`
+  const k = m.counts
+  const accounted = () => (m.consumed === k.produced - k.lost ? undefined : `records do not add up: produced ${k.produced} ≠ consumed ${m.consumed} + lost ${k.lost}`)
+  switch (c.probe) {
+    case 'none':
+      return undefined
+    case 'sslsniff':
+      if (k.returns < req) return `sslsniff fired ${k.returns} times for ${req} requests: the uprobes did not see every SSL call`
+      return accounted()
+    case 'syscount':
+    case 'syscount-kfilter':
+      return k.entries < req ? `${c.probe} saw ${k.entries} syscalls for ${req} requests: the tracepoint did not fire` : undefined
+    case 'syscount-user':
+      if (k.entries < req) return `syscount-user saw ${k.entries} syscalls for ${req} requests: the tracepoint did not fire`
+      return accounted()
+    case 'object':
+      return m.runCnt === 0 ? 'your program did not run during the requests (bpf_stats run_cnt +0): check --uprobe/--tracepoint' : undefined
+  }
+}

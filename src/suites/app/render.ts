@@ -1,0 +1,86 @@
+// The application layer's output in the seed's shape: per protocol a Size × probe table of requests/s and
+// transfer/s (mean ± sd), then each probe's change against `none` with its 95% CI and verdict, CPU per request
+// and the probe's proof; the answer sentence comes first and is built from the same comparisons.
+import {renderTable} from '../../results/table.js'
+import {fmtQuantity, sig3} from '../../results/units.js'
+import {summarize} from '../../results/stats.js'
+import type {CaseResult} from '../../results/store.js'
+import {toCsv} from '../../results/store.js'
+import {compareToNone, cpuPerRequest, proofLine, type AppComparison} from './analyze.js'
+import type {AppRow} from './proof.js'
+
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
+const pm = (xs: number[], unit: string) => (xs.length === 0 ? '-' : xs.length === 1 ? fmtQuantity(xs[0], unit) : `${fmtQuantity(summarize(xs).mean, unit)} ±${sig3((summarize(xs).sd / summarize(xs).mean) * 100)}%`)
+
+/** The answer: each probe's measured effect where the verdict is one, otherwise why there is none. */
+export function appAnswer(rows: AppRow[]): string[] {
+  const cmp = compareToNone(rows)
+  if (cmp.length === 0) return ['No probe could be compared with the unprobed workload (see the failed rows below).']
+  const byProbe = new Map<string, AppComparison[]>()
+  for (const c of cmp) byProbe.set(`${c.probe} over ${c.protocol.toUpperCase()}`, [...(byProbe.get(`${c.probe} over ${c.protocol.toUpperCase()}`) ?? []), c])
+  return [...byProbe].map(([what, cs]) => {
+    const parts = cs.map((c) => (c.significant ? `${pct(c.change)} at ${c.size} (95% CI ${pct(c.ci[0])} to ${pct(c.ci[1])})` : `no change told from noise at ${c.size} (p=${c.ratio.p.toFixed(2)})`))
+    return `${what}: nginx requests/s ${parts.join('; ')}.`
+  })
+}
+
+export function renderApp(rows: AppRow[]): string {
+  const out: string[] = []
+  const probes = [...new Set(rows.map((r) => r.config.probe))]
+  for (const protocol of [...new Set(rows.map((r) => r.config.protocol))]) {
+    const mine = rows.filter((r) => r.config.protocol === protocol)
+    const sizes = [...new Set(mine.map((r) => r.config.size))]
+    const cell = (size: string, probe: string, f: (r: AppRow) => string) => {
+      const r = mine.find((x) => x.config.size === size && x.config.probe === probe)
+      return !r ? '' : r.status === 'failed' ? 'failed' : f(r)
+    }
+    const shown = probes.filter((p) => mine.some((r) => r.config.probe === p))
+    out.push(`${protocol.toUpperCase()} — requests/s (mean ±sd over runs)`)
+    out.push(renderTable(['Size', ...shown], sizes.map((s) => [s, ...shown.map((p) => cell(s, p, (r) => pm(r.rps, 'req/s')))])))
+    out.push(`${protocol.toUpperCase()} — transfer/s`)
+    out.push(renderTable(['Size', ...shown], sizes.map((s) => [s, ...shown.map((p) => cell(s, p, (r) => pm(r.transfer.map((b) => b * 8), 'bit/s')))])))
+  }
+  const cmp = compareToNone(rows)
+  if (cmp.length > 0) {
+    out.push('Change of requests/s against none in the same rounds (paired log ratio, 95% CI), CPU per request (nginx; the consumer) and the proof')
+    out.push(renderTable(['Protocol', 'Size', 'Probe', 'Change (95% CI)', 'Verdict', 'CPU/req nginx', 'CPU/req consumer', 'P99 latency', 'Proof'], cmp.map((c) => {
+      const r = rows.find((x) => x.config.protocol === c.protocol && x.config.size === c.size && x.config.probe === c.probe)!
+      const cpu = cpuPerRequest(r)
+      return [c.protocol, c.size, c.probe, `${pct(c.change)} (${pct(c.ci[0])}..${pct(c.ci[1])})`, c.verdict, fmtQuantity(cpu.serverUs, 'µs'), cpu.consumerUs > 0 ? fmtQuantity(cpu.consumerUs, 'µs') : '-', pm(r.p99us, 'µs'), proofLine(r)]
+    })))
+  }
+  const failed = rows.filter((r) => r.status === 'failed')
+  if (failed.length > 0) out.push(renderTable(['Configuration', 'Failed because'], failed.map((r) => [r.config.id, r.reason ?? ''])))
+  return out.join('\n')
+}
+
+/** One case per configuration: requests/s samples, with the comparison and the proof as extras. */
+export type AppCase = Omit<CaseResult, 'stats' | 'status'> & {failed: boolean}
+
+export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
+  const cmp = compareToNone(rows)
+  const cases = rows.map((r) => {
+    const c = cmp.find((x) => x.protocol === r.config.protocol && x.size === r.config.size && x.probe === r.config.probe)
+    return {
+      id: `app/${r.config.id}`,
+      params: {protocol: r.config.protocol, size: r.config.size, probe: r.config.probe},
+      metric: 'requests_per_second',
+      unit: 'req/s',
+      higherIsBetter: true,
+      samples: r.rps,
+      reason: r.reason,
+      extra: {
+        transferBytesPerSec: r.transfer, latencyP50Us: r.p50us, latencyP99Us: r.p99us, requests: r.requests, errors: r.errors, cpuPerRequestUs: cpuPerRequest(r),
+        counts: r.counts, consumed: r.consumed, matched: r.matched, runCnt: r.runCnt, proof: proofLine(r),
+        ...(c ? {change: c.change, changeCi95: c.ci, p: c.ratio.p, verdict: c.verdict} : {}),
+      },
+      failed: r.status === 'failed',
+    }
+  })
+  const csv = toCsv(['case', 'protocol', 'size', 'probe', 'n', 'mean_rps', 'sd_rps', 'change', 'ci95_low', 'ci95_high', 'verdict', 'status'], rows.map((r) => {
+    const c = cmp.find((x) => x.protocol === r.config.protocol && x.size === r.config.size && x.probe === r.config.probe)
+    const s = r.rps.length > 0 ? summarize(r.rps) : undefined
+    return [`app/${r.config.id}`, r.config.protocol, r.config.size, r.config.probe, String(r.rps.length), s ? s.mean.toFixed(1) : '', s ? s.sd.toFixed(1) : '', c ? c.change.toFixed(4) : '', c ? c.ci[0].toFixed(4) : '', c ? c.ci[1].toFixed(4) : '', c?.verdict ?? '', r.status]
+  }))
+  return {cases, csv}
+}

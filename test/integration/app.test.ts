@@ -1,0 +1,100 @@
+// suite app on the real kernel with Debian's nginx, wrk and openssl: the sslsniff probe fires on every
+// request and every record is accounted for; the in-kernel syscall filter keeps only the target pid's
+// syscalls; bad input starts nothing; an interrupted run leaves no nginx, wrk, namespace or mount behind.
+import {expect} from 'chai'
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
+import {readFileSync} from 'node:fs'
+import {join} from 'node:path'
+import {nativeAvailable} from '../../src/native.js'
+import {which} from '../../src/exec.js'
+import {tempDir} from '../support/tmp.js'
+
+const root = new URL('../..', import.meta.url).pathname
+const bin = join(root, 'bin/run.js')
+const cli = (args: string[], timeout = 240_000) => spawnSync(process.execPath, [bin, ...args], {encoding: 'utf8', timeout, env: {...process.env, NO_COLOR: '1'}})
+const SMALL = ['--duration', '1', '--repeat', '2', '--connections', '8']
+
+/** What a run may leave: app processes, its namespaces, tracefs mounted by it. */
+function leftovers() {
+  const procs = spawnSync('pgrep', ['-af', 'ebpfperf-app-|wrk -t'], {encoding: 'utf8'}).stdout.trim()
+  const ns = spawnSync('ip', ['netns', 'list'], {encoding: 'utf8'}).stdout.split('\n').filter((l) => l.startsWith('ebp-app'))
+  return {procs, ns, tracefs: readFileSync('/proc/self/mounts', 'utf8').includes(' tracefs ')}
+}
+
+interface CaseJson {id: string; status: string; reason?: string; samples: number[]; extra: {requests: number; consumed: number; counts: Record<string, number>; verdict?: string}}
+
+describe('suite app (nginx + wrk, real kernel)', function () {
+  this.timeout(600_000)
+  let out: string
+  let initial: ReturnType<typeof leftovers>
+  before(function () {
+    const missing = ['nginx', 'wrk', 'openssl'].filter((t) => !which(t))
+    if (process.getuid?.() !== 0 || !nativeAvailable().ok || missing.length > 0) {
+      console.log(`      skipped: needs root, the addon and ${missing.join(', ') || 'nginx, wrk, openssl'} (apt-get install -y nginx-light wrk openssl)`)
+      this.skip()
+    }
+    out = tempDir('ebp-app-')
+    initial = leftovers()
+  })
+  afterEach(() => {
+    expect(leftovers()).to.deep.equal(initial)
+  })
+
+  it('--quick: sslsniff fires on every request over HTTPS, produced = consumed + lost, the change has a CI', () => {
+    const r = cli(['suite', 'app', '--quick', ...SMALL, '--out', out, '--json'])
+    expect(r.status, r.stderr).to.equal(0)
+    const cases = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases
+    expect(cases.map((c) => c.id).sort()).to.deep.equal(['app/https/128K/none', 'app/https/128K/sslsniff', 'app/https/1K/none', 'app/https/1K/sslsniff'])
+    for (const c of cases.filter((x) => x.id.endsWith('sslsniff'))) {
+      const k = c.extra.counts
+      expect(c.status, c.reason).to.equal('ok')
+      expect(c.samples).to.have.length(2)
+      expect(k.returns).to.be.at.least(c.extra.requests)
+      expect(c.extra.consumed).to.equal(k.produced - k.lost)
+      expect(k.produced).to.be.greaterThan(0)
+      expect(c.extra.verdict).to.be.a('string')
+    }
+  })
+
+  it('syscount-kfilter keeps only the target pid: none of a sleeping process, some of a writing one', () => {
+    const sleeper = spawn('sleep', ['600'])
+    const writer = spawn('sh', ['-c', 'yes > /dev/null'])
+    try {
+      const mine = (pid: number) => {
+        const r = cli(['suite', 'app', '--quick', '--sizes', '1K', '--probes', 'syscount-kfilter', '--filter-pid', String(pid), ...SMALL, '--out', out, '--json'])
+        expect(r.status, r.stderr).to.equal(0)
+        const c = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases.find((x) => x.id.endsWith('syscount-kfilter'))!
+        expect(c.extra.counts.entries).to.be.at.least(c.extra.requests)
+        return c.extra.counts
+      }
+      expect(mine(sleeper.pid!).mine).to.equal(0)
+      const w = mine(writer.pid!)
+      expect(w.mine).to.be.greaterThan(0)
+      expect(w.mine).to.be.below(w.entries)
+    } finally {
+      for (const p of [sleeper, writer]) p.kill('SIGKILL')
+    }
+  })
+
+  it('bad input is one line and exit 2, and starts nothing', () => {
+    for (const [args, re] of [[['--sizes', '1K,12Q'], /--sizes 12Q: not a size/], [['--probes', 'nope'], /--probes nope: unknown probe/]] as const) {
+      const r = cli(['suite', 'app', '--quick', ...args, '--out', out])
+      expect(r.status).to.equal(2)
+      expect(r.stderr.trim().split('\n')).to.have.length(1)
+      expect(r.stderr).to.match(re)
+    }
+  })
+
+  it('SIGTERM while wrk runs: exit 143, samples kept, no nginx or wrk left', async () => {
+    const child: ChildProcess = spawn(process.execPath, [bin, 'suite', 'app', '--quick', '--duration', '3', '--out', out], {stdio: ['ignore', 'pipe', 'pipe']})
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += d))
+    const ended = new Promise<number | null>((r) => child.on('exit', (code) => r(code)))
+    const deadline = Date.now() + 180_000
+    while (!/round 1\/3/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    expect(stderr).to.match(/round 1\/3/)
+    child.kill('SIGTERM')
+    expect(await ended).to.equal(143)
+    expect(stderr).to.match(/samples so far in \S+\.json/)
+  })
+})
