@@ -69,6 +69,17 @@ int app_ssl_entry(struct pt_regs *ctx)
 	return 0;
 }
 
+/* A function's calls, counted (the Go runtime and handler probes: no return probes on Go's moving stacks). */
+SEC("uprobe")
+int app_count_entry(struct pt_regs *ctx)
+{
+	struct app_count *c = counts();
+
+	if (c)
+		c->entries++;
+	return 0;
+}
+
 static __always_inline int ssl_return(struct pt_regs *ctx, __u32 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();

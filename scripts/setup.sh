@@ -18,6 +18,8 @@ PKGS+=(python3-bpfcc golang-go golang-github-cilium-ebpf-dev)
 PKGS+=(openssh-client openssh-server)
 # ebpfperf profile (docs/perf-ci.md): perf; ebpfperf history: git
 PKGS+=(linux-perf git)
+# suite app: nginx and the Go server under wrk
+PKGS+=(nginx-light wrk openssl)
 missing=()
 for p in "${PKGS[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

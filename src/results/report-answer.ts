@@ -5,6 +5,7 @@
 import type {CaseResult, RunResult} from './store.js'
 import {fmtQuantity, fmtRange} from './units.js'
 import {microAnswer} from '../suites/micro/answer.js'
+import {appAnswerFromRun} from '../suites/app/render.js'
 
 interface RatioRecord {
   ratio: number
@@ -100,5 +101,6 @@ export function reportAnswer(run: RunResult): string[] {
   if (run.suite === 'accelerator') return [...frameLines(run), ...goodputLines(run)]
   if (run.suite === 'tracing') return tracingLines(run)
   if (run.suite === 'micro') return microAnswer(run)
+  if (run.suite === 'app') return appAnswerFromRun(run)
   return []
 }

@@ -58,7 +58,7 @@ describe('suite app (nginx + wrk, real kernel)', function () {
 
   it('syscount-kfilter keeps only the target pid: none of a sleeping process, some of a writing one', () => {
     const sleeper = spawn('sleep', ['600'])
-    const writer = spawn('sh', ['-c', 'yes > /dev/null'])
+    const writer = spawn('yes', [], {stdio: 'ignore'}) // a write(2) after another
     try {
       const mine = (pid: number) => {
         const r = cli(['suite', 'app', '--quick', '--sizes', '1K', '--probes', 'syscount-kfilter', '--filter-pid', String(pid), ...SMALL, '--out', out, '--json'])
@@ -74,6 +74,20 @@ describe('suite app (nginx + wrk, real kernel)', function () {
     } finally {
       for (const p of [sleeper, writer]) p.kill('SIGKILL')
     }
+  })
+
+  it('the Go server: go-handler counts at least one call per request, go-runtime many', function () {
+    if (!which('go')) {
+      console.log('      skipped: go not found (apt-get install -y golang-go)')
+      this.skip()
+    }
+    const r = cli(['suite', 'app', '--protocols', 'go', '--sizes', '1K', '--probes', 'go-handler,go-runtime', ...SMALL, '--out', out, '--json'])
+    expect(r.status, r.stderr).to.equal(0)
+    const cases = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases
+    const get = (p: string) => cases.find((c) => c.id === `app/go/1K/${p}`)!
+    for (const p of ['go-handler', 'go-runtime']) expect(get(p).status, get(p).reason).to.equal('ok')
+    expect(get('go-handler').extra.counts.entries).to.be.at.least(get('go-handler').extra.requests)
+    expect(get('go-runtime').extra.counts.entries).to.be.greaterThan(get('go-runtime').extra.requests)
   })
 
   it('bad input is one line and exit 2, and starts nothing', () => {

@@ -9,7 +9,8 @@ import {appOptions, type AppFlags} from '../../src/suites/app/index.js'
 import {appConfigs} from '../../src/suites/app/run.js'
 import {checkProof, emptyRow, type AppRow} from '../../src/suites/app/proof.js'
 import {compareToNone} from '../../src/suites/app/analyze.js'
-import {appAnswer, appCases} from '../../src/suites/app/render.js'
+import {appAnswer, appAnswerFromRun, appCases} from '../../src/suites/app/render.js'
+import type {RunResult} from '../../src/results/store.js'
 import {exitCodeFor} from '../../src/util/errors.js'
 import type {WrkResult} from '../../src/workloads/wrk.js'
 import type {ProbeName} from '../../src/suites/app/probes.js'
@@ -130,7 +131,7 @@ describe('suite app: the change against none', () => {
     expect(cmp[0].change).to.be.closeTo(-0.2, 1e-9)
     expect(cmp[0].significant).to.equal(true)
     expect(cmp[0].pairs).to.equal(5)
-    expect(appAnswer([row('none', base), row('sslsniff', base.map((x) => x * 0.8))])[0]).to.match(/sslsniff over HTTPS: nginx requests\/s -20\.0% at 1K \(95% CI -20\.0% to -20\.0%\)/)
+    expect(appAnswer([row('none', base), row('sslsniff', base.map((x) => x * 0.8))])[0]).to.match(/sslsniff on nginx over HTTPS: requests\/s -20\.0% at 1K \(95% CI -20\.0% to -20\.0%\)/)
   })
 
   it('says no change where the ratios scatter around 1', () => {
@@ -152,5 +153,23 @@ describe('suite app: the change against none', () => {
     expect(cases.map((c) => c.id)).to.deep.equal(['app/https/1K/none', 'app/https/1K/sslsniff'])
     expect(cases[1].extra?.verdict).to.match(/^-50\.0%/)
     expect(csv.split('\n')[0]).to.match(/^case,protocol,size,probe/)
+    // the report rebuilds the same answer from the saved cases
+    const run = {cases: cases.map((c) => ({...c, status: 'ok'}))} as unknown as RunResult
+    expect(appAnswerFromRun(run)).to.deep.equal(appAnswer([row('none', [1000, 1100, 900]), row('sslsniff', [500, 550, 450])]))
+  })
+})
+
+describe('suite app: the Go server case', () => {
+  it('runs go-* probes on the Go server only, and refuses them without it', () => {
+    const o = appOptions(flags({protocols: 'https,go', probes: 'sslsniff,go-runtime,go-handler,syscount'}))
+    const ids = appConfigs(o).map((c) => c.id)
+    expect(ids).to.include.members(['go/1K/go-runtime', 'go/1K/go-handler', 'go/1K/syscount', 'https/1K/sslsniff', 'https/1K/syscount'])
+    expect(ids.filter((i) => /^https\/.*go-/.test(i) || /^go\/.*sslsniff/.test(i))).to.deep.equal([])
+    expect(badInput(() => appOptions(flags({protocols: 'https', probes: 'go-runtime'})))).to.match(/need --protocols go/)
+  })
+
+  it('by default runs only the probes some protocol fits', () => {
+    const o = appOptions(flags({quick: false, protocols: 'http,https'}))
+    expect(o.probes).to.deep.equal(['none', 'sslsniff', 'syscount', 'syscount-kfilter', 'syscount-user'])
   })
 })

@@ -9,7 +9,7 @@ import {appAnswer, renderApp} from '../../suites/app/render.js'
 export default class SuiteApp extends BaseCommand {
   static summary = 'What tracing costs a real application: nginx over HTTP and HTTPS driven by wrk, with sslsniff-style uprobes and syscount-style tracepoints.'
   static description = `nginx (--workers) serves static files of --sizes in a namespace of its own; wrk loads it from another (--connections, --threads, --duration). Each configuration (protocol × size × probe) runs in turn, repeated in rotation, against the same workload with nothing attached (none).
-Probes: sslsniff (uprobe + uretprobe on SSL_read/SSL_write in the libssl nginx's workers map, up to --capture bytes per call to user space through a ring buffer), syscount (raw_syscalls/sys_enter counted per syscall, every process), syscount-kfilter (only --filter-pid's syscalls kept, tested in the kernel), syscount-user (every syscall sent to user space and filtered there), and your own with --object/--program/--uprobe|--tracepoint.
+Probes: sslsniff (uprobe + uretprobe on SSL_read/SSL_write in the libssl nginx's workers map, up to --capture bytes per call to user space through a ring buffer), syscount (raw_syscalls/sys_enter counted per syscall, every process), syscount-kfilter (only --filter-pid's syscalls kept, tested in the kernel), syscount-user (every syscall sent to user space and filtered there), go-runtime and go-handler (uprobes counting runtime.casgstatus and the handler of the Go server), and your own with --object/--program/--uprobe|--tracepoint.
 Every run proves its probe: it fired on the requests, and records produced = consumed + lost. Exit codes: 0 measured, 1 a configuration failed, 2 bad input, 3 not root, 4 the kernel cannot run the suite, 130/143 interrupted (samples so far saved).`
 
   static examples = ['<%= config.bin %> suite app --quick', '<%= config.bin %> suite app --protocols https --sizes 1K,16K --probes sslsniff,syscount-user --repeat 5', '<%= config.bin %> suite app --quick --object my.bpf.o --program on_write --uprobe SSL_write']
@@ -17,7 +17,7 @@ Every run proves its probe: it fired on the requests, and records produced = con
   static enableJsonFlag = true
   static flags = {
     ...suiteFlags,
-    protocols: Flags.string({description: 'http, https or both, comma-separated (default both; --quick https)'}),
+    protocols: Flags.string({description: 'http and https (nginx), go (the Go net/http server in apps/goserver), comma-separated (default all three where golang-go is installed; --quick https)'}),
     sizes: Flags.string({description: `response sizes, comma-separated (default ${DEFAULT_SIZES.join(',')}; --quick 1K,128K)`}),
     probes: Flags.string({description: `probes beside none, comma-separated (${PROBES.filter((p) => p !== 'none').join(', ')}; default all; --quick sslsniff)`}),
     workers: Flags.integer({min: 1, max: 64, default: 1, description: 'nginx worker processes'}),

@@ -75,6 +75,9 @@ export function proofLine(r: AppRow): string {
       return `${k.entries} syscalls tested, ${k.mine} of the filtered pid kept`
     case 'syscount-user':
       return `${k.produced} records = ${r.consumed} consumed + ${k.lost} lost; ${r.matched} of the filtered pid kept in user space`
+    case 'go-runtime':
+    case 'go-handler':
+      return `${k.entries} calls counted (${per(k.entries)}/request)`
     case 'object':
       return `run_cnt +${r.runCnt} (${per(r.runCnt)}/request)`
   }

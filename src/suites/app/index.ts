@@ -10,7 +10,8 @@ import {finishRun, measuredCase, newRun, requireSuitePrivilege, suiteGate} from 
 import type {RunResult} from '../../results/store.js'
 import {parseSize} from '../../workloads/nginx.js'
 import {APP_OBJECT, CAPTURE_MAX, PROBES, type ProbeName, type UserProgram} from './probes.js'
-import {runApp, type AppOptions, type AppRun} from './run.js'
+import {probeFits, runApp, type AppOptions, type AppRun} from './run.js'
+import type {Protocol} from './proof.js'
 import {appCases} from './render.js'
 
 export const DEFAULT_SIZES = ['1K', '2K', '4K', '16K', '128K', '256K']
@@ -47,20 +48,21 @@ const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filte
 
 /** Flags → options; every mistake is one line naming the input (exit 2), before anything is started. */
 export function appOptions(f: AppFlags): Omit<AppOptions, 'signal' | 'progress'> {
-  const protocols = list(f.protocols) ?? (f.quick ? [...QUICK.protocols] : ['http', 'https'])
-  for (const p of protocols) if (p !== 'http' && p !== 'https') throw new BadInputError(`--protocols ${p}: expected http, https or both (http,https)`)
+  const protocols = list(f.protocols) ?? (f.quick ? [...QUICK.protocols] : ['http', 'https', ...(which('go') ? ['go'] : [])])
+  for (const p of protocols) if (!['http', 'https', 'go'].includes(p)) throw new BadInputError(`--protocols ${p}: expected http, https (nginx) or go (the Go server), comma-separated`)
   const sizes = list(f.sizes) ?? (f.quick ? QUICK.sizes : DEFAULT_SIZES)
   for (const s of sizes) if (!(parseSize(s) > 0 && parseSize(s) <= 64 << 20)) throw new BadInputError(`--sizes ${s}: not a size (give bytes as 1024, 1K or 1M, at most 64M)`)
-  const probes = (list(f.probes) ?? (f.quick ? QUICK.probes : [...PROBES])) as ProbeName[]
+  const probes = (list(f.probes) ?? (f.quick ? QUICK.probes : PROBES.filter((p) => protocols.some((x) => probeFits(p, x as Protocol))))) as ProbeName[]
   for (const p of probes) if (!(PROBES as readonly string[]).includes(p)) throw new BadInputError(`--probes ${p}: unknown probe (expected ${PROBES.join(', ')}; your own with --object)`)
   if (!probes.includes('none')) probes.unshift('none')
   const user = userProgram(f)
   if (user) probes.push('object')
   if (probes.includes('sslsniff') && !protocols.includes('https')) throw new BadInputError('--probes sslsniff needs --protocols https (sslsniff sees TLS calls only)')
+  if (probes.some((p) => p.startsWith('go-')) && !protocols.includes('go')) throw new BadInputError('--probes go-runtime/go-handler need --protocols go (they probe the Go server)')
   if (f.capture < 0 || f.capture > CAPTURE_MAX) throw new BadInputError(`--capture ${f.capture}: expected 0 to ${CAPTURE_MAX} bytes`)
   if (f.connections < f.threads) throw new BadInputError(`--connections ${f.connections}: must be at least --threads (${f.threads})`)
   if (f.filterPid !== undefined && !existsSync(`/proc/${f.filterPid}`)) throw new BadInputError(`--filter-pid ${f.filterPid}: no such process`)
-  return {protocols: protocols as ('http' | 'https')[], sizes, probes, workers: f.workers, connections: f.connections, threads: f.threads, duration: f.duration ?? (f.quick ? QUICK.duration : 5),
+  return {protocols: protocols as Protocol[], sizes, probes, workers: f.workers, connections: f.connections, threads: f.threads, duration: f.duration ?? (f.quick ? QUICK.duration : 5),
     repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, filterPid: f.filterPid ?? process.pid, user}
 }
 

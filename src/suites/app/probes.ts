@@ -7,7 +7,9 @@ import {loadNative, type Native, type TraceKind} from '../../native.js'
 import {projectRoot} from '../../util/paths.js'
 
 export const APP_OBJECT = (): string => join(projectRoot(), 'bpf', '.output', 'app.bpf.o')
-export const PROBES = ['none', 'sslsniff', 'syscount', 'syscount-kfilter', 'syscount-user'] as const
+export const PROBES = ['none', 'sslsniff', 'syscount', 'syscount-kfilter', 'syscount-user', 'go-runtime', 'go-handler'] as const
+/** The Go server's functions the go-* probes count: a hot runtime function (as Deepflow probes) and the handler. */
+export const GO_SYMBOLS = {'go-runtime': 'runtime.casgstatus', 'go-handler': 'main.handler'} as const
 export type ProbeName = (typeof PROBES)[number] | 'object'
 export const CAPTURE_MAX = 8192
 
@@ -88,6 +90,11 @@ export class AppProbes {
     const program = {'syscount': 'app_sys_all', 'syscount-kfilter': 'app_sys_kfilter', 'syscount-user': 'app_sys_ring'}
     for (const w of which) this.pieces.set(w, [this.load(APP_OBJECT(), program[w], 'tracepoint', 'raw_syscalls/sys_enter')])
     this.configure(undefined, target)
+  }
+
+  /** A counting uprobe on the Go server's runtime function and on its handler, in that process only. */
+  loadGo(which: ('go-runtime' | 'go-handler')[], binary: string, pid: number): void {
+    for (const w of which) this.pieces.set(w, [this.load(APP_OBJECT(), 'app_count_entry', 'uprobe', `${binary}:${GO_SYMBOLS[w]}`, pid)])
   }
 
   loadUser(u: UserProgram, workers: number[]): void {

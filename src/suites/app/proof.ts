@@ -3,9 +3,12 @@
 import type {AppCounts, ProbeName} from './probes.js'
 import type {Measured} from './run.js'
 
+/** nginx over HTTP or HTTPS, or the Go server over HTTP. */
+export type Protocol = 'http' | 'https' | 'go'
+
 export interface AppConfig {
   id: string
-  protocol: 'http' | 'https'
+  protocol: Protocol
   size: string
   probe: ProbeName
 }
@@ -55,6 +58,9 @@ export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'c
     case 'syscount-user':
       if (k.entries < req) return `syscount-user saw ${k.entries} syscalls for ${req} requests: the tracepoint did not fire`
       return accounted()
+    case 'go-runtime':
+    case 'go-handler':
+      return k.entries < req ? `${c.probe} counted ${k.entries} calls for ${req} requests: the uprobe did not fire on every request` : undefined
     case 'object':
       return m.runCnt === 0 ? 'your program did not run during the requests (bpf_stats run_cnt +0): check --uprobe/--tracepoint' : undefined
   }

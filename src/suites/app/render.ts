@@ -4,24 +4,52 @@
 import {renderTable} from '../../results/table.js'
 import {fmtQuantity, sig3} from '../../results/units.js'
 import {summarize} from '../../results/stats.js'
-import type {CaseResult} from '../../results/store.js'
+import type {CaseResult, RunResult} from '../../results/store.js'
+import {parseSize} from '../../workloads/nginx.js'
 import {toCsv} from '../../results/store.js'
-import {compareToNone, cpuPerRequest, proofLine, type AppComparison} from './analyze.js'
+import {compareToNone, cpuPerRequest, proofLine} from './analyze.js'
 import type {AppRow} from './proof.js'
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
 const pm = (xs: number[], unit: string) => (xs.length === 0 ? '-' : xs.length === 1 ? fmtQuantity(xs[0], unit) : `${fmtQuantity(summarize(xs).mean, unit)} ±${sig3((summarize(xs).sd / summarize(xs).mean) * 100)}%`)
 
-/** The answer: each probe's measured effect where the verdict is one, otherwise why there is none. */
-export function appAnswer(rows: AppRow[]): string[] {
-  const cmp = compareToNone(rows)
-  if (cmp.length === 0) return ['No probe could be compared with the unprobed workload (see the failed rows below).']
-  const byProbe = new Map<string, AppComparison[]>()
-  for (const c of cmp) byProbe.set(`${c.probe} over ${c.protocol.toUpperCase()}`, [...(byProbe.get(`${c.probe} over ${c.protocol.toUpperCase()}`) ?? []), c])
+/** What the answer rests on: one probe's change against none at one protocol and size. */
+export interface AppClaim {
+  probe: string
+  protocol: string
+  size: string
+  significant: boolean
+  change: number
+  ci: [number, number]
+  p: number
+}
+
+/** The answer: each probe's measured change where its CI is clear of 0, otherwise that none was told from noise. */
+export function answerFrom(claims: AppClaim[]): string[] {
+  if (claims.length === 0) return ['No probe could be compared with the unprobed workload (see the failed rows below).']
+  const byProbe = new Map<string, AppClaim[]>()
+  for (const c of claims) {
+    const what = `${c.probe} on ${c.protocol === 'go' ? 'the Go server' : `nginx over ${c.protocol.toUpperCase()}`}`
+    byProbe.set(what, [...(byProbe.get(what) ?? []), c])
+  }
   return [...byProbe].map(([what, cs]) => {
-    const parts = cs.map((c) => (c.significant ? `${pct(c.change)} at ${c.size} (95% CI ${pct(c.ci[0])} to ${pct(c.ci[1])})` : `no change told from noise at ${c.size} (p=${c.ratio.p.toFixed(2)})`))
-    return `${what}: nginx requests/s ${parts.join('; ')}.`
+    const parts = cs.map((c) => (c.significant ? `${pct(c.change)} at ${c.size} (95% CI ${pct(c.ci[0])} to ${pct(c.ci[1])})` : `no change told from noise at ${c.size} (p=${c.p.toFixed(2)})`))
+    return `${what}: requests/s ${parts.join('; ')}.`
   })
+}
+
+export const appAnswer = (rows: AppRow[]): string[] => answerFrom(compareToNone(rows).map((c) => ({...c, p: c.ratio.p})))
+
+/** The same answer rebuilt from a result file's cases (the report command). */
+export function appAnswerFromRun(run: RunResult): string[] {
+  const claims: AppClaim[] = []
+  for (const c of run.cases) {
+    const e = c.extra ?? {}
+    const ci = e.changeCi95
+    if (typeof e.change !== 'number' || typeof e.p !== 'number' || typeof e.significant !== 'boolean' || !Array.isArray(ci) || ci.length !== 2) continue
+    claims.push({probe: String(c.params.probe), protocol: String(c.params.protocol), size: String(e.size ?? ''), significant: e.significant, change: e.change, ci: [Number(ci[0]), Number(ci[1])], p: e.p})
+  }
+  return claims.length > 0 ? answerFrom(claims) : []
 }
 
 export function renderApp(rows: AppRow[]): string {
@@ -63,7 +91,7 @@ export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
     const c = cmp.find((x) => x.protocol === r.config.protocol && x.size === r.config.size && x.probe === r.config.probe)
     return {
       id: `app/${r.config.id}`,
-      params: {protocol: r.config.protocol, size: r.config.size, probe: r.config.probe},
+      params: {protocol: r.config.protocol, probe: r.config.probe, size_bytes: parseSize(r.config.size)},
       metric: 'requests_per_second',
       unit: 'req/s',
       higherIsBetter: true,
@@ -71,8 +99,8 @@ export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
       reason: r.reason,
       extra: {
         transferBytesPerSec: r.transfer, latencyP50Us: r.p50us, latencyP99Us: r.p99us, requests: r.requests, errors: r.errors, cpuPerRequestUs: cpuPerRequest(r),
-        counts: r.counts, consumed: r.consumed, matched: r.matched, runCnt: r.runCnt, proof: proofLine(r),
-        ...(c ? {change: c.change, changeCi95: c.ci, p: c.ratio.p, verdict: c.verdict} : {}),
+        size: r.config.size, counts: r.counts, consumed: r.consumed, matched: r.matched, runCnt: r.runCnt, proof: proofLine(r),
+        ...(c ? {change: c.change, changeCi95: c.ci, p: c.ratio.p, significant: c.significant, verdict: c.verdict} : {}),
       },
       failed: r.status === 'failed',
     }

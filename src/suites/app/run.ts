@@ -11,13 +11,14 @@ import {interleaved} from '../common.js'
 import {makeSite, startNginx, cpuNs, HTTP_PORT, HTTPS_PORT, type RunningNginx} from '../../workloads/nginx.js'
 import {parseWrk, wrkArgs, type WrkResult} from '../../workloads/wrk.js'
 import {AppProbes, diffAppCounts, type AppCounts, type ProbeName, type UserProgram} from './probes.js'
-import {checkProof, emptyRow, type AppConfig, type AppRow} from './proof.js'
+import {checkProof, emptyRow, type AppConfig, type AppRow, type Protocol} from './proof.js'
+import {buildGoServer, startGoServer, GO_PORT, type RunningGo} from '../../workloads/goserver.js'
 
 export const APP_TOPOLOGY = (): string => join(projectRoot(), 'netns', 'app.topo.yml')
 export const SERVER_ADDRESS = '198.19.60.2'
 
 export interface AppOptions {
-  protocols: ('http' | 'https')[]
+  protocols: Protocol[]
   sizes: string[]
   probes: ProbeName[]
   workers: number
@@ -45,26 +46,42 @@ export function appConfigs(o: Pick<AppOptions, 'protocols' | 'sizes' | 'probes'>
   const out: AppConfig[] = []
   for (const protocol of o.protocols)
     for (const size of o.sizes)
-      for (const probe of o.probes) if (!(probe === 'sslsniff' && protocol === 'http')) out.push({id: `${protocol}/${size}/${probe}`, protocol, size, probe})
+      for (const probe of o.probes) if (probeFits(probe, protocol)) out.push({id: `${protocol}/${size}/${probe}`, protocol, size, probe})
   return out
+}
+
+/** sslsniff sees TLS only (nginx over HTTPS); the go-* probes are in the Go server only. */
+export function probeFits(probe: ProbeName, protocol: Protocol): boolean {
+  if (probe === 'sslsniff') return protocol === 'https'
+  if (probe.startsWith('go-')) return protocol === 'go'
+  return true
+}
+
+/** The servers of the run: nginx always, the Go server when a configuration uses it. */
+interface Servers {
+  nginx: RunningNginx
+  go?: RunningGo
 }
 
 export async function runApp(o: AppOptions): Promise<AppRun> {
   const configs = appConfigs(o)
   const rows = new Map(configs.map((c) => [c, emptyRow(c)]))
   const out: AppRun = {rows: [...rows.values()], workers: [], interrupted: false}
+  const goBinary = o.protocols.includes('go') ? await goServerBinary() : undefined
   const site = await makeSite(o.sizes, SERVER_ADDRESS, o.workers)
   const probes = new AppProbes()
   try {
     await withTopology(loadTopology(APP_TOPOLOGY(), {dut: 'netns'}), async (t, signal) => {
-      const nginx = await startNginx((argv) => t.spawn('server', argv), site, o.workers, () => listening(t))
+      const servers: Servers = {nginx: await startNginx((argv) => t.spawn('server', argv), site, o.workers, () => listening(t, [HTTP_PORT, HTTPS_PORT]))}
       try {
-        Object.assign(out, {libssl: nginx.libssl, workers: nginx.workers})
-        loadProbes(probes, o, nginx)
-        out.interrupted = await runRounds(t, nginx, probes, configs, rows, o, signal)
+        if (o.protocols.includes('go')) servers.go = await startGoServer((argv) => t.spawn('server', argv), goBinary!, SERVER_ADDRESS, o.sizes, () => listening(t, [GO_PORT]))
+        Object.assign(out, {libssl: servers.nginx.libssl, workers: servers.nginx.workers})
+        loadProbes(probes, o, servers)
+        out.interrupted = await runRounds(t, servers, probes, configs, rows, o, signal)
       } finally {
         probes.closeAll()
-        await nginx.stop()
+        await servers.go?.stop()
+        await servers.nginx.stop()
       }
     })
   } catch (error) {
@@ -77,22 +94,30 @@ export async function runApp(o: AppOptions): Promise<AppRun> {
   return out
 }
 
-async function listening(t: TopologyHandle): Promise<boolean> {
-  const r = await t.exec('server', ['ss', '-Hltn', `( sport = :${HTTP_PORT} or sport = :${HTTPS_PORT} )`])
-  return !r.failed && r.stdout.trim().split('\n').filter(Boolean).length >= 2
+async function goServerBinary(): Promise<string> {
+  const b = await buildGoServer()
+  if (!b.path) throw new Error(`--protocols go: ${b.why}`)
+  return b.path
 }
 
-function loadProbes(probes: AppProbes, o: AppOptions, nginx: RunningNginx): void {
+async function listening(t: TopologyHandle, ports: number[]): Promise<boolean> {
+  const r = await t.exec('server', ['ss', '-Hltn', `( ${ports.map((p) => `sport = :${p}`).join(' or ')} )`])
+  return !r.failed && r.stdout.trim().split('\n').filter(Boolean).length >= ports.length
+}
+
+function loadProbes(probes: AppProbes, o: AppOptions, {nginx, go}: Servers): void {
   if (o.probes.includes('sslsniff')) {
     if (!nginx.libssl) throw new Error(`nginx's worker ${nginx.workers[0]} maps no libssl (see /proc/${nginx.workers[0]}/maps): nginx built without OpenSSL?`)
     probes.loadSslsniff(nginx.libssl, nginx.workers, o.capture)
   }
   const sys = o.probes.filter((p): p is 'syscount' | 'syscount-kfilter' | 'syscount-user' => p.startsWith('syscount'))
   if (sys.length > 0) probes.loadSyscount(sys, o.filterPid)
+  const goProbes = o.probes.filter((p): p is 'go-runtime' | 'go-handler' => p.startsWith('go-'))
+  if (go && goProbes.length > 0) probes.loadGo(goProbes, go.binary, go.proc.pid!)
   if (o.user) probes.loadUser(o.user, nginx.workers)
 }
 
-async function runRounds(t: TopologyHandle, nginx: RunningNginx, probes: AppProbes, configs: AppConfig[], rows: Map<AppConfig, AppRow>, o: AppOptions, signal: AbortSignal): Promise<boolean> {
+async function runRounds(t: TopologyHandle, servers: Servers, probes: AppProbes, configs: AppConfig[], rows: Map<AppConfig, AppRow>, o: AppOptions, signal: AbortSignal): Promise<boolean> {
   const order = interleaved(configs, o.repeat, o.warmup)
   for (const [i, {config: c, rep, warmup}] of order.entries()) {
     if (signal.aborted || o.signal?.aborted) return true
@@ -100,7 +125,7 @@ async function runRounds(t: TopologyHandle, nginx: RunningNginx, probes: AppProb
     if (row.status === 'failed') continue
     o.progress?.(`${warmup ? 'warm-up' : `round ${rep + 1}/${o.repeat}`} (${i + 1}/${order.length}): ${c.id}`)
     try {
-      const m = await measureOnce(t, nginx, probes, c, o, warmup ? Math.min(o.duration, 1) : o.duration, signal)
+      const m = await measureOnce(t, servers, probes, c, o, warmup ? Math.min(o.duration, 1) : o.duration, signal)
       const why = checkProof(c, m)
       if (why) throw new Error(why)
       if (!warmup) record(row, m, rep)
@@ -122,10 +147,15 @@ export interface Measured {
   runCnt: number
 }
 
-async function measureOnce(t: TopologyHandle, nginx: RunningNginx, probes: AppProbes, c: AppConfig, o: AppOptions, seconds: number, signal: AbortSignal): Promise<Measured> {
-  const pids = [nginx.master.pid!, ...nginx.workers]
-  const port = c.protocol === 'https' ? HTTPS_PORT : HTTP_PORT
-  const url = `${c.protocol}://${SERVER_ADDRESS}:${port}/${c.size}.bin`
+/** The processes serving `c` (whose CPU time counts) and its URL. */
+function target(servers: Servers, c: AppConfig): {pids: number[]; url: string} {
+  const path = `${SERVER_ADDRESS}:${{http: HTTP_PORT, https: HTTPS_PORT, go: GO_PORT}[c.protocol]}/${c.size}.bin`
+  if (c.protocol === 'go') return {pids: [servers.go!.proc.pid!], url: `http://${path}`}
+  return {pids: [servers.nginx.master.pid!, ...servers.nginx.workers], url: `${c.protocol}://${path}`}
+}
+
+async function measureOnce(t: TopologyHandle, servers: Servers, probes: AppProbes, c: AppConfig, o: AppOptions, seconds: number, signal: AbortSignal): Promise<Measured> {
+  const {pids, url} = target(servers, c)
   const stats = c.probe === 'object' ? probes.native.enableStats() : -1
   const c0 = probes.counts()
   const r0 = c.probe === 'object' ? probes.runCnt('object') : 0
