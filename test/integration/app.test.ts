@@ -3,7 +3,7 @@
 // syscalls; bad input starts nothing; an interrupted run leaves no nginx, wrk, namespace or mount behind.
 import {expect} from 'chai'
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process'
-import {readFileSync} from 'node:fs'
+import {copyFileSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
 import {which} from '../../src/exec.js'
@@ -88,6 +88,19 @@ describe('suite app (nginx + wrk, real kernel)', function () {
     for (const p of ['go-handler', 'go-runtime']) expect(get(p).status, get(p).reason).to.equal('ok')
     expect(get('go-handler').extra.counts.entries).to.be.at.least(get('go-handler').extra.requests)
     expect(get('go-runtime').extra.counts.entries).to.be.greaterThan(get('go-runtime').extra.requests)
+  })
+
+  it('your tracer: --object with --uprobe SYMBOL in nginx\'s libssl runs and is proven by run_cnt; a program that does not fit is exit 2', () => {
+    const obj = join(out, 'mine.bpf.o')
+    copyFileSync(join(root, 'bpf/.output/app.bpf.o'), obj)
+    const r = cli(['suite', 'app', '--quick', '--sizes', '1K', '--probes', 'none', '--object', obj, '--program', 'app_count_entry', '--uprobe', 'SSL_write', ...SMALL, '--out', out, '--json'])
+    expect(r.status, r.stderr).to.equal(0)
+    const c = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases.find((x) => x.id === 'app/https/1K/object')!
+    expect(c.status, c.reason).to.equal('ok')
+    expect((c.extra as unknown as {runCnt: number}).runCnt).to.be.at.least(c.extra.requests)
+    const bad = cli(['suite', 'app', '--quick', '--sizes', '1K', '--object', obj, '--program', 'app_sys_all', '--uprobe', 'SSL_write', ...SMALL, '--out', out])
+    expect(bad.status, bad.stderr).to.equal(2)
+    expect(bad.stderr.trim().split('\n')).to.have.length(1)
   })
 
   it('bad input is one line and exit 2, and starts nothing', () => {

@@ -3,7 +3,9 @@
 // drained by the addon's consumer thread) and syscount three ways. Every load shares one set of maps
 // (counters, config, ring), so one consumer and one counter read serve every probe.
 import {join} from 'node:path'
-import {loadNative, type Native, type TraceKind} from '../../native.js'
+import {loadNative, type Native, type TraceError, type TraceKind} from '../../native.js'
+import {BadInputError} from '../../util/errors.js'
+import {userFault} from '../tracing/programs.js'
 import {projectRoot} from '../../util/paths.js'
 
 export const APP_OBJECT = (): string => join(projectRoot(), 'bpf', '.output', 'app.bpf.o')
@@ -67,7 +69,12 @@ export class AppProbes {
 
   private load(object: string, program: string, kind: TraceKind, target: string, pid?: number): Piece {
     const shared = object === APP_OBJECT() && Object.keys(this.maps).length > 0 ? this.maps : undefined
-    const r = this.native.traceLoad(object, program, kind, undefined, shared)
+    let r
+    try {
+      r = this.native.traceLoad(object, program, kind, undefined, shared)
+    } catch (error) {
+      throw userFault(error as TraceError, object === APP_OBJECT() ? undefined : `--object ${object}`)
+    }
     if (object === APP_OBJECT() && !shared) for (const m of r.maps) this.maps[m.name] = m.fd
     return {handle: r.handle, progFd: r.progFd, target, pid}
   }
@@ -83,6 +90,18 @@ export class AppProbes {
     ])
     this.pieces.set('sslsniff', pieces)
     this.configure(capture, 0)
+    this.tryAttach('sslsniff', (why) => `${libssl} cannot be probed at SSL_read/SSL_write (${why}): is it OpenSSL's libssl with its symbols?`)
+  }
+
+  /** Attaches and detaches once, so that a target that cannot be probed is bad input before anything is measured. */
+  private tryAttach(probe: ProbeName, say: (why: string) => string): void {
+    try {
+      for (const p of this.pieces.get(probe) ?? []) this.native.traceAttach(p.handle, p.target, p.pid)
+    } catch (error) {
+      throw new BadInputError(say((error as Error).message))
+    } finally {
+      for (const p of this.pieces.get(probe) ?? []) this.native.traceDetach(p.handle)
+    }
   }
 
   /** The three syscount variants on raw_syscalls/sys_enter; `target` is the pid the in-kernel filter keeps. */
@@ -97,9 +116,13 @@ export class AppProbes {
     for (const w of which) this.pieces.set(w, [this.load(APP_OBJECT(), 'app_count_entry', 'uprobe', `${binary}:${GO_SYMBOLS[w]}`, pid)])
   }
 
-  loadUser(u: UserProgram, workers: number[]): void {
-    const pids = u.kind === 'uprobe' || u.kind === 'uretprobe' ? workers : [undefined]
-    this.pieces.set('object', pids.map((pid) => this.load(u.object, u.program, u.kind, u.target, pid)))
+  /** The user's program; a uprobe SYMBOL without a binary is looked up in the libssl the workers map. */
+  loadUser(u: UserProgram, workers: number[], libssl?: string): void {
+    const uprobe = u.kind === 'uprobe' || u.kind === 'uretprobe'
+    const target = uprobe && !u.target.includes(':') && libssl ? `${libssl}:${u.target}` : u.target
+    const pids = uprobe ? workers : [undefined]
+    this.pieces.set('object', pids.map((pid) => this.load(u.object, u.program, u.kind, target, pid)))
+    this.tryAttach('object', (why) => `--${u.kind} ${u.target}: ${u.program} cannot attach there (${why})`)
   }
 
   private configure(capture: number | undefined, target: number | undefined): void {

@@ -114,7 +114,7 @@ function loadProbes(probes: AppProbes, o: AppOptions, {nginx, go}: Servers): voi
   if (sys.length > 0) probes.loadSyscount(sys, o.filterPid)
   const goProbes = o.probes.filter((p): p is 'go-runtime' | 'go-handler' => p.startsWith('go-'))
   if (go && goProbes.length > 0) probes.loadGo(goProbes, go.binary, go.proc.pid!)
-  if (o.user) probes.loadUser(o.user, nginx.workers)
+  if (o.user) probes.loadUser(o.user, nginx.workers, nginx.libssl)
 }
 
 async function runRounds(t: TopologyHandle, servers: Servers, probes: AppProbes, configs: AppConfig[], rows: Map<AppConfig, AppRow>, o: AppOptions, signal: AbortSignal): Promise<boolean> {
