@@ -5,7 +5,8 @@ import {join} from 'node:path'
 import {expect} from 'chai'
 import {parseWrk, wrkArgs} from '../../src/workloads/wrk.js'
 import {nginxConf, parseSize} from '../../src/workloads/nginx.js'
-import {appOptions, type AppFlags} from '../../src/suites/app/index.js'
+import {appOptions} from '../../src/suites/app/index.js'
+import type {AppFlags} from '../../src/suites/app/flags.js'
 import {appConfigs} from '../../src/suites/app/run.js'
 import {checkProof, emptyRow, type AppRow} from '../../src/suites/app/proof.js'
 import {compareToNone} from '../../src/suites/app/analyze.js'
@@ -16,7 +17,7 @@ import type {WrkResult} from '../../src/workloads/wrk.js'
 import type {ProbeName} from '../../src/suites/app/probes.js'
 
 const fixture = (f: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'app', f), 'utf8')
-const flags = (o: Partial<AppFlags> = {}): AppFlags => ({quick: true, out: 'results', workers: 1, connections: 16, threads: 1, capture: 8192, argv: [], ...o})
+const flags = (o: Partial<AppFlags> = {}): AppFlags => ({quick: true, out: 'results', workers: 1, connections: 16, threads: 1, capture: 8192, progress: false, ...o}) as AppFlags
 const badInput = (f: () => unknown): string => {
   try {
     f()
@@ -91,7 +92,7 @@ describe('suite app: flags', () => {
     expect(badInput(() => appOptions(flags({capture: 9000})))).to.match(/^--capture 9000/)
     expect(badInput(() => appOptions(flags({program: 'p'})))).to.match(/give --object FILE too/)
     expect(badInput(() => appOptions(flags({object: '/nonexistent.bpf.o', program: 'p', uprobe: 'SSL_write'})))).to.match(/^--object \/nonexistent\.bpf\.o: no such file/)
-    expect(badInput(() => appOptions(flags({filterPid: 2 ** 30})))).to.match(/--filter-pid \d+: no such process/)
+    expect(badInput(() => appOptions(flags({'filter-pid': 2 ** 30})))).to.match(/--filter-pid \d+: no such process/)
   })
 })
 

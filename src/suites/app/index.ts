@@ -6,48 +6,38 @@ import {findMount} from '../../kernel/runtime.js'
 import {which} from '../../exec.js'
 import {mountFs, type Made} from '../../util/syschanges.js'
 import {BadInputError} from '../../util/errors.js'
-import {finishRun, measuredCase, newRun, requireSuitePrivilege, suiteGate} from '../common.js'
+import {measuredCase, requireSuitePrivilege, suiteGate, type Gate} from '../common.js'
 import type {RunResult} from '../../results/store.js'
 import {parseSize} from '../../workloads/nginx.js'
 import {APP_OBJECT, CAPTURE_MAX, PROBES, type ProbeName, type UserProgram} from './probes.js'
 import {probeFits, runApp, type AppOptions, type AppRun} from './run.js'
 import type {Protocol} from './proof.js'
-import {appCases} from './render.js'
+import {appAnswer, appCases, renderApp} from './render.js'
+import {DEFAULT_SIZES, type AppFlags} from './flags.js'
+import {resultLine, type SuiteDefinition} from '../suite.js'
 
-export const DEFAULT_SIZES = ['1K', '2K', '4K', '16K', '128K', '256K']
 export const QUICK = {protocols: ['https'] as const, sizes: ['1K', '128K'], probes: ['none', 'sslsniff'] as ProbeName[], duration: 2, repeat: 3}
 
-export interface AppFlags {
-  quick: boolean
-  repeat?: number
-  out: string
-  protocols?: string
-  sizes?: string
-  probes?: string
-  workers: number
-  connections: number
-  threads: number
-  duration?: number
-  capture: number
-  filterPid?: number
-  object?: string
-  program?: string
-  uprobe?: string
-  tracepoint?: string
-  argv: string[]
-}
 
 export interface AppReport {
   run: RunResult
   app: AppRun
   notes: string[]
-  files?: {json: string; csv: string}
+  files: {json: string; csv: string}
+}
+
+/** The suite's state from its flags to its report. */
+interface AppState {
+  opts: Omit<AppOptions, 'signal' | 'progress'>
+  notes: string[]
+  changes: Made[]
+  app?: AppRun
 }
 
 const list = (v: string | undefined) => v?.split(',').map((x) => x.trim()).filter(Boolean)
 
 /** Flags → options; every mistake is one line naming the input (exit 2), before anything is started. */
-export function appOptions(f: AppFlags): Omit<AppOptions, 'signal' | 'progress'> {
+export function appOptions(f: Omit<AppFlags, 'json' | 'progress'>): Omit<AppOptions, 'signal' | 'progress'> {
   const protocols = list(f.protocols) ?? (f.quick ? [...QUICK.protocols] : ['http', 'https', ...(which('go') ? ['go'] : [])])
   for (const p of protocols) if (!['http', 'https', 'go'].includes(p)) throw new BadInputError(`--protocols ${p}: expected http, https (nginx) or go (the Go server), comma-separated`)
   const sizes = list(f.sizes) ?? (f.quick ? QUICK.sizes : DEFAULT_SIZES)
@@ -61,12 +51,12 @@ export function appOptions(f: AppFlags): Omit<AppOptions, 'signal' | 'progress'>
   if (probes.some((p) => p.startsWith('go-')) && !protocols.includes('go')) throw new BadInputError('--probes go-runtime/go-handler need --protocols go (they probe the Go server)')
   if (f.capture < 0 || f.capture > CAPTURE_MAX) throw new BadInputError(`--capture ${f.capture}: expected 0 to ${CAPTURE_MAX} bytes`)
   if (f.connections < f.threads) throw new BadInputError(`--connections ${f.connections}: must be at least --threads (${f.threads})`)
-  if (f.filterPid !== undefined && !existsSync(`/proc/${f.filterPid}`)) throw new BadInputError(`--filter-pid ${f.filterPid}: no such process`)
+  if (f['filter-pid'] !== undefined && !existsSync(`/proc/${f['filter-pid']}`)) throw new BadInputError(`--filter-pid ${f['filter-pid']}: no such process`)
   return {protocols: protocols as Protocol[], sizes, probes, workers: f.workers, connections: f.connections, threads: f.threads, duration: f.duration ?? (f.quick ? QUICK.duration : 5),
-    repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, filterPid: f.filterPid ?? process.pid, user}
+    repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, filterPid: f['filter-pid'] ?? process.pid, user}
 }
 
-function userProgram(f: AppFlags): UserProgram | undefined {
+function userProgram(f: Pick<AppFlags, 'object' | 'program' | 'uprobe' | 'tracepoint'>): UserProgram | undefined {
   if (!f.object) {
     if (f.program || f.uprobe || f.tracepoint) throw new BadInputError('--program, --uprobe and --tracepoint name your own tracer: give --object FILE too')
     return undefined
@@ -85,43 +75,38 @@ export function missingTools(): string | undefined {
   return missing.length === 0 ? undefined : `${missing.map(([t]) => t).join(', ')} not found: apt-get install -y ${missing.map(([, p]) => p).join(' ')}`
 }
 
-/** Privilege, tools, objects, tracefs (mounted for the run when a syscall probe needs it) and doctor's gate. */
-export async function prepareApp(o: Pick<AppOptions, 'probes' | 'user'>, notes: string[]): Promise<Made[]> {
-  const tools = missingTools()
-  if (tools) throw new BadInputError(tools)
+/** Privilege, the object, tracefs (mounted for the run when a syscall probe needs it) and doctor's gate. */
+async function gateApp(s: AppState): Promise<Gate> {
   requireSuitePrivilege('app')
   if (!existsSync(APP_OBJECT())) throw new Error(`${APP_OBJECT()} is missing: build the BPF programs first (npm run build:bpf)`)
-  const changes: Made[] = []
-  if ((o.probes.some((p) => p.startsWith('syscount')) || o.user?.kind === 'tracepoint') && !findMount('tracefs')) {
-    changes.push(await mountFs('tracefs', '/sys/kernel/tracing'))
-    notes.push('mounted tracefs on /sys/kernel/tracing for the run; unmounted after')
+  if ((s.opts.probes.some((p) => p.startsWith('syscount')) || s.opts.user?.kind === 'tracepoint') && !findMount('tracefs')) {
+    s.changes.push(await mountFs('tracefs', '/sys/kernel/tracing'))
+    s.notes.push('mounted tracefs on /sys/kernel/tracing for the run; unmounted after')
   }
-  try {
-    const gate = await suiteGate('app')
-    for (const p of o.probes) if (gate.skipped.has(p)) throw new BadInputError(`--probes ${p}: this kernel cannot run it (${gate.skipped.get(p)})`)
-  } catch (error) {
-    for (const c of changes) await c.undo()
-    throw error
-  }
-  return changes
+  const gate = await suiteGate('app')
+  for (const p of s.opts.probes) if (gate.skipped.has(p)) throw new BadInputError(`--probes ${p}: this kernel cannot run it (${gate.skipped.get(p)})`)
+  return gate
 }
 
-/** The measured rows as a run document, saved (also when interrupted). */
-export function finishApp(run: RunResult, app: AppRun, out: string): {json: string; csv: string} {
-  const {cases, csv} = appCases(app.rows)
-  run.cases = cases.map(({failed, ...c}) => measuredCase({...c, status: failed ? 'failed' : undefined}))
-  return finishRun(run, out, csv, !app.interrupted)
-}
-
-export async function runAppSuite(f: AppFlags, signal: AbortSignal, progress?: (l: string) => void): Promise<AppReport> {
-  const opts = appOptions(f)
-  const notes: string[] = []
-  const changes = await prepareApp(opts, notes)
-  try {
-    const run = await newRun('app', f.argv)
-    const app = await runApp({...opts, signal, progress})
-    return {run, app, notes, files: finishApp(run, app, f.out)}
-  } finally {
-    for (const c of changes) await c.undo()
-  }
+export const appSuite: SuiteDefinition<AppFlags, AppState, AppReport> = {
+  name: 'app',
+  validate(flags) {
+    const tools = missingTools()
+    if (tools) throw new BadInputError(tools)
+    return {opts: appOptions(flags), notes: [], changes: []}
+  },
+  gate: (s) => gateApp(s),
+  async run(s, ctx) {
+    s.app = await runApp({...s.opts, signal: ctx.signal, progress: ctx.progress ? ctx.note : undefined})
+  },
+  async teardown(s) {
+    for (const c of s.changes.splice(0)) await c.undo()
+  },
+  measured: (s) => s.app !== undefined,
+  results(s) {
+    const {cases, csv} = appCases(s.app!.rows)
+    return {cases: cases.map(({failed, ...c}) => measuredCase({...c, status: failed ? 'failed' : undefined})), csv, complete: !s.app!.interrupted}
+  },
+  report: (s, run, files) => ({run, app: s.app!, notes: s.notes, files: {json: files.json, csv: files.csv}}),
+  render: (r) => [[...appAnswer(r.app.rows), ...r.notes].join('\n'), renderApp(r.app.rows), resultLine({...r.files, beside: {}})],
 }

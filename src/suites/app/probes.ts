@@ -73,7 +73,9 @@ export class AppProbes {
     try {
       r = this.native.traceLoad(object, program, kind, undefined, shared)
     } catch (error) {
-      throw userFault(error as TraceError, object === APP_OBJECT() ? undefined : `--object ${object}`)
+      const e = userFault(error as TraceError, object === APP_OBJECT() ? undefined : `--object ${object}`)
+      e.message = e.message.replace('choose the attach types with --attach', 'give --uprobe or --tracepoint to fit its section')
+      throw e
     }
     if (object === APP_OBJECT() && !shared) for (const m of r.maps) this.maps[m.name] = m.fd
     return {handle: r.handle, progFd: r.progFd, target, pid}
