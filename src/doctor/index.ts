@@ -91,7 +91,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // doctor's own run: slow detaches go to a short-lived teardown process once every probe has answered
   const facts = await gatherFacts({...opts, deferTeardown: true}, profiles)
   applyOfflineInputs(facts, inputs)
-  const report = timed('evaluate', () => withJudged(buildReport(facts, profiles), judgedFindings(facts, inputs)))
+  // --profile limits the report to the profiles named, unless another host's command line or sysctls are given
+  const limited = Boolean(opts.profiles?.length) && !opts.cmdlineFile && !opts.sysctlFile
+  const report = timed('evaluate', () => withJudged(buildReport(facts, profiles), limited ? [] : judgedFindings(facts, inputs)))
   return obj && objects ? obj.withObjects(report, objects, facts) : report
 }
 

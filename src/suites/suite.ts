@@ -97,9 +97,10 @@ async function measure<F, S, R>(def: SuiteDefinition<F, S, R>, state: S, ctx: Su
   const {signal} = await withSignals(async (abort) => {
     try {
       const gate = def.gate ? await def.gate(state, ctx) : await suiteGate(def.name)
-      ctx.note(`${def.name}: ${gate.verdict.text}`)
       abort.throwIfAborted()
       await def.plan?.(state, gate, ctx)
+      // after the plan: input found bad while planning is then the only line on stderr
+      ctx.note(`${def.name}: ${gate.verdict.text}`)
       abort.throwIfAborted()
       made.run = await newRun(def.name, ctx.argv)
       await def.run(state, {...ctx, gate, run: made.run, signal: abort})
