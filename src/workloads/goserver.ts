@@ -4,7 +4,7 @@ import {existsSync, mkdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {run, which, type Started} from '../exec.js'
 import {projectRoot} from '../util/paths.js'
-import {parseSize} from './nginx.js'
+import {parseSize, untilReady} from './nginx.js'
 
 export const GO_PORT = 8081
 const SOURCE = () => join(projectRoot(), 'apps', 'goserver', 'main.go')
@@ -40,14 +40,11 @@ export async function startGoServer(
     if (!exited) proc.kill('SIGTERM')
     await proc.done
   }
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    if (exited) throw new Error(`the Go server exited at start: ${(await proc.done).stderr.trim().split('\n').pop()}`)
-    if (await listening()) return {proc, binary, stop}
-    if (Date.now() > deadline) {
-      await stop()
-      throw new Error(`the Go server did not listen on port ${GO_PORT} within ${timeoutMs / 1000} s`)
-    }
-    await new Promise((r) => setTimeout(r, 50))
+  try {
+    await untilReady(proc, listening, timeoutMs, {exited: (r) => `the Go server exited at start: ${r.stderr.trim().split('\n').pop()}`, late: `the Go server did not listen on port ${GO_PORT} within ${timeoutMs / 1000} s`})
+  } catch (error) {
+    await stop()
+    throw error
   }
+  return {proc, binary, stop}
 }

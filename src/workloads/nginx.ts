@@ -4,7 +4,7 @@
 import {chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {run, type Started} from '../exec.js'
+import {run, type RunResult, type Started} from '../exec.js'
 
 export const HTTP_PORT = 8080
 export const HTTPS_PORT = 8443
@@ -139,21 +139,30 @@ export async function startNginx(spawn: (argv: string[]) => Promise<Started>, si
       await master.done
     }
   }
-  const deadline = Date.now() + timeoutMs
+  let w: number[] = []
+  const ready = async () => (w = master.pid ? childPids(master.pid) : []).length >= workers && (await listening())
   try {
-    for (;;) {
-      if (exited) {
-        const r = await master.done
-        throw new Error(`nginx exited at start (${r.exitCode}): ${(r.stderr || readTail(join(site.dir, 'error.log'))).trim().split('\n').pop()}`)
-      }
-      const w = master.pid ? childPids(master.pid) : []
-      if (w.length >= workers && (await listening())) return {master, workers: w, libssl: mappedLibssl(w[0]), stop}
-      if (Date.now() > deadline) throw new Error(`nginx did not listen on ports ${HTTP_PORT} and ${HTTPS_PORT} within ${timeoutMs / 1000} s (is a port in use? see ${site.dir}/error.log)`)
-      await new Promise((res) => setTimeout(res, 50))
-    }
+    await untilReady(master, ready, timeoutMs, {
+      exited: (r) => `nginx exited at start (${r.exitCode}): ${(r.stderr || readTail(join(site.dir, 'error.log'))).trim().split('\n').pop()}`,
+      late: `nginx did not listen on ports ${HTTP_PORT} and ${HTTPS_PORT} within ${timeoutMs / 1000} s (is a port in use? see ${site.dir}/error.log)`,
+    })
   } catch (error) {
     await stop()
     throw error
+  }
+  return {master, workers: w, libssl: mappedLibssl(w[0]), stop}
+}
+
+/** Polls `ready` every 50 ms until it holds; throws `why.exited` when the process ends first, `why.late` after timeoutMs. */
+export async function untilReady(proc: Started, ready: () => Promise<boolean>, timeoutMs: number, why: {exited: (r: RunResult) => string; late: string}): Promise<void> {
+  let ended: RunResult | undefined
+  void proc.done.then((r) => (ended = r))
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (ended) throw new Error(why.exited(ended))
+    if (await ready()) return
+    if (Date.now() > deadline) throw new Error(why.late)
+    await new Promise((res) => setTimeout(res, 50))
   }
 }
 

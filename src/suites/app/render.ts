@@ -11,7 +11,11 @@ import {compareToNone, cpuPerRequest, proofLine} from './analyze.js'
 import type {AppRow} from './proof.js'
 
 const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`
-const pm = (xs: number[], unit: string) => (xs.length === 0 ? '-' : xs.length === 1 ? fmtQuantity(xs[0], unit) : `${fmtQuantity(summarize(xs).mean, unit)} ±${sig3((summarize(xs).sd / summarize(xs).mean) * 100)}%`)
+function pm(xs: number[], unit: string): string {
+  if (xs.length < 2) return xs.length === 0 ? '-' : fmtQuantity(xs[0], unit)
+  const s = summarize(xs)
+  return `${fmtQuantity(s.mean, unit)} ±${sig3(s.cv * 100)}%`
+}
 
 /** What the answer rests on: one probe's change against none at one protocol and size. */
 export interface AppClaim {
@@ -86,9 +90,9 @@ export function renderApp(rows: AppRow[]): string {
 export type AppCase = Omit<CaseResult, 'stats' | 'status'> & {failed: boolean}
 
 export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
-  const cmp = compareToNone(rows)
+  const cmp = new Map(compareToNone(rows).map((c) => [`${c.protocol}/${c.size}/${c.probe}`, c]))
   const cases = rows.map((r) => {
-    const c = cmp.find((x) => x.protocol === r.config.protocol && x.size === r.config.size && x.probe === r.config.probe)
+    const c = cmp.get(r.config.id)
     return {
       id: `app/${r.config.id}`,
       params: {protocol: r.config.protocol, probe: r.config.probe, size_bytes: parseSize(r.config.size)},
@@ -106,7 +110,7 @@ export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
     }
   })
   const csv = toCsv(['case', 'protocol', 'size', 'probe', 'n', 'mean_rps', 'sd_rps', 'change', 'ci95_low', 'ci95_high', 'verdict', 'status'], rows.map((r) => {
-    const c = cmp.find((x) => x.protocol === r.config.protocol && x.size === r.config.size && x.probe === r.config.probe)
+    const c = cmp.get(r.config.id)
     const s = r.rps.length > 0 ? summarize(r.rps) : undefined
     return [`app/${r.config.id}`, r.config.protocol, r.config.size, r.config.probe, String(r.rps.length), s ? s.mean.toFixed(1) : '', s ? s.sd.toFixed(1) : '', c ? c.change.toFixed(4) : '', c ? c.ci[0].toFixed(4) : '', c ? c.ci[1].toFixed(4) : '', c?.verdict ?? '', r.status]
   }))
