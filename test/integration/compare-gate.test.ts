@@ -27,6 +27,23 @@ function objectFolder(dir: string, replace: Record<string, string>): string {
   return dir
 }
 
+/** The cases the summary line names as gated. */
+function gatedCases(stdout: string): string[] {
+  const m = /\d+ regression\(s\) beyond [\d.]+%: (.+)/.exec(stdout)
+  return m ? m[1].split(', ') : []
+}
+
+/**
+ * A statistical trial that may fail by design with a known small chance (the gate's ≤ 5% false alarms) runs
+ * again once when the first does not pass `ok`: two failures in a row then have a chance of ≤ 0.25%.
+ */
+function upToTwoTrials(trial: (out: string) => ReturnType<typeof cli>, ok: (r: ReturnType<typeof cli>) => boolean, outs: [string, string]) {
+  const first = trial(outs[0])
+  if (ok(first)) return {r: first, out: outs[0]}
+  console.log(`      the first trial did not pass (exit ${first.code}); a second trial decides`)
+  return {r: trial(outs[1]), out: outs[1]}
+}
+
 describe('compare gate: suite micro --ab (real kernel)', function () {
   this.timeout(180_000)
   const dir = tempDir('gate')
@@ -42,12 +59,13 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
   })
 
   it('one build against itself: no regression, exit 0; the A/B result compares again to the same verdict', () => {
-    const r = cli(['suite', 'micro', '--quick', ...tests, '--ab', shipped, '--out', join(dir, 'aa'), '--no-progress'])
+    // the gate's false-alarm rate is at most 5% a trial: a second trial is run only if the first alarms
+    const {r, out} = upToTwoTrials((o) => cli(['suite', 'micro', '--quick', ...tests, '--ab', shipped, '--out', o, '--no-progress']), (x) => x.code === 0, [join(dir, 'aa1'), join(dir, 'aa2')])
     expect(r.code, r.stdout + r.stderr).to.equal(0)
     expect(r.stdout).to.match(/Method: paired A\/B/).and.match(/No significant regression beyond 5(\.0)?%/)
-    const file = readdirSync(join(dir, 'aa')).find((f) => f.endsWith('.json'))!
+    const file = readdirSync(out).find((f) => f.endsWith('.json'))!
     // the result holds both sides, every sample of each in a pair with a recorded order
-    const run = JSON.parse(readFileSync(join(dir, 'aa', file), 'utf8'))
+    const run = JSON.parse(readFileSync(join(out, file), 'utf8'))
     for (const variant of ['A', 'B']) {
       const cs = run.cases.filter((c: {params: {variant: string}}) => c.params.variant === variant)
       expect(cs.length, variant).to.be.greaterThan(0)
@@ -57,7 +75,7 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
         for (const o of c.extra.order) expect(o).to.be.oneOf(['AB', 'BA'])
       }
     }
-    const again = cli(['compare', join(dir, 'aa', file), '--json'])
+    const again = cli(['compare', join(out, file), '--json'])
     expect(again.code).to.equal(0)
     const cmp = JSON.parse(again.stdout)
     expect(cmp.method).to.equal('paired A/B')
@@ -67,18 +85,22 @@ describe('compare gate: suite micro --ab (real kernel)', function () {
 
   it('the build whose helper_prandom does ~20% more work: exit 1 naming that case, and only that one', () => {
     const cand = objectFolder(join(dir, 'slow'), {'micro_helpers.bpf.o': slow})
-    // 16 pairs (not the default 12): a narrower CI, so a spell of the host rarely hides the 20%
-    const r = cli(['suite', 'micro', '--quick', ...tests, '--ab', cand, '--repeat', '16', '--out', join(dir, 'ab'), '--no-progress'])
+    // 16 pairs (not the default 12): a narrower CI, so a spell of the host rarely hides the 20%; the unchanged
+    // array_1k_read may alarm in up to 5% of trials by design, so a second trial is run if the first gates it
+    const {r} = upToTwoTrials(
+      (o) => cli(['suite', 'micro', '--quick', ...tests, '--ab', cand, '--repeat', '16', '--out', o, '--no-progress']),
+      (x) => x.code === 1 && !/micro\/array_1k_read .*✘ gate/.test(x.stdout),
+      [join(dir, 'ab1'), join(dir, 'ab2')],
+    )
     expect(r.code, r.stdout + r.stderr).to.equal(1)
     expect(r.stdout).to.match(/micro\/helper_get_prandom_u32 cpu=\d+ .* regression ✘ gate/)
-    expect(r.stdout).to.match(/regression\(s\) beyond 5(\.0)?%: micro\/helper_get_prandom_u32/)
-    expect(r.stdout).not.to.match(/micro\/array_1k_read .*✘ gate/)
+    expect(gatedCases(r.stdout)).to.satisfy((cs: string[]) => cs.length > 0 && cs.every((x) => x.startsWith('micro/helper_get_prandom_u32')))
   })
 
   it('B from a suite file (tests matched by name): its regressed helper_get_prandom_u32 fails the gate', () => {
     const r = cli(['suite', 'micro', '--quick', ...tests, '--ab', join(fixtures, 'ab-regress.suite.yml'), '--repeat', '16', '--out', join(dir, 'ab-suite'), '--no-progress'])
     expect(r.code, r.stdout + r.stderr).to.equal(1)
-    expect(r.stdout).to.match(/regression\(s\) beyond 5(\.0)?%: micro\/helper_get_prandom_u32/)
+    expect(gatedCases(r.stdout).some((x) => x.startsWith('micro/helper_get_prandom_u32')), r.stdout).to.equal(true)
   })
 
   const bad: [string, () => string[], RegExp][] = [
