@@ -21,7 +21,8 @@ function leftovers() {
   return {procs, ns, tracefs: readFileSync('/proc/self/mounts', 'utf8').includes(' tracefs ')}
 }
 
-interface CaseJson {id: string; status: string; reason?: string; samples: number[]; extra: {requests: number; consumed: number; counts: Record<string, number>; verdict?: string}}
+interface CaseJson {id: string; status: string; reason?: string; samples: number[]; extra: {requests: number; consumed: number; counts: Record<string, number>; runCnt: Record<string, number>; proof: string; verdict?: string}}
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
 
 describe('suite app (nginx + wrk, real kernel)', function () {
   this.timeout(600_000)
@@ -40,7 +41,7 @@ describe('suite app (nginx + wrk, real kernel)', function () {
     expect(leftovers()).to.deep.equal(initial)
   })
 
-  it('--quick: sslsniff fires on every request over HTTPS, produced = consumed + lost, the change has a CI', () => {
+  it('--quick: sslsniff fires on every request over HTTPS (bpf_stats run_cnt = SSL calls counted), produced = consumed + lost, the change has a CI', () => {
     const r = cli(['suite', 'app', '--quick', ...SMALL, '--out', out, '--json'])
     expect(r.status, r.stderr).to.equal(0)
     const cases = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases
@@ -52,6 +53,13 @@ describe('suite app (nginx + wrk, real kernel)', function () {
       expect(k.returns).to.be.at.least(c.extra.requests)
       expect(c.extra.consumed).to.equal(k.produced - k.lost)
       expect(k.produced).to.be.greaterThan(0)
+      // the kernel's run_cnt of the SSL_read/SSL_write uprobes and uretprobes is what the programs counted, ≥ 1 per request
+      const run = c.extra.runCnt
+      expect(Object.keys(run).sort()).to.deep.equal(['uprobe SSL_read', 'uprobe SSL_write', 'uretprobe SSL_read', 'uretprobe SSL_write'])
+      expect(run['uprobe SSL_read'] + run['uprobe SSL_write']).to.equal(k.entries)
+      expect(run['uretprobe SSL_read'] + run['uretprobe SSL_write']).to.equal(k.returns)
+      expect(run['uprobe SSL_write']).to.be.at.least(c.extra.requests)
+      expect(c.extra.proof).to.match(/^run_cnt uprobe SSL_read \+\d+/)
       expect(c.extra.verdict).to.be.a('string')
     }
   })
@@ -97,7 +105,7 @@ describe('suite app (nginx + wrk, real kernel)', function () {
     expect(r.status, r.stderr).to.equal(0)
     const c = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases.find((x) => x.id === 'app/https/1K/object')!
     expect(c.status, c.reason).to.equal('ok')
-    expect((c.extra as unknown as {runCnt: number}).runCnt).to.be.at.least(c.extra.requests)
+    expect(sum(Object.values(c.extra.runCnt))).to.be.at.least(c.extra.requests)
     const bad = cli(['suite', 'app', '--quick', '--sizes', '1K', '--object', obj, '--program', 'app_sys_all', '--uprobe', 'SSL_write', ...SMALL, '--out', out])
     expect(bad.status, bad.stderr).to.equal(2)
     // one error line (after doctor's verdict note), naming the program and the fix

@@ -98,24 +98,34 @@ describe('suite app: flags', () => {
 
 const wrk = (requests: number, errors = 0): WrkResult => ({requests, seconds: 1, requestsPerSec: requests, transferPerSec: 0, bytes: 0, latencyUs: {}, errors})
 const counts = (o: Partial<AppRow['counts']> = {}) => ({entries: 0, returns: 0, produced: 0, lost: 0, bytes: 0, mine: 0, ...o})
+const ssl = (read: number, write: number) => ({'uprobe SSL_read': read, 'uprobe SSL_write': write, 'uretprobe SSL_read': read, 'uretprobe SSL_write': write})
 const cfg = (probe: ProbeName, size = '1K') => ({id: `https/${size}/${probe}`, protocol: 'https' as const, size, probe})
 
 describe('suite app: the probe proof', () => {
   it('sslsniff counts when it fired on every request and every record is consumed or lost', () => {
-    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({returns: 300, produced: 200, lost: 10}), consumed: 190, runCnt: 0})).to.equal(undefined)
+    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({entries: 300, returns: 300, produced: 200, lost: 10}), consumed: 190, runCnt: ssl(150, 150)})).to.equal(undefined)
   })
 
   it('fails a run whose records do not add up, naming the counts', () => {
-    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({returns: 300, produced: 200, lost: 10}), consumed: 189, runCnt: 0})).to.match(/produced 200 ≠ consumed 189 \+ lost 10/)
-    expect(checkProof(cfg('syscount-user'), {wrk: wrk(100), counts: counts({entries: 500, produced: 500}), consumed: 450, runCnt: 0})).to.match(/produced 500/)
+    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({returns: 300, produced: 200, lost: 10}), consumed: 189, runCnt: {}})).to.match(/produced 200 ≠ consumed 189 \+ lost 10/)
+    expect(checkProof(cfg('syscount-user'), {wrk: wrk(100), counts: counts({entries: 500, produced: 500}), consumed: 450, runCnt: {}})).to.match(/produced 500/)
   })
 
   it('fails a probe that fired less than once per request, and a run with errors or no request', () => {
-    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({returns: 99}), consumed: 0, runCnt: 0})).to.match(/fired 99 times for 100 requests/)
-    expect(checkProof(cfg('syscount'), {wrk: wrk(100), counts: counts({entries: 10}), consumed: 0, runCnt: 0})).to.match(/did not fire/)
-    expect(checkProof(cfg('none'), {wrk: wrk(0), counts: counts(), consumed: 0, runCnt: 0})).to.match(/no request/)
-    expect(checkProof(cfg('none'), {wrk: wrk(100, 5), counts: counts(), consumed: 0, runCnt: 0})).to.match(/5 errors/)
-    expect(checkProof(cfg('object'), {wrk: wrk(100), counts: counts(), consumed: 0, runCnt: 0})).to.match(/did not run/)
+    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: counts({returns: 99}), consumed: 0, runCnt: {}})).to.match(/fired 99 times for 100 requests/)
+    expect(checkProof(cfg('syscount'), {wrk: wrk(100), counts: counts({entries: 10}), consumed: 0, runCnt: {}})).to.match(/did not fire/)
+    expect(checkProof(cfg('none'), {wrk: wrk(0), counts: counts(), consumed: 0, runCnt: {}})).to.match(/no request/)
+    expect(checkProof(cfg('none'), {wrk: wrk(100, 5), counts: counts(), consumed: 0, runCnt: {}})).to.match(/5 errors/)
+    expect(checkProof(cfg('object'), {wrk: wrk(100), counts: counts(), consumed: 0, runCnt: {}})).to.match(/did not run/)
+  })
+
+  it('fails a probe whose programs the kernel did not run (bpf_stats run_cnt), or ran a different number of times than they counted', () => {
+    const k = counts({entries: 300, returns: 300, produced: 200, lost: 10})
+    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: k, consumed: 190, runCnt: {}})).to.match(/sslsniff did not run .*run_cnt \+0/)
+    expect(checkProof(cfg('sslsniff'), {wrk: wrk(100), counts: k, consumed: 190, runCnt: ssl(150, 149)})).to.match(/run_cnt of the uprobes is 299 but the programs counted 300/)
+    expect(checkProof(cfg('syscount'), {wrk: wrk(100), counts: counts({entries: 500}), consumed: 0, runCnt: {'tracepoint raw_syscalls/sys_enter': 500}})).to.equal(undefined)
+    expect(checkProof(cfg('syscount'), {wrk: wrk(100), counts: counts({entries: 500}), consumed: 0, runCnt: {'tracepoint raw_syscalls/sys_enter': 0}})).to.match(/did not run/)
+    expect(checkProof(cfg('object'), {wrk: wrk(100), counts: counts(), consumed: 0, runCnt: {'p (uprobe SSL_write)': 100}})).to.equal(undefined)
   })
 })
 

@@ -60,25 +60,29 @@ export function cpuPerRequest(r: AppRow): {serverUs: number; consumerUs: number}
   return {serverUs: r.serverCpuNs / n / 1e3, consumerUs: r.consumerCpuNs / n / 1e3}
 }
 
-/** The probe's proof in words: what fired, per request, and where every record went. */
+/** The probe's proof in words: the kernel's run_cnt of its programs and what they counted, per request, and where every record went. */
 export function proofLine(r: AppRow): string {
   const k = r.counts
   const per = (x: number) => (r.requests > 0 ? (x / r.requests).toFixed(2) : '-')
-  switch (r.config.probe) {
-    case 'none':
-      return `${r.requests} requests`
-    case 'sslsniff':
-      return `${k.returns} SSL calls (${per(k.returns)}/request), ${k.produced} records = ${r.consumed} consumed + ${k.lost} lost, ${(k.bytes / 1e6).toFixed(1)} MB captured`
-    case 'syscount':
-      return `${k.entries} syscalls counted (${per(k.entries)}/request)`
-    case 'syscount-kfilter':
-      return `${k.entries} syscalls tested, ${k.mine} of the filtered pid kept`
-    case 'syscount-user':
-      return `${k.produced} records = ${r.consumed} consumed + ${k.lost} lost; ${r.matched} of the filtered pid kept in user space`
-    case 'go-runtime':
-    case 'go-handler':
-      return `${k.entries} calls counted (${per(k.entries)}/request)`
-    case 'object':
-      return `run_cnt +${r.runCnt} (${per(r.runCnt)}/request)`
-  }
+  const runs = Object.entries(r.runCnt).map(([what, n]) => `${what} +${n} (${per(n)}/request)`).join(', ')
+  const own = ((): string => {
+    switch (r.config.probe) {
+      case 'none':
+        return `${r.requests} requests`
+      case 'sslsniff':
+        return `${k.returns} SSL calls (${per(k.returns)}/request), ${k.produced} records (${per(k.produced)}/request) = ${r.consumed} consumed + ${k.lost} lost, ${(k.bytes / 1e6).toFixed(1)} MB captured`
+      case 'syscount':
+        return `${k.entries} syscalls counted (${per(k.entries)}/request)`
+      case 'syscount-kfilter':
+        return `${k.entries} syscalls tested, ${k.mine} of the filtered pid kept`
+      case 'syscount-user':
+        return `${k.produced} records (${per(k.produced)}/request) = ${r.consumed} consumed + ${k.lost} lost; ${r.matched} of the filtered pid kept in user space`
+      case 'go-runtime':
+      case 'go-handler':
+        return `${k.entries} calls counted (${per(k.entries)}/request)`
+      case 'object':
+        return `${r.requests} requests`
+    }
+  })()
+  return runs ? `run_cnt ${runs}; ${own}` : own
 }

@@ -37,6 +37,8 @@ interface Piece {
   progFd: number
   target: string
   pid?: number
+  /** What run_cnt is reported under: the attach type and the function or tracepoint (summed over workers). */
+  label: string
 }
 
 /** What one measured run of a probe saw. */
@@ -46,8 +48,8 @@ export interface ProbeRun {
   consumed: number
   matched: number
   consumerCpuNs: number
-  /** bpf_stats run count of the probe's programs (when stats were on). */
-  runCnt: number
+  /** bpf_stats run_cnt of the probe's programs over the run, by label (bpf_stats is on while a probe is attached). */
+  runCnt: Record<string, number>
 }
 
 export interface UserProgram {
@@ -67,7 +69,7 @@ export class AppProbes {
     this.native = native
   }
 
-  private load(object: string, program: string, kind: TraceKind, target: string, pid?: number): Piece {
+  private load(object: string, program: string, kind: TraceKind, target: string, pid?: number, label = `${kind} ${target}`): Piece {
     const shared = object === APP_OBJECT() && Object.keys(this.maps).length > 0 ? this.maps : undefined
     let r
     try {
@@ -78,17 +80,17 @@ export class AppProbes {
       throw e
     }
     if (object === APP_OBJECT() && !shared) for (const m of r.maps) this.maps[m.name] = m.fd
-    return {handle: r.handle, progFd: r.progFd, target, pid}
+    return {handle: r.handle, progFd: r.progFd, target, pid, label}
   }
 
   /** sslsniff on each worker: entry on SSL_read and SSL_write, a return probe on each. */
   loadSslsniff(libssl: string, workers: number[], capture: number): void {
     const o = APP_OBJECT()
     const pieces = workers.flatMap((pid) => [
-      this.load(o, 'app_ssl_entry', 'uprobe', `${libssl}:SSL_read`, pid),
-      this.load(o, 'app_ssl_entry', 'uprobe', `${libssl}:SSL_write`, pid),
-      this.load(o, 'app_ssl_read_ret', 'uretprobe', `${libssl}:SSL_read`, pid),
-      this.load(o, 'app_ssl_write_ret', 'uretprobe', `${libssl}:SSL_write`, pid),
+      this.load(o, 'app_ssl_entry', 'uprobe', `${libssl}:SSL_read`, pid, 'uprobe SSL_read'),
+      this.load(o, 'app_ssl_entry', 'uprobe', `${libssl}:SSL_write`, pid, 'uprobe SSL_write'),
+      this.load(o, 'app_ssl_read_ret', 'uretprobe', `${libssl}:SSL_read`, pid, 'uretprobe SSL_read'),
+      this.load(o, 'app_ssl_write_ret', 'uretprobe', `${libssl}:SSL_write`, pid, 'uretprobe SSL_write'),
     ])
     this.pieces.set('sslsniff', pieces)
     this.configure(capture, 0)
@@ -115,7 +117,7 @@ export class AppProbes {
 
   /** A counting uprobe on the Go server's runtime function and on its handler, in that process only. */
   loadGo(which: ('go-runtime' | 'go-handler')[], binary: string, pid: number): void {
-    for (const w of which) this.pieces.set(w, [this.load(APP_OBJECT(), 'app_count_entry', 'uprobe', `${binary}:${GO_SYMBOLS[w]}`, pid)])
+    for (const w of which) this.pieces.set(w, [this.load(APP_OBJECT(), 'app_count_entry', 'uprobe', `${binary}:${GO_SYMBOLS[w]}`, pid, `uprobe ${GO_SYMBOLS[w]}`)])
   }
 
   /** The user's program; a uprobe SYMBOL without a binary is looked up in the libssl the workers map. */
@@ -123,7 +125,7 @@ export class AppProbes {
     const uprobe = u.kind === 'uprobe' || u.kind === 'uretprobe'
     const target = uprobe && !u.target.includes(':') && libssl ? `${libssl}:${u.target}` : u.target
     const pids = uprobe ? workers : [undefined]
-    this.pieces.set('object', pids.map((pid) => this.load(u.object, u.program, u.kind, target, pid)))
+    this.pieces.set('object', pids.map((pid) => this.load(u.object, u.program, u.kind, target, pid, `${u.program} (${u.kind} ${u.target})`)))
     this.tryAttach('object', (why) => `--${u.kind} ${u.target}: ${u.program} cannot attach there (${why})`)
   }
 
@@ -164,8 +166,11 @@ export class AppProbes {
     return {consumed: r.events, matched: r.matched, consumerCpuNs: r.consumerCpuNs}
   }
 
-  runCnt(probe: ProbeName): number {
-    return (this.pieces.get(probe) ?? []).reduce((a, p) => a + this.native.progInfo(p.progFd).runCnt, 0)
+  /** bpf_stats run_cnt of the probe's programs by label, summed over the processes each is attached in. */
+  runCnt(probe: ProbeName): Record<string, number> {
+    const out: Record<string, number> = {}
+    for (const p of this.pieces.get(probe) ?? []) out[p.label] = (out[p.label] ?? 0) + this.native.progInfo(p.progFd).runCnt
+    return out
   }
 
   closeAll(): void {

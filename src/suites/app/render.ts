@@ -75,7 +75,7 @@ export function renderApp(rows: AppRow[]): string {
   const cmp = compareToNone(rows)
   if (cmp.length > 0) {
     out.push('Change of requests/s against none in the same rounds (paired log ratio, 95% CI), CPU per request (nginx; the consumer) and the proof')
-    out.push(renderTable(['Protocol', 'Size', 'Probe', 'Change (95% CI)', 'Verdict', 'CPU/req nginx', 'CPU/req consumer', 'P99 latency', 'Proof'], cmp.map((c) => {
+    out.push(renderTable(['Protocol', 'Size', 'Probe', 'Change (95% CI)', 'Verdict', 'CPU/req nginx', 'CPU/req consumer', 'P99 latency', 'Proof (bpf_stats run_cnt, records per request)'], cmp.map((c) => {
       const r = rows.find((x) => x.config.protocol === c.protocol && x.config.size === c.size && x.config.probe === c.probe)!
       const cpu = cpuPerRequest(r)
       return [c.protocol, c.size, c.probe, `${pct(c.change)} (${pct(c.ci[0])}..${pct(c.ci[1])})`, c.verdict, fmtQuantity(cpu.serverUs, 'µs'), cpu.consumerUs > 0 ? fmtQuantity(cpu.consumerUs, 'µs') : '-', pm(r.p99us, 'µs'), proofLine(r)]

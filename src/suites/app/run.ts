@@ -144,7 +144,7 @@ export interface Measured {
   consumed: number
   matched: number
   consumerCpuNs: number
-  runCnt: number
+  runCnt: Record<string, number>
 }
 
 /** The processes serving `c` (whose CPU time counts) and its URL. */
@@ -154,26 +154,36 @@ function target(servers: Servers, c: AppConfig): {pids: number[]; url: string} {
   return {pids: [servers.nginx.master.pid!, ...servers.nginx.workers], url: `${c.protocol}://${path}`}
 }
 
+/** run_cnt grown between two readings, by label. */
+const runCntDiff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(b).map(([k, v]) => [k, v - (a[k] ?? 0)]))
+
+/**
+ * One wrk run of `c`. While a probe is attached bpf_stats is on (BPF_ENABLE_STATS, closed after), so the kernel's
+ * run_cnt of its programs proves it fired; that adds two clock reads to each program run, part of the probe's cost.
+ */
 async function measureOnce(t: TopologyHandle, servers: Servers, probes: AppProbes, c: AppConfig, o: AppOptions, seconds: number, signal: AbortSignal): Promise<Measured> {
   const {pids, url} = target(servers, c)
-  const stats = c.probe === 'object' ? probes.native.enableStats() : -1
-  const c0 = probes.counts()
-  const r0 = c.probe === 'object' ? probes.runCnt('object') : 0
+  const probed = c.probe !== 'none'
+  const stats = probed ? probes.native.enableStats() : -1
   let got = {consumed: 0, matched: 0, consumerCpuNs: 0}
-  const cpu0 = cpuNs(pids)
   let text: string
+  let r0: Record<string, number> = {}
+  let runCnt: Record<string, number> = {}
+  const c0 = probes.counts()
+  const cpu0 = cpuNs(pids)
   try {
-    if (c.probe !== 'none') probes.attach(c.probe, o.filterPid)
+    r0 = probes.runCnt(c.probe)
+    if (probed) probes.attach(c.probe, o.filterPid)
     try {
       text = await runWrk(t, wrkArgs({url, threads: o.threads, connections: o.connections, seconds}), seconds, signal)
     } finally {
-      if (c.probe !== 'none') got = probes.detach(c.probe)
+      if (probed) got = probes.detach(c.probe)
     }
+    runCnt = runCntDiff(r0, probes.runCnt(c.probe))
   } finally {
     if (stats >= 0) probes.native.closeFd(stats)
   }
   const serverCpuNs = cpuNs(pids) - cpu0
-  const runCnt = c.probe === 'object' ? probes.runCnt('object') - r0 : 0
   return {wrk: parseWrk(text), serverCpuNs, counts: diffAppCounts(c0, probes.counts()), ...got, runCnt}
 }
 
@@ -206,6 +216,6 @@ function record(row: AppRow, m: Measured, round: number): void {
   row.consumerCpuNs += m.consumerCpuNs
   row.consumed += m.consumed
   row.matched += m.matched
-  row.runCnt += m.runCnt
+  for (const [k, v] of Object.entries(m.runCnt)) row.runCnt[k] = (row.runCnt[k] ?? 0) + v
   for (const k of Object.keys(row.counts) as (keyof AppCounts)[]) row.counts[k] += m.counts[k]
 }
