@@ -1,7 +1,7 @@
 import {SuiteCommand} from '../../suites/suite.js'
 import {microFlags} from '../../suites/micro/flags.js'
-import {loadFromFlags, microAbSuite, microSuite} from '../../suites/micro/index.js'
-import {consumersCommand} from '../../suites/micro/consumers-command.js'
+import {microAbSuite, microSuite} from '../../suites/micro/index.js'
+import {microConsumersSuite} from '../../suites/micro/consumers-command.js'
 
 export default class SuiteMicro extends SuiteCommand {
   static summary = 'The eBPF runtime\'s own costs (program call, tail calls, maps, helpers) with BPF_PROG_TEST_RUN, and ring buffer vs perf buffer delivery.'
@@ -21,12 +21,7 @@ Exit codes: 0 measured, 1 a test failed (--ab: or a regression beyond --threshol
 
   async run() {
     const {flags} = await this.parse(SuiteMicro)
-    if (flags.consumers === undefined && !flags.consumer) return flags.ab ? this.runSuite(microAbSuite, flags) : this.runSuite(microSuite, flags)
-    try {
-      const io = {log: (l: string) => this.log(l), note: (l: string) => this.note(l), json: this.jsonEnabled()}
-      return await consumersCommand(io, loadFromFlags(flags).suite, {...flags, argv: this.argv})
-    } catch (error) {
-      return this.failSuite(error)
-    }
+    if (flags.consumers !== undefined || flags.consumer) return this.runSuite(microConsumersSuite, flags)
+    return flags.ab ? this.runSuite(microAbSuite, flags) : this.runSuite(microSuite, flags)
   }
 }

@@ -1,13 +1,14 @@
-// The --consumers / --consumer part of `ebpfperf suite micro`: gate, run, print (table and notes, or the
-// --json document), exit code 1 when a case failed. The command file only hands over.
+// `suite micro --consumers / --consumer`: the flags, and the consumer mode as a suite definition — the
+// lifecycle's parts from consumers-suite.ts with the flags' check and the output (table and notes, or the
+// --json document; exit code 1 when a case failed).
 import {Flags} from '@oclif/core'
-import {makeChalk} from '../../doctor/render.js'
-import type {RunResult} from '../../results/store.js'
 import {BadInputError} from '../../util/errors.js'
-import {suiteGate} from '../common.js'
+import type {SuiteDefinition} from '../suite.js'
 import {selectConsumers} from './consumers.js'
 import {renderConsumerNotes, renderConsumerTable} from './consumers-report.js'
-import {runConsumers} from './consumers-suite.js'
+import {consumersParts, consumersState, type ConsumersOutcome, type ConsumersState} from './consumers-suite.js'
+import type {MicroFlags} from './flags.js'
+import {loadFromFlags} from './index.js'
 import type {Suite} from './spec.js'
 
 export const consumerFlags = {
@@ -15,31 +16,28 @@ export const consumerFlags = {
   consumer: Flags.string({multiple: true, description: 'a consumer of your own, NAME=COMMAND ARGS…, speaking the line protocol of docs/consumers.md (with or without --consumers)'}),
 }
 
-export interface CommandIo {
-  log(line: string): void
-  note(line: string): void
-  json: boolean
+interface ConsumerModeFlags {
+  consumers?: string
+  consumer?: string[]
+  ab?: string
 }
 
-export async function consumersCommand(io: CommandIo, suite: Suite, flags: {consumers?: string; consumer?: string[]; out: string; ab?: string; argv: string[]}): Promise<RunResult> {
+/** The consumer mode's flags and suite file; bad input throws (exit 2) before anything runs. */
+export function consumersFromFlags(suite: Suite, flags: ConsumerModeFlags): ConsumersState {
   if (flags.ab) throw new BadInputError('--ab and --consumers/--consumer: choose one (A/B compares builds, --consumers compares consumer processes)')
   const defs = selectConsumers(flags.consumers, flags.consumer)
   if (!suite.tests.some((t) => t.kind === 'buffer')) throw new BadInputError(`--consumers: the selection has no ring/perf buffer test (try --test 'ringbuf*')`)
-  const gate = await suiteGate('micro')
-  io.note(`micro: ${gate.verdict.text}`)
-  const buffers = suite.tests.filter((t) => t.kind === 'buffer')
-  io.note(`micro --consumers: ${buffers.length} buffer tests × ${defs.map((d) => d.id).join(', ')}, consumers interleaved over the samples`)
-  const outcome = await runConsumers(suite, defs, {argv: flags.argv, outDir: flags.out, gate, onSample: (line) => io.note(`  ${line}`)})
-  const chalk = makeChalk()
-  const paint = {bad: (s: string) => chalk.red(s), dim: (s: string) => chalk.dim(s), head: (s: string) => chalk.bold(s)}
-  if (io.json) {
-    for (const line of renderConsumerNotes(outcome.outcomes, outcome.notes)) if (line.startsWith('FAILED') || line.startsWith('skipped')) io.note(line)
-    io.note(`result: ${outcome.files.json}`)
-  } else {
-    io.log(`ring/perf buffer consumers, every event accounted for (produced = consumed + lost per producer CPU)\n${renderConsumerTable(outcome.outcomes, paint)}`)
-    io.log(`\n${renderConsumerNotes(outcome.outcomes, outcome.notes, paint).join('\n')}`)
-    io.log(`\nresult: ${outcome.files.json} (+ .csv)`)
-  }
-  if (outcome.outcomes.some((o) => o.status === 'failed')) process.exitCode = 1
-  return outcome.run
+  return consumersState(suite, defs)
+}
+
+/** `suite micro --consumers` / `--consumer`: the suite file and selection as for the other tests. */
+export const microConsumersSuite: SuiteDefinition<MicroFlags, ConsumersState, ConsumersOutcome> = {
+  ...consumersParts,
+  validate: (flags) => consumersFromFlags(loadFromFlags(flags).suite, flags),
+  render: (o, paint) => [
+    `ring/perf buffer consumers, every event accounted for (produced = consumed + lost per producer CPU)\n${renderConsumerTable(o.outcomes, paint)}`,
+    `\n${renderConsumerNotes(o.outcomes, o.notes, paint).join('\n')}`,
+    `\nresult: ${o.files.json} (+ .csv)`,
+  ],
+  jsonNotes: (o) => renderConsumerNotes(o.outcomes, o.notes).filter((line) => line.startsWith('FAILED') || line.startsWith('skipped')),
 }
