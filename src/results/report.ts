@@ -135,6 +135,11 @@ export function flatMetrics(run: RunResult): string[] {
   return [...casesByMetric(run)].filter(([, cs]) => allZero(cs)).map(([metric, cs]) => `${run.suite}: ${metricName(metric)} was 0 in every sample of all ${cs.length} cases (not charted)`)
 }
 
+/** The cases with their test as a parameter (the id before a consumer's `@NAME`), to group bars by test. */
+function perTest(cs: CaseResult[]): CaseResult[] {
+  return cs.map((c) => ({...c, params: {...c.params, test: c.id.split('@')[0]}}))
+}
+
 /** Charts for one run, chosen from the shape of its cases. */
 export function chartsFor(run: RunResult, index: number): ChartSpec[] {
   const charts: ChartSpec[] = []
@@ -155,7 +160,8 @@ export function chartsFor(run: RunResult, index: number): ChartSpec[] {
       chart = sideBySide(run.suite, metric, cs, id, ['mode'], pointKeys(cs, 'mode'))
       grouped.add(metric)
     } else if (keys.includes('kind') && categorical.length > 1) chart = sideBySide(run.suite, metric, cs, id, categorical.filter((k) => k !== 'kind'), ['kind'])
-    else if (keys.includes('cpu') && new Set(cs.map((c) => c.id)).size > 1) chart = sideBySide(run.suite, metric, cs.map((c) => ({...c, params: {...c.params, test: c.id}})), id, ['cpu'], ['test'])
+    else if (keys.includes('consumer')) chart = sideBySide(run.suite, metric, perTest(cs), id, ['consumer'], ['test'])
+    else if (keys.includes('cpu') && new Set(cs.map((c) => c.id)).size > 1) chart = sideBySide(run.suite, metric, perTest(cs), id, ['cpu'], ['test'])
     else if (numeric.length >= 1 && cs.length > 2) chart = seriesOver(run.suite, metric, cs, numeric[0], series, id)
     else chart = {id, title: `${run.suite}: ${metricName(metric)} per case (mean, 95% CI)`, type: 'bar', yTitle: metricName(metric), labels: cs.map((c) => c.id), datasets: [{label: metricName(metric), data: cs.map((c) => c.stats!.mean), errors: cs.map(finiteCi)}]}
     charts.push(inHumanUnits({...chart, logY: spansDecades(chart)}, cs[0].unit, chart.yTitle))

@@ -54,3 +54,15 @@ describe('micro answer sentence', () => {
     expect(lines.join('\n')).to.not.include('hash_1k_read')
   })
 })
+
+describe('micro answer for consumer processes', () => {
+  const consumer = (test: string, name: string, eps: number, tier: number, status: CaseResult['status'] = 'ok'): CaseResult => {
+    const samples = spread.map((f) => f * eps)
+    return {id: `${test}@${name}`, params: {consumer: name, mechanism: 'ringbuf'}, metric: 'delivered_events_per_second', unit: 'event/s', higherIsBetter: true, status, samples, stats: summarize(samples), extra: {group: 'consumers', test, tier}}
+  }
+  it('per test the consumers fastest first, those the run cannot tell apart sharing a place; a failed one left out', () => {
+    const lines = microAnswer(run([consumer('ringbuf_output_64b_one', 'python', 4e5, 3), consumer('ringbuf_output_64b_one', 'node', 1.8e6, 1), consumer('ringbuf_output_64b_one', 'c', 2.1e6, 1), consumer('ringbuf_output_64b_one', 'go', 1e6, 2), consumer('ringbuf_output_64b_one', 'lossy', 3e6, 1, 'failed')]))
+    expect(lines[0]).to.match(/^Delivered events per second by consumer, fastest first/)
+    expect(lines.slice(1)).to.deep.equal(['ringbuf_output_64b_one: c 2.10 Mevent/s, node 1.80 Mevent/s > go 1.00 Mevent/s > python 400 kevent/s', '1 test failed (see below): no figure from it.'])
+  })
+})

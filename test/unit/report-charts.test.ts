@@ -81,6 +81,15 @@ describe('report charts', () => {
     expect(c.datasets.map((d) => d.label)).to.deep.equal(['bpf_stats off', 'bpf_stats on'])
     expect(c.logY).to.equal(true)
   })
+
+  it('ring-buffer consumers: one group per test, one bar per consumer', () => {
+    const rates = {c: 2e6, python: 4e5, go: 1e6}
+    const cases = ['ringbuf_output_64b_one', 'ringbuf_output_64b_all'].flatMap((test) => Object.entries(rates).map(([consumer, r]) => kase(`${test}@${consumer}`, {consumer, mechanism: 'ringbuf', producers: test.endsWith('one') ? '0' : 'all'}, 'events_per_second', 'event/s', r)))
+    const c = chartsFor(run('micro', cases), 0)[0]
+    expect(c.labels).to.deep.equal(['ringbuf_output_64b_one', 'ringbuf_output_64b_all'])
+    expect(c.datasets.map((d) => d.label)).to.deep.equal(['consumer=c', 'consumer=python', 'consumer=go'])
+    expect(c.datasets[1].data[0]).to.be.closeTo(0.4, 0.01)
+  })
 })
 
 describe('report answer', () => {

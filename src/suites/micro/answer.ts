@@ -1,5 +1,6 @@
 // The answer first for `suite micro`: per group of tests (the baseline program call, tail calls, maps,
-// helpers) the cheapest and the dearest ns per operation, and each buffer mechanism's best delivery rate.
+// helpers) the cheapest and the dearest ns per operation, each buffer mechanism's best delivery rate, and the
+// consumer processes of a --consumers run in the order the run can tell them apart.
 // Built from the run's result cases (so the report can print it too); figures are the per-CPU means the table
 // shows, averaged over the CPUs, and only of tests that passed.
 import type {CaseResult, RunResult} from '../../results/store.js'
@@ -38,7 +39,7 @@ function groupPart(group: string, tests: TestFigure[]): string {
 
 function bufferPart(cases: CaseResult[]): string[] {
   const best = new Map<string, CaseResult>()
-  for (const c of cases.filter((x) => x.metric === 'delivered_events_per_second' && x.status === 'ok' && x.stats)) {
+  for (const c of cases.filter((x) => x.metric === 'delivered_events_per_second' && x.status === 'ok' && x.stats && x.params.consumer === undefined)) {
     const m = String(c.params.mechanism)
     if (!best.has(m) || best.get(m)!.stats!.mean < c.stats!.mean) best.set(m, c)
   }
@@ -46,7 +47,19 @@ function bufferPart(cases: CaseResult[]): string[] {
   return [...best].map(([m, c]) => `${names[m] ?? m} up to ${fmtQuantity(c.stats!.mean, 'event/s')} (${c.id})`)
 }
 
-/** One line for the programs' ns per operation, one for the buffers; a count of failed tests when any failed. */
+/** Per buffer test, its consumer processes fastest first, tiers (what the run cannot tell apart) joined by commas, parted by `>`. */
+function consumerPart(cases: CaseResult[]): string[] {
+  const byTest = new Map<string, CaseResult[]>()
+  for (const c of cases.filter((x) => x.params.consumer !== undefined && x.status === 'ok' && x.stats)) byTest.set(String(c.extra?.test), [...(byTest.get(String(c.extra?.test)) ?? []), c])
+  return [...byTest].map(([test, cs]) => {
+    const tierOf = (c: CaseResult) => Number(c.extra?.tier ?? Number.POSITIVE_INFINITY)
+    const sorted = [...cs].sort((a, b) => tierOf(a) - tierOf(b) || b.stats!.mean - a.stats!.mean)
+    const tiers = [...new Set(sorted.map(tierOf))].map((t) => sorted.filter((c) => tierOf(c) === t).map((c) => `${c.params.consumer} ${fmtQuantity(c.stats!.mean, 'event/s')}`).join(', '))
+    return `${test}: ${tiers.join(' > ')}`
+  })
+}
+
+/** One line for the programs' ns per operation, one for the buffers, one per test drained by consumer processes; a count of failed tests when any failed. */
 export function microAnswer(run: RunResult): string[] {
   const tests = testFigures(run.cases)
   const groups = [...new Set(tests.map((t) => t.group))]
@@ -56,6 +69,8 @@ export function microAnswer(run: RunResult): string[] {
   if (groups.length > 0) lines.push(`ns per operation (BPF_PROG_TEST_RUN${over}): ${groups.map((g) => groupPart(g, tests.filter((t) => t.group === g))).join('; ')}.`)
   const buffers = bufferPart(run.cases)
   if (buffers.length > 0) lines.push(`Delivered events per second: ${buffers.join('; ')}.`)
+  const consumers = consumerPart(run.cases)
+  if (consumers.length > 0) lines.push('Delivered events per second by consumer, fastest first (consumers the run cannot tell apart, Welch p ≥ 0.05, share a place):', ...consumers)
   const failed = new Set(run.cases.filter((c) => c.status === 'failed').map((c) => c.id.split('/')[0])).size
   if (failed > 0) lines.push(`${failed} test${failed === 1 ? '' : 's'} failed (see below): no figure from ${failed === 1 ? 'it' : 'them'}.`)
   return lines

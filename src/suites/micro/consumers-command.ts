@@ -4,6 +4,7 @@
 import {Flags} from '@oclif/core'
 import {BadInputError} from '../../util/errors.js'
 import type {SuiteDefinition} from '../suite.js'
+import {microAnswer} from './answer.js'
 import {selectConsumers} from './consumers.js'
 import {renderConsumerNotes, renderConsumerTable} from './consumers-report.js'
 import {consumersParts, consumersState, type ConsumersOutcome, type ConsumersState} from './consumers-suite.js'
@@ -35,6 +36,7 @@ export const microConsumersSuite: SuiteDefinition<MicroFlags, ConsumersState, Co
   ...consumersParts,
   validate: (flags) => consumersFromFlags(loadFromFlags(flags).suite, flags),
   render: (o, paint) => [
+    `${microAnswer(o.run).join('\n')}\n`,
     `ring/perf buffer consumers, every event accounted for (produced = consumed + lost per producer CPU)\n${renderConsumerTable(o.outcomes, paint)}`,
     `\n${renderConsumerNotes(o.outcomes, o.notes, paint).join('\n')}`,
     `\nresult: ${o.files.json} (+ .csv)`,
