@@ -53,6 +53,7 @@ too noisy to tell. Exit 1 when a regression is larger than --threshold and signi
       else if (flags.format === 'issue' && !this.jsonEnabled()) {
         const text = issueText(cmp, {file: found.candidate.split(', ')[0], label: git?.label})
         if (text) this.log(text)
+        else this.note(noIssueLine(cmp))
       } else if (!this.jsonEnabled()) this.log(renderComparison(cmp, flags.format as 'table' | 'markdown'))
       process.exitCode = cmp.exitCode
       return cmp
@@ -62,6 +63,14 @@ too noisy to tell. Exit 1 when a regression is larger than --threshold and signi
       git?.cleanup()
     }
   }
+}
+
+/** Why --format issue printed nothing (stderr, so a script reading stdout sees no issue). */
+function noIssueLine(cmp: Comparison): string {
+  const counts = new Map<string, number>()
+  for (const c of cmp.cases) counts.set(c.verdict, (counts.get(c.verdict) ?? 0) + 1)
+  const few = cmp.method === 'history' && cmp.runs.base < 2 ? '; one earlier run has no run-to-run spread, so history cannot tell yet' : ''
+  return `no issue: no significant regression (${[...counts].map(([v, n]) => `${n} ${v}`).join(', ')}${few})`
 }
 
 /** oclif drops `--` from the parsed arguments: put it back where the raw command line had it. */

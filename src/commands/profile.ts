@@ -6,8 +6,8 @@ export default class Profile extends BaseCommand {
   static summary = 'CPU profile of a suite run: perf record -g while it runs, the stacks folded, a flame graph page with the JITed BPF programs (bpf_prog_…) in it.'
   static description = `Samples the suite command given after -- (and its threads, where BPF_PROG_TEST_RUN runs the programs) with a
 software clock event, so it works in a VM without a hardware PMU. Writes perf.data, stacks.folded (one line per
-stack, for any flame graph tool) and flamegraph.html (opens offline) into --out, and the suite's results into
---out/results unless the suite command names its own --out. Needs perf (Debian: linux-perf), root or a low
+stack, for any flame graph tool), flamegraph.html (opens offline) and profile.json into --out, and the suite's results
+into --out/results unless the suite command names its own --out; ebpfperf report DIR shows the run with its flame graph. Needs perf (Debian: linux-perf), root or a low
 kernel.perf_event_paranoid, and net.core.bpf_jit_kallsyms=1; exit 2 when one is missing. Exits with the suite's exit code.`
 
   static examples = ['<%= config.bin %> profile -- suite micro --quick --test hash_1k_read', '<%= config.bin %> profile --out prof --frequency 1999 -- suite micro --quick --test baseline --cpus 0']

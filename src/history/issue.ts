@@ -78,7 +78,7 @@ export function issueText(cmp: Comparison, read: {file: string; label?: (file: s
   const candidate = label(read.file)
   const commit = shortCommit(candidate)
   const first = cases[0]
-  const title = `Performance regression${cases.length > 1 ? ` in ${cases.length} cases` : ''}: ${first.label} ${Number.isFinite(first.relative) ? fmtPct(first.relative) : first.verdict}${cases.length > 1 ? ' and more' : ''} at ${commit}`
+  const title = `Performance regression${cases.length > 1 ? ` in ${cases.length} cases` : ''}: ${first.label} ${Number.isFinite(first.relative) ? fmtPct(first.relative) : first.verdict}${cases.length > 1 ? ' and more' : ''}${commit === 'not recorded' ? '' : ` at ${commit}`}`
   const body = [
     `ebpfperf found ${cases.length} significant regression(s) in suite ${run.suite} (method: ${cmp.method}; ${cmp.gated ? `gate: ${cmp.regressions} case(s) beyond ${fmtPct(cmp.threshold).slice(1)}` : 'not gated'}).`,
     '',

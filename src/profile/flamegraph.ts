@@ -42,8 +42,15 @@ function colour(name: string): string {
 
 const shown = (name: string) => name.replace(/_\[(k|bpf)\]$/, '')
 
-/** The SVG: one <g class="frame"> per frame at least half a pixel wide. */
-export function flameSvg(folded: Folded): string {
+/** The style the SVG needs, for any page it is put in. */
+export const FLAME_CSS = `svg text{pointer-events:none;fill:#000}.frame rect{stroke:#fff;stroke-width:.5}.frame:hover rect{stroke:#000;stroke-width:1}
+.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}`
+
+/** The colours' key, as a paragraph. */
+export const FLAME_LEGEND = '<p class="legend"><span style="background:rgb(70,130,230)"></span>JITed BPF program<span style="background:rgb(230,150,50)"></span>kernel<span style="background:rgb(225,120,50)"></span>user space</p>'
+
+/** The SVG: one <g class="frame"> per frame at least half a pixel wide; `id` tells several graphs on one page apart. */
+export function flameSvg(folded: Folded, id = 'flamegraph'): string {
   const root = tree(folded)
   const height = depthOf(root) * ROW + 4
   const rects: string[] = []
@@ -68,7 +75,7 @@ export function flameSvg(folded: Folded): string {
     }
   }
   draw(root, 0, 0)
-  return `<svg xmlns="http://www.w3.org/2000/svg" id="flamegraph" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="monospace" font-size="11">${rects.join('')}</svg>`
+  return `<svg xmlns="http://www.w3.org/2000/svg" id="${esc(id)}" class="flamegraph" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="monospace" font-size="11">${rects.join('')}</svg>`
 }
 
 /** The page: what was profiled, the BPF programs found, the graph. */
@@ -79,12 +86,11 @@ export function flamePage(folded: Folded, about: {command: string; samples: numb
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>CPU flame graph: ${esc(about.command)}</title>
 <style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}code{background:#f3f3f3;padding:0 .2em}
-svg text{pointer-events:none;fill:#000}.frame rect{stroke:#fff;stroke-width:.5}.frame:hover rect{stroke:#000;stroke-width:1}
-.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}</style></head>
+${FLAME_CSS}</style></head>
 <body><h1>CPU flame graph</h1>
 <p><code>${esc(about.command)}</code>, ${about.samples} samples (perf record -g, software clock event cpu-clock), ${esc(about.when)}.
 Each box is a function, as wide as its share of the samples; callers below callees. Hover a box for its samples.</p>
-<p class="legend"><span style="background:rgb(70,130,230)"></span>JITed BPF program<span style="background:rgb(230,150,50)"></span>kernel<span style="background:rgb(225,120,50)"></span>user space</p>
+${FLAME_LEGEND}
 <h2>BPF programs</h2>${bpf}
 ${flameSvg(folded)}
 </body></html>

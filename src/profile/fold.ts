@@ -48,6 +48,23 @@ export function foldPerfScript(text: string): Folded {
   return out
 }
 
+/**
+ * stacks.folded read back (`frame;frame;… count` a line). `fail` turns a reason into the caller's error: a line
+ * that is not a stack and a count names its number, so a hand-edited or foreign file is found.
+ */
+export function parseFolded(text: string, fail: (reason: string) => Error): Folded {
+  const out: Folded = new Map()
+  const lines = text.split('\n')
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue
+    const m = /^(\S.*) (\d+)$/.exec(line)
+    if (!m) throw fail(`line ${i + 1}: expected "frame;frame;… count" (a folded stack and its samples)`)
+    out.set(m[1], (out.get(m[1]) ?? 0) + Number(m[2]))
+  }
+  if (out.size === 0) throw fail('no stacks (was the profiled command too short for one sample?)')
+  return out
+}
+
 export function foldedText(folded: Folded): string {
   return [...folded].map(([stack, n]) => `${stack} ${n}`).join('\n') + '\n'
 }

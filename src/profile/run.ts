@@ -10,15 +10,17 @@ import {writeAtomic} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
 import {bpfFrames, foldedText, foldPerfScript} from './fold.js'
 import {flamePage} from './flamegraph.js'
+import {PROFILE_SCHEMA, type ProfileAbout} from './section.js'
 
 export interface ProfileOutcome {
   command: string
   exitCode: number // the profiled command's
   samples: number
   bpf: {name: string; samples: number}[]
-  files: {perfData: string; folded: string; html: string}
+  files: {perfData: string; folded: string; html: string; about: string; results: string}
   output: {stdout: string; stderr: string}
 }
+
 
 /** Why perf cannot profile BPF programs here (one line), or undefined. */
 export async function perfProblem(sysctl = (name: string) => readText(`/proc/sys/${name}`)?.trim()): Promise<string | undefined> {
@@ -53,7 +55,9 @@ export async function profile(words: string[], opts: {out: string; frequency: nu
   const problem = await perfProblem()
   if (problem) throw new BadInputError(problem)
   mkdirSync(out, {recursive: true})
-  const files = {perfData: join(out, 'perf.data'), folded: join(out, 'stacks.folded'), html: join(out, 'flamegraph.html')}
+  const outAt = args.findIndex((a) => a === '--out' || a.startsWith('--out='))
+  const results = resolve((args[outAt].startsWith('--out=') ? args[outAt].slice(6) : args[outAt + 1]) ?? join(out, 'results')) // the suite refuses a bare --out
+  const files = {perfData: join(out, 'perf.data'), folded: join(out, 'stacks.folded'), html: join(out, 'flamegraph.html'), about: join(out, 'profile.json'), results}
   const perf = which('perf')!
   const self = [process.execPath, process.argv[1]]
   const rec = await (await start(perf, ['record', '-q', '-g', '-e', 'cpu-clock', '-F', String(opts.frequency), '-o', files.perfData, '--', ...self, ...args])).done
@@ -63,7 +67,10 @@ export async function profile(words: string[], opts: {out: string; frequency: nu
   const samples = [...folded.values()].reduce((a, b) => a + b, 0)
   const bpf = bpfFrames(folded)
   const command = `ebpfperf ${args.join(' ')}`
+  const when = new Date().toISOString()
   writeAtomic(files.folded, foldedText(folded))
-  writeAtomic(files.html, flamePage(folded, {command, samples, bpf, when: new Date().toISOString()}))
+  writeAtomic(files.html, flamePage(folded, {command, samples, bpf, when}))
+  const about: ProfileAbout = {schema: PROFILE_SCHEMA, command, when, frequency: opts.frequency, samples, bpf, results}
+  writeAtomic(files.about, `${JSON.stringify(about, null, 1)}\n`)
   return {command, exitCode: rec.exitCode, samples, bpf, files, output: {stdout: rec.stdout, stderr: rec.stderr}}
 }

@@ -7,6 +7,7 @@ import type {Comparison} from './compare.js'
 import type {CaseResult, RunResult} from './store.js'
 import {fmtQuantity, fmtRange, scaleFor} from './units.js'
 import {reportAnswer} from './report-answer.js'
+import {FLAME_CSS} from '../profile/flamegraph.js'
 
 export interface ChartSpec {
   id: string
@@ -33,7 +34,7 @@ const metricName = (metric: string) => (/^[a-z0-9_]+$/.test(metric) ? metric.rep
 const finiteCi = (c: CaseResult | undefined): [number, number] | null => (c?.stats && c.stats.ci95.every(Number.isFinite) ? c.stats.ci95 : null)
 
 /** Every value and error bar of a chart in the unit its largest value reads best in (Mpps, Gbit/s, µs…). */
-function inHumanUnits(chart: ChartSpec, unit: string, what: string): ChartSpec {
+export function inHumanUnits(chart: ChartSpec, unit: string, what: string): ChartSpec {
   const all = chart.datasets.flatMap((d) => [...d.data, ...(d.errors ?? []).flatMap((e) => e ?? [])]).filter((v): v is number => v !== null && Number.isFinite(v))
   const scale = scaleFor(unit, Math.max(0, ...all.map(Math.abs)))
   const f = (v: number | null) => (v === null ? null : v / scale.factor)
@@ -236,7 +237,29 @@ function answerSection(runs: RunResult[]): string {
   return `<section class="answer"><h2>Answer</h2>${body}</section>`
 }
 
-export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Comparison): string {
+/** Per run, every case's figures as a table. */
+function numbersSection(runs: RunResult[]): string {
+  return runs
+    .map(
+      (r) =>
+        `<h3>${esc(r.suite)} — ${esc(r.started)}</h3><table><tr><th>case</th><th>mean</th><th>sd</th><th>95% CI</th><th>n</th><th>status</th></tr>${r.cases
+          .map((c) =>
+            c.stats
+              ? `<tr><td>${esc(c.id)}</td><td>${esc(fmtQuantity(c.stats.mean, c.unit))}</td><td>${esc(fmtQuantity(c.stats.sd, c.unit))}</td><td>${c.stats.ci95.every(Number.isFinite) ? esc(fmtRange(c.stats.ci95[0], c.stats.ci95[1], c.unit)) : '—'}</td><td>${esc(String(c.stats.n))}</td><td>${esc(c.status)}</td></tr>`
+              : `<tr><td>${esc(c.id)}</td><td colspan="4">${esc(c.reason ?? '')}</td><td>${esc(c.status)}</td></tr>`,
+          )
+          .join('')}</table>`,
+    )
+    .join('')
+}
+
+/** More of the page, from other modules: its HTML (after the charts) and the charts its canvases name. */
+export interface ReportSection {
+  html: string
+  charts: ChartSpec[]
+}
+
+export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Comparison, sections: ReportSection[] = []): string {
   const env = runs[0]?.environment
   const charts = runs.flatMap((r, i) => chartsFor(r, i))
   if (cmp) charts.unshift(comparisonChart(cmp))
@@ -250,18 +273,6 @@ export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Compar
       ]
     : []
   const runRows = runs.map((r) => `<tr><td>${esc(r.suite)}</td><td>${esc(r.started)}</td><td>${r.complete ? 'complete' : '<b>incomplete</b>'}</td><td>${r.cases.length}</td><td><code>${esc(r.command)}</code></td></tr>`).join('')
-  const tables = runs
-    .map(
-      (r) =>
-        `<h3>${esc(r.suite)} — ${esc(r.started)}</h3><table><tr><th>case</th><th>mean</th><th>sd</th><th>95% CI</th><th>n</th><th>status</th></tr>${r.cases
-          .map((c) =>
-            c.stats
-              ? `<tr><td>${esc(c.id)}</td><td>${esc(fmtQuantity(c.stats.mean, c.unit))}</td><td>${esc(fmtQuantity(c.stats.sd, c.unit))}</td><td>${c.stats.ci95.every(Number.isFinite) ? esc(fmtRange(c.stats.ci95[0], c.stats.ci95[1], c.unit)) : '—'}</td><td>${esc(String(c.stats.n))}</td><td>${esc(c.status)}</td></tr>`
-              : `<tr><td>${esc(c.id)}</td><td colspan="4">${esc(c.reason ?? '')}</td><td>${esc(c.status)}</td></tr>`,
-          )
-          .join('')}</table>`,
-    )
-    .join('')
   const canvases = charts.map((c) => `<section class="chart"><h3>${esc(c.title)}</h3><div class="box"><canvas id="${c.id}"></canvas></div></section>`).join('')
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ebpfperf report</title>
@@ -270,6 +281,9 @@ body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
 table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 th{background:#f3f3f3}.chart{margin:24px 0}.answer{background:#f4f8fc;border-left:4px solid #1f77b4;padding:4px 16px;margin:16px 0}
 .answer p{margin:6px 0}.answer h3{margin:10px 0 4px;font-size:14px;color:#555}.box{position:relative;height:340px}code{font-size:12px}
+.context{background:#fbf8ef;border-left:4px solid #b8860b;padding:4px 16px}.trends{display:grid;grid-template-columns:repeat(3,1fr);gap:8px 16px}
+.trends h4{margin:6px 0 2px;font-size:12px;font-weight:normal}.box.small{height:170px}.flame{overflow-x:auto}
+${FLAME_CSS}
 </style>
 <script>${chartLibrary()}</script>
 </head><body>
@@ -279,9 +293,10 @@ ${answerSection(runs)}
 ${cmp && cmp.environmentDifferences.length > 0 ? `<p><b>Different environments:</b> ${esc(cmp.environmentDifferences.join('; '))}</p>` : ''}
 <h2>Runs</h2><table><tr><th>suite</th><th>started</th><th>state</th><th>cases</th><th>command</th></tr>${runRows}</table>
 <h2>Charts</h2>${canvases || '<p>No measured cases to chart.</p>'}${runs.flatMap(flatMetrics).map((l) => `<p>${esc(l)}</p>`).join('')}
-<h2>Numbers</h2>${tables}
+${sections.map((x) => x.html).join('\n')}
+<h2>Numbers</h2>${numbersSection(runs)}
 <script>
-const charts = ${scriptJson(charts)};
+const charts = ${scriptJson([...charts, ...sections.flatMap((x) => x.charts)])}; // the sections' canvases are in their HTML
 const PALETTE = ${scriptJson(PALETTE)};
 // Error bars: vertical whiskers from each dataset's "errors" ([low, high] per point)
 const errorBars = {id: 'errorBars', afterDatasetsDraw(chart) {

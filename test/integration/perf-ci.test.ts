@@ -8,16 +8,11 @@ import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSy
 import {release} from 'node:os'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
+import {git} from '../support/git.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
-
-function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', args, {encoding: 'utf8', cwd})
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`)
-  return r.stdout.trim()
-}
 
 describe('examples/perf-ci.sh end to end (real kernel, local bare remote)', function () {
   this.timeout(300_000)

@@ -1,12 +1,13 @@
 // ebpfperf profile on the real kernel: perf records a quick micro run, the folded stacks hold the JITed
 // program's bpf_prog_ frame, and headless Chromium shows the flame graph (screenshot kept in
-// test/.artifacts/profile.png). Bad input (no command, not a suite, no perf): one line, exit 2.
+// test/.artifacts/profile.png), on its own page and inside `ebpfperf report` of the profile folder. Bad input (no command, not a suite, no perf): one line, exit 2.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
 import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
 import {perfProblem} from '../../src/profile/run.js'
+import {openFile} from '../support/chromium.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -66,6 +67,46 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
       expect(statSync(shot).size).to.be.greaterThan(10_000)
     } finally {
       await browser.close()
+    }
+  })
+
+  it('report of the profile folder: the flame graph inside the report, a bpf_prog_ frame drawn (screenshot)', async function () {
+    const out = join(dir, 'prof')
+    if (!existsSync(join(out, 'stacks.folded')) || !existsSync(CHROMIUM)) {
+      console.log('      skipped: the profile above did not run')
+      this.skip()
+    }
+    expect(JSON.parse(readFileSync(join(out, 'profile.json'), 'utf8'))).to.include({schema: 'ebpfperf/profile/v1', results: join(out, 'results')})
+    const html = join(dir, 'report.html')
+    const r = cli(['report', out, '-o', html])
+    expect(r.status, r.stderr).to.equal(0)
+    expect(r.stdout).to.match(/\(1 run\(s\), 1 flame graph\(s\)\)/)
+    const {page, errors, close} = await openFile(html)
+    try {
+      const seen = (await page.evaluate(`(() => {
+        const graph = document.querySelector('#profiles ~ .profile svg.flamegraph')
+        const frames = graph ? [...graph.querySelectorAll('g.frame')] : []
+        // JITed programs (class bpf), not kernel functions such as bpf_prog_load
+        const bpf = frames.filter((g) => g.classList.contains('bpf') && (g.getAttribute('data-name') || '').startsWith('bpf_prog_'))
+        const r = bpf.length ? bpf[0].querySelector('rect').getBoundingClientRect() : undefined
+        return {frames: frames.length, bpf: bpf.map((g) => g.getAttribute('data-name')), width: r && r.width, height: r && r.height,
+          fill: bpf.length ? getComputedStyle(bpf[0].querySelector('rect')).fill : undefined, charts: window.ebpfperfCharts.length}
+      })()`)) as {frames: number; bpf: string[]; width?: number; height?: number; fill?: string; charts: number}
+      expect(errors).to.deep.equal([])
+      expect(seen.frames).to.be.greaterThan(10)
+      expect(seen.bpf[0]).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
+      expect(seen.width).to.be.greaterThan(0)
+      expect(seen.height).to.be.greaterThan(0)
+      expect(seen.fill).to.equal('rgb(70, 130, 230)')
+      expect(seen.charts, 'the profiled run\'s own charts are there too').to.be.greaterThan(0)
+      await page.locator('#flamegraph-0 g.bpf').first().scrollIntoViewIfNeeded()
+      const shot = join(dir, 'report-flame.png')
+      await page.screenshot({path: shot, fullPage: true})
+      const png = readFileSync(shot)
+      expect(png.subarray(0, 8).toString('hex'), 'a PNG signature').to.equal('89504e470d0a1a0a')
+      expect(png.length).to.be.greaterThan(10_000)
+    } finally {
+      await close()
     }
   })
 
