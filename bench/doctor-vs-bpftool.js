@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Wall time of `ebpfperf doctor --json` beside `bpftool feature probe`, same machine, same run,
 // interleaved (A B A B …) so drift hits both. Prints medians, min/max, and the ratio. Needs root.
-// Doctor hands slow detaches to a short-lived `ebp-teardown` process and exits (README: How long it
+// Doctor hands slow detaches to a short-lived `ebp-teardown` process and exits (docs/doctor.md: How long it
 // takes); the next command starts only once that process is gone, so it never runs beside the teardown,
 // and how long the teardown went on after doctor's exit is printed too.
 // Where doctor's time goes: each run writes its phases (EBPFPERF_DOCTOR_TIMING, src/doctor/timing.ts);

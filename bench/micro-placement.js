@@ -2,7 +2,7 @@
 // Does code placement move a micro figure? Loads bpf/.output/micro_tailchain.bpf.o (a chain of 8 tail
 // calls) afresh N times and times each load with BPF_PROG_TEST_RUN on one CPU (best of 3 samples of
 // 50,000 runs: the placement, not a disturbed sample, is what should show). Prints ns per run for every
-// load, sorted. Why `suite micro` takes every sample from a fresh load (README: reload). Needs root and
+// load, sorted. Why `suite micro` takes every sample from a fresh load (docs/micro.md: every sample from a fresh load). Needs root and
 // the builds (npm run build).
 //   node bench/micro-placement.js [--loads 20] [--cpu 0]
 import {microBench, numberArg} from './micro-common.js'
