@@ -283,6 +283,8 @@ export interface BufferConsumerCounts {
   shortRecords: number
   lastEventNs: number
   buckets: [number, number][]
+  /** CPU time of the consumer's polling thread (bufferConsumerStart), start to the end of its drain. */
+  consumerCpuNs?: number
 }
 
 export interface BufferRunReport {

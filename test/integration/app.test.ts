@@ -64,6 +64,21 @@ describe('suite app (nginx + wrk, real kernel)', function () {
     }
   })
 
+  it('--buffer perf: sslsniff\'s records through a perf buffer; produced = consumed + lost as the lost callback reported it, run_cnt = SSL calls', () => {
+    const r = cli(['suite', 'app', '--quick', '--sizes', '1K', '--buffer', 'perf', ...SMALL, '--out', out, '--json'])
+    expect(r.status, r.stderr).to.equal(0)
+    const c = (JSON.parse(r.stdout) as {run: {cases: CaseJson[]}}).run.cases.find((x) => x.id === 'app/https/1K/sslsniff')!
+    const e = c.extra as CaseJson['extra'] & {buffer: string; lostReported: number}
+    expect(c.status, c.reason).to.equal('ok')
+    expect(e.buffer).to.equal('perf')
+    expect(e.counts.produced).to.be.at.least(e.requests)
+    expect(e.consumed + e.lostReported).to.equal(e.counts.produced)
+    expect(e.lostReported).to.equal(e.counts.lost)
+    expect(e.runCnt['uprobe SSL_read'] + e.runCnt['uprobe SSL_write']).to.equal(e.counts.entries)
+    expect(e.runCnt['uretprobe SSL_write']).to.be.at.least(e.requests)
+    expect(e.proof).to.match(/lost \(perf buffer, lost callback\)/)
+  })
+
   it('syscount-kfilter keeps only the target pid: none of a sleeping process, some of a writing one', () => {
     const sleeper = spawn('sleep', ['600'])
     const writer = spawn('yes', [], {stdio: 'ignore'}) // a write(2) after another
@@ -114,7 +129,7 @@ describe('suite app (nginx + wrk, real kernel)', function () {
   })
 
   it('bad input is one line and exit 2, and starts nothing', () => {
-    for (const [args, re] of [[['--sizes', '1K,12Q'], /--sizes 12Q: not a size/], [['--probes', 'nope'], /--probes nope: unknown probe/]] as const) {
+    for (const [args, re] of [[['--sizes', '1K,12Q'], /--sizes 12Q: not a size/], [['--probes', 'nope'], /--probes nope: unknown probe/], [['--buffer', 'pipe'], /--buffer pipe: expected ringbuf or perf/]] as const) {
       const r = cli(['suite', 'app', '--quick', ...args, '--out', out])
       expect(r.status).to.equal(2)
       expect(r.stderr.trim().split('\n')).to.have.length(1)

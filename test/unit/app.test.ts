@@ -14,7 +14,7 @@ import {appAnswer, appAnswerFromRun, appCases} from '../../src/suites/app/render
 import type {RunResult} from '../../src/results/store.js'
 import {exitCodeFor} from '../../src/util/errors.js'
 import type {WrkResult} from '../../src/workloads/wrk.js'
-import type {ProbeName} from '../../src/suites/app/probes.js'
+import {perfPages, type ProbeName} from '../../src/suites/app/probes.js'
 
 const fixture = (f: string) => readFileSync(join(import.meta.dirname, '..', 'fixtures', 'app', f), 'utf8')
 const flags = (o: Partial<AppFlags> = {}): AppFlags => ({quick: true, out: 'results', workers: 1, connections: 16, threads: 1, capture: 8192, progress: false, ...o}) as AppFlags
@@ -93,6 +93,15 @@ describe('suite app: flags', () => {
     expect(badInput(() => appOptions(flags({program: 'p'})))).to.match(/give --object FILE too/)
     expect(badInput(() => appOptions(flags({object: '/nonexistent.bpf.o', program: 'p', uprobe: 'SSL_write'})))).to.match(/^--object \/nonexistent\.bpf\.o: no such file/)
     expect(badInput(() => appOptions(flags({'filter-pid': 2 ** 30})))).to.match(/--filter-pid \d+: no such process/)
+    expect(badInput(() => appOptions(flags({buffer: 'pipe'})))).to.equal('--buffer pipe: expected ringbuf or perf')
+    expect(badInput(() => appOptions(flags({protocols: 'http', probes: 'syscount', buffer: 'perf'})))).to.match(/--buffer .*--probes sslsniff/)
+  })
+
+  it('--buffer perf goes to the sslsniff configurations only (ringbuf by default)', () => {
+    expect(appConfigs(appOptions(flags())).map((c) => c.buffer)).to.deep.equal([undefined, 'ringbuf', undefined, 'ringbuf'])
+    expect(appConfigs(appOptions(flags({buffer: 'perf'}))).filter((c) => c.probe === 'sslsniff').map((c) => c.buffer)).to.deep.equal(['perf', 'perf'])
+    // the perf buffer gets the ring buffer's 32 MiB in all, a power of two pages per CPU
+    expect([1, 2, 3, 4].map((n) => perfPages(n))).to.deep.equal([8192, 4096, 2048, 2048])
   })
 })
 
@@ -117,6 +126,14 @@ describe('suite app: the probe proof', () => {
     expect(checkProof(cfg('none'), {wrk: wrk(0), counts: counts(), consumed: 0, runCnt: {}})).to.match(/no request/)
     expect(checkProof(cfg('none'), {wrk: wrk(100, 5), counts: counts(), consumed: 0, runCnt: {}})).to.match(/5 errors/)
     expect(checkProof(cfg('object'), {wrk: wrk(100), counts: counts(), consumed: 0, runCnt: {}})).to.match(/did not run/)
+  })
+
+  it('perf buffer: lost is what the lost callback reported, and must be the failed outputs the programs counted', () => {
+    const perf = {...cfg('sslsniff'), buffer: 'perf' as const}
+    const k = counts({entries: 300, returns: 300, produced: 200, lost: 10})
+    expect(checkProof(perf, {wrk: wrk(100), counts: k, consumed: 190, lostReported: 10, runCnt: ssl(150, 150)})).to.equal(undefined)
+    expect(checkProof(perf, {wrk: wrk(100), counts: k, consumed: 190, lostReported: 0, runCnt: ssl(150, 150)})).to.match(/produced 200 ≠ consumed 190 \+ lost 0 \(perf buffer lost callback\)/)
+    expect(checkProof(perf, {wrk: wrk(100), counts: {...k, lost: 9}, consumed: 190, lostReported: 10, runCnt: ssl(150, 150)})).to.match(/lost callback reported 10 records, the programs saw 9/)
   })
 
   it('fails a probe whose programs the kernel did not run (bpf_stats run_cnt), or ran a different number of times than they counted', () => {

@@ -456,6 +456,7 @@ struct Standalone {
   ring_buffer* rb = nullptr;
   perf_buffer* pb = nullptr;
   std::atomic<bool> stop{false};
+  uint64_t cpu_ns = 0;  // CPU time of the polling thread from start to the end of the drain
 };
 std::vector<Standalone*> g_standalone;
 
@@ -469,12 +470,14 @@ class StandaloneWorker : public PromiseWorker {
   }
 
   void Execute() override {
+    const uint64_t c0 = ThreadCpuNs();
     while (!st_->stop.load(std::memory_order_acquire)) {
       int n = st_->pb ? perf_buffer__poll(st_->pb, 20) : ring_buffer__poll(st_->rb, 20);
       if (n < 0 && n != -EINTR) return Fail(-n, st_->pb ? "perf_buffer__poll" : "ring_buffer__poll");
     }
     int n = st_->pb ? perf_buffer__consume(st_->pb) : ring_buffer__consume(st_->rb);
     if (n < 0) return Fail(-n, st_->pb ? "perf_buffer__consume" : "ring_buffer__consume");
+    st_->cpu_ns = ThreadCpuNs() - c0;
   }
 
   Napi::Value Result(Napi::Env env) override {
@@ -492,6 +495,7 @@ class StandaloneWorker : public PromiseWorker {
     out.Set("shortRecords", static_cast<double>(c.short_records));
     out.Set("lastEventNs", static_cast<double>(c.last_ns));
     out.Set("buckets", BucketsArray(env, c.latency));
+    out.Set("consumerCpuNs", static_cast<double>(st_->cpu_ns));
     return out;
   }
 

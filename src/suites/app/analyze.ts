@@ -70,7 +70,7 @@ export function proofLine(r: AppRow): string {
       case 'none':
         return `${r.requests} requests`
       case 'sslsniff':
-        return `${k.returns} SSL calls (${per(k.returns)}/request), ${k.produced} records (${per(k.produced)}/request) = ${r.consumed} consumed + ${k.lost} lost, ${(k.bytes / 1e6).toFixed(1)} MB captured`
+        return `${k.returns} SSL calls (${per(k.returns)}/request), ${k.produced} records (${per(k.produced)}/request) = ${r.consumed} consumed + ${r.config.buffer === 'perf' ? `${r.lostReported ?? 0} lost (perf buffer, lost callback)` : `${k.lost} lost (ring buffer)`}, ${(k.bytes / 1e6).toFixed(1)} MB captured`
       case 'syscount':
         return `${k.entries} syscalls counted (${per(k.entries)}/request)`
       case 'syscount-kfilter':

@@ -15,6 +15,7 @@ export const appFlags = {
   threads: Flags.integer({min: 1, max: 64, default: 1, description: 'wrk threads'}),
   duration: Flags.integer({min: 1, max: 600, description: 'seconds per wrk run (default 5, --quick 2)'}),
   capture: Flags.integer({default: 8192, description: 'sslsniff: bytes copied per SSL call (0 to 8192, BCC sslsniff\'s 8 KiB by default)'}),
+  buffer: Flags.string({description: 'sslsniff: its records go through a BPF ring buffer (ringbuf) or a perf buffer, one per CPU with as many bytes in all (perf); default ringbuf'}),
   'filter-pid': Flags.integer({min: 1, description: 'syscount-kfilter/-user: the process whose syscalls are kept (default: this ebpfperf process, so nginx is the untraced one)'}),
   object: Flags.string({description: 'your tracer: a BPF object'}),
   program: Flags.string({description: 'your tracer: the program in --object'}),

@@ -9,7 +9,7 @@ import {BadInputError} from '../../util/errors.js'
 import {measuredCase, requireSuitePrivilege, suiteGate, type Gate} from '../common.js'
 import type {RunResult} from '../../results/store.js'
 import {parseSize} from '../../workloads/nginx.js'
-import {APP_OBJECT, CAPTURE_MAX, PROBES, type ProbeName, type UserProgram} from './probes.js'
+import {APP_OBJECT, BUFFERS, CAPTURE_MAX, PROBES, type BufferKind, type ProbeName, type UserProgram} from './probes.js'
 import {probeFits, runApp, type AppOptions, type AppRun} from './run.js'
 import type {Protocol} from './proof.js'
 import {appAnswer, appCases, renderApp} from './render.js'
@@ -50,10 +50,13 @@ export function appOptions(f: Omit<AppFlags, 'json' | 'progress'>): Omit<AppOpti
   if (probes.includes('sslsniff') && !protocols.includes('https')) throw new BadInputError('--probes sslsniff needs --protocols https (sslsniff sees TLS calls only)')
   if (probes.some((p) => p.startsWith('go-')) && !protocols.includes('go')) throw new BadInputError('--probes go-runtime/go-handler need --protocols go (they probe the Go server)')
   if (f.capture < 0 || f.capture > CAPTURE_MAX) throw new BadInputError(`--capture ${f.capture}: expected 0 to ${CAPTURE_MAX} bytes`)
+  const buffer = (f.buffer ?? 'ringbuf') as BufferKind
+  if (!BUFFERS.includes(buffer)) throw new BadInputError(`--buffer ${f.buffer}: expected ringbuf or perf`)
+  if (f.buffer && !probes.includes('sslsniff')) throw new BadInputError('--buffer chooses sslsniff\'s buffer: give --probes sslsniff too')
   if (f.connections < f.threads) throw new BadInputError(`--connections ${f.connections}: must be at least --threads (${f.threads})`)
   if (f['filter-pid'] !== undefined && !existsSync(`/proc/${f['filter-pid']}`)) throw new BadInputError(`--filter-pid ${f['filter-pid']}: no such process`)
   return {protocols: protocols as Protocol[], sizes, probes, workers: f.workers, connections: f.connections, threads: f.threads, duration: f.duration ?? (f.quick ? QUICK.duration : 5),
-    repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, filterPid: f['filter-pid'] ?? process.pid, user}
+    repeat: f.repeat ?? (f.quick ? QUICK.repeat : 5), warmup: 1, capture: f.capture, buffer, filterPid: f['filter-pid'] ?? process.pid, user}
 }
 
 function userProgram(f: Pick<AppFlags, 'object' | 'program' | 'uprobe' | 'tracepoint'>): UserProgram | undefined {

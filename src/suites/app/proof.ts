@@ -1,6 +1,6 @@
 // What each probe must show for its run to count: that it fired on the requests wrk made, and that every
 // record it produced was either consumed or counted as lost. A run that cannot show it fails its configuration.
-import type {AppCounts, ProbeName} from './probes.js'
+import type {AppCounts, BufferKind, ProbeName} from './probes.js'
 import type {Measured} from './run.js'
 
 /** nginx over HTTP or HTTPS, or the Go server over HTTP. */
@@ -11,6 +11,8 @@ export interface AppConfig {
   protocol: Protocol
   size: string
   probe: ProbeName
+  /** sslsniff: the buffer its records go through. */
+  buffer?: BufferKind
 }
 
 export interface AppRow {
@@ -29,6 +31,8 @@ export interface AppRow {
   serverCpuNs: number
   consumerCpuNs: number
   consumed: number
+  /** Perf buffer: records the consumer's lost callback reported (a ring buffer has none: its lost are the failed reservations the programs counted). */
+  lostReported?: number
   matched: number
   /** bpf_stats run_cnt of the probe's programs by label (see AppProbes.runCnt). */
   runCnt: Record<string, number>
@@ -56,11 +60,19 @@ function runCntProof(c: AppConfig, m: Pick<Measured, 'counts' | 'runCnt'>): stri
   return differ('the program', total, k.entries)
 }
 
+/** Perf buffer: lost as the consumer's lost callback heard it, which must also be the outputs the programs saw fail. */
+function perfAccounted(k: AppCounts, m: Pick<Measured, 'consumed' | 'lostReported'>): string | undefined {
+  const lost = m.lostReported ?? 0
+  if (m.consumed !== k.produced - lost) return `records do not add up: produced ${k.produced} ≠ consumed ${m.consumed} + lost ${lost} (perf buffer lost callback)`
+  if (lost !== k.lost) return `perf buffer: the lost callback reported ${lost} records, the programs saw ${k.lost} outputs fail`
+  return undefined
+}
+
 /** Why the probe's own counters fall short of the requests, or its records do not add up. */
-function countsProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed'>): string | undefined {
+function countsProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'lostReported'>): string | undefined {
   const req = m.wrk.requests
   const k = m.counts
-  const accounted = () => (m.consumed === k.produced - k.lost ? undefined : `records do not add up: produced ${k.produced} ≠ consumed ${m.consumed} + lost ${k.lost}`)
+  const accounted = () => (c.buffer === 'perf' ? perfAccounted(k, m) : m.consumed === k.produced - k.lost ? undefined : `records do not add up: produced ${k.produced} ≠ consumed ${m.consumed} + lost ${k.lost}`)
   switch (c.probe) {
     case 'none':
     case 'object':
@@ -81,7 +93,7 @@ function countsProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consume
 }
 
 /** Why this run does not count, or undefined when its probe is proven (by its counters and by bpf_stats run_cnt). */
-export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'runCnt'>): string | undefined {
+export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'runCnt'> & {lostReported?: number}): string | undefined {
   const req = m.wrk.requests
   if (req === 0) return `wrk completed no request (${m.wrk.errors} errors)`
   if (m.wrk.errors > req / 100) return `wrk saw ${m.wrk.errors} errors for ${req} requests (is nginx overloaded or failing?)`

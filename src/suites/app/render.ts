@@ -104,6 +104,7 @@ export function appCases(rows: AppRow[]): {cases: AppCase[]; csv: string} {
       extra: {
         transferBytesPerSec: r.transfer, latencyP50Us: r.p50us, latencyP99Us: r.p99us, requests: r.requests, errors: r.errors, cpuPerRequestUs: cpuPerRequest(r),
         size: r.config.size, counts: r.counts, consumed: r.consumed, matched: r.matched, runCnt: r.runCnt, proof: proofLine(r),
+        ...(r.config.buffer ? {buffer: r.config.buffer} : {}), ...(r.lostReported !== undefined ? {lostReported: r.lostReported} : {}),
         ...(c ? {change: c.change, changeCi95: c.ci, p: c.ratio.p, significant: c.significant, verdict: c.verdict} : {}),
       },
       failed: r.status === 'failed',

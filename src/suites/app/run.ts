@@ -10,7 +10,7 @@ import {projectRoot} from '../../util/paths.js'
 import {interleaved} from '../common.js'
 import {makeSite, startNginx, cpuNs, HTTP_PORT, HTTPS_PORT, type RunningNginx} from '../../workloads/nginx.js'
 import {parseWrk, wrkArgs, type WrkResult} from '../../workloads/wrk.js'
-import {AppProbes, diffAppCounts, type AppCounts, type ProbeName, type UserProgram} from './probes.js'
+import {AppProbes, diffAppCounts, type AppCounts, type BufferKind, type ProbeName, type UserProgram} from './probes.js'
 import {checkProof, emptyRow, type AppConfig, type AppRow, type Protocol} from './proof.js'
 import {buildGoServer, startGoServer, GO_PORT, type RunningGo} from '../../workloads/goserver.js'
 
@@ -28,6 +28,8 @@ export interface AppOptions {
   repeat: number
   warmup: number
   capture: number
+  /** sslsniff's records: through a ring buffer or a perf buffer. */
+  buffer: BufferKind
   /** The pid the in-kernel syscall filter keeps (default: this process, i.e. "another process"). */
   filterPid: number
   user?: UserProgram
@@ -42,11 +44,11 @@ export interface AppRun {
   interrupted: boolean
 }
 
-export function appConfigs(o: Pick<AppOptions, 'protocols' | 'sizes' | 'probes'>): AppConfig[] {
+export function appConfigs(o: Pick<AppOptions, 'protocols' | 'sizes' | 'probes'> & {buffer?: BufferKind}): AppConfig[] {
   const out: AppConfig[] = []
   for (const protocol of o.protocols)
     for (const size of o.sizes)
-      for (const probe of o.probes) if (probeFits(probe, protocol)) out.push({id: `${protocol}/${size}/${probe}`, protocol, size, probe})
+      for (const probe of o.probes) if (probeFits(probe, protocol)) out.push({id: `${protocol}/${size}/${probe}`, protocol, size, probe, ...(probe === 'sslsniff' ? {buffer: o.buffer ?? 'ringbuf'} : {})})
   return out
 }
 
@@ -108,7 +110,7 @@ async function listening(t: TopologyHandle, ports: number[]): Promise<boolean> {
 function loadProbes(probes: AppProbes, o: AppOptions, {nginx, go}: Servers): void {
   if (o.probes.includes('sslsniff')) {
     if (!nginx.libssl) throw new Error(`nginx's worker ${nginx.workers[0]} maps no libssl (see /proc/${nginx.workers[0]}/maps): nginx built without OpenSSL?`)
-    probes.loadSslsniff(nginx.libssl, nginx.workers, o.capture)
+    probes.loadSslsniff(nginx.libssl, nginx.workers, o.capture, o.buffer)
   }
   const sys = o.probes.filter((p): p is 'syscount' | 'syscount-kfilter' | 'syscount-user' => p.startsWith('syscount'))
   if (sys.length > 0) probes.loadSyscount(sys, o.filterPid)
@@ -144,6 +146,8 @@ export interface Measured {
   consumed: number
   matched: number
   consumerCpuNs: number
+  /** Perf buffer: the records the consumer's lost callback reported. */
+  lostReported?: number
   runCnt: Record<string, number>
 }
 
@@ -165,7 +169,7 @@ async function measureOnce(t: TopologyHandle, servers: Servers, probes: AppProbe
   const {pids, url} = target(servers, c)
   const probed = c.probe !== 'none'
   const stats = probed ? probes.native.enableStats() : -1
-  let got = {consumed: 0, matched: 0, consumerCpuNs: 0}
+  let got: {consumed: number; matched: number; consumerCpuNs: number; lostReported?: number} = {consumed: 0, matched: 0, consumerCpuNs: 0}
   let text: string
   let r0: Record<string, number> = {}
   let runCnt: Record<string, number> = {}
@@ -177,7 +181,7 @@ async function measureOnce(t: TopologyHandle, servers: Servers, probes: AppProbe
     try {
       text = await runWrk(t, wrkArgs({url, threads: o.threads, connections: o.connections, seconds}), seconds, signal)
     } finally {
-      if (probed) got = probes.detach(c.probe)
+      if (probed) got = await probes.detach(c.probe)
     }
     runCnt = runCntDiff(r0, probes.runCnt(c.probe))
   } finally {
@@ -215,6 +219,7 @@ function record(row: AppRow, m: Measured, round: number): void {
   row.serverCpuNs += m.serverCpuNs
   row.consumerCpuNs += m.consumerCpuNs
   row.consumed += m.consumed
+  if (m.lostReported !== undefined) row.lostReported = (row.lostReported ?? 0) + m.lostReported
   row.matched += m.matched
   for (const [k, v] of Object.entries(m.runCnt)) row.runCnt[k] = (row.runCnt[k] ?? 0) + v
   for (const k of Object.keys(row.counts) as (keyof AppCounts)[]) row.counts[k] += m.counts[k]
