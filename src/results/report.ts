@@ -49,7 +49,7 @@ function paramText(k: string, v: unknown): string {
   if ((k === 'frame_size' || k === 'size') && typeof v === 'number') return `${v} B`
   if (k === 'size') return `size ${v}`
   if (k === 'loss_rate') return `@ ${v}`
-  if (k === 'mode' || k === 'protocol' || k === 'rate' || k === 'kind' || k === 'body') return String(v)
+  if (k === 'mode' || k === 'protocol' || k === 'rate' || k === 'kind' || k === 'body' || k === 'probe') return String(v)
   if (k === 'stats') return `bpf_stats ${v}`
   if (k === 'cpu') return `CPU ${v}`
   if (k === 'test') return String(v)
@@ -108,7 +108,7 @@ function seriesOver(suite: string, metric: string, cs: CaseResult[], x: string, 
     id,
     title: `${suite}: ${metricName(metric)} vs ${metricName(x)}`,
     type: 'line',
-    xTitle: x === 'frame_size' ? 'frame size (B)' : metricName(x),
+    xTitle: x === 'frame_size' ? 'frame size (B)' : x === 'size_bytes' ? 'size (B)' : metricName(x),
     yTitle: metricName(metric),
     labels: xs,
     datasets: series.map((s) => {

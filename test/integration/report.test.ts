@@ -8,6 +8,11 @@ import {join} from 'node:path'
 import {RESULT_SCHEMA, type CaseResult, type RunResult} from '../../src/results/store.js'
 import {summarize} from '../../src/results/stats.js'
 import {tempDir} from '../support/tmp.js'
+import {appCases} from '../../src/suites/app/render.js'
+import {emptyRow} from '../../src/suites/app/proof.js'
+import type {ProbeName} from '../../src/suites/app/probes.js'
+import {measuredCase} from '../../src/suites/common.js'
+import {openFile} from '../support/chromium.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const CHROMIUM = '/usr/bin/chromium'
@@ -99,6 +104,49 @@ describe('ebpfperf report (headless Chromium)', function () {
       expect(statSync(shot).size).to.be.greaterThan(10_000)
     } finally {
       await browser.close()
+    }
+  })
+
+  it('an app run: requests/s against response size, a line per probe with a point per size', async function () {
+    if (!existsSync(CHROMIUM)) {
+      console.log('      skipped: Debian chromium is not installed (apt-get install chromium)')
+      this.skip()
+    }
+    // the cases as the suite writes them (appCases), five rounds each; each probe costs its share at every size
+    const sizes = ['1K', '16K', '128K']
+    const cost: Record<string, number> = {none: 1, sslsniff: 0.6, syscount: 0.95}
+    const rows = sizes.flatMap((size, i) =>
+      Object.entries(cost).map(([probe, f]) => {
+        const rps = [1, 1.02, 0.98, 1.01, 0.99].map((x) => (12_000 / (i + 1)) * f * x)
+        return {...emptyRow({id: `https/${size}/${probe}`, protocol: 'https', size, probe: probe as ProbeName}), rps, rounds: [0, 1, 2, 3, 4], requests: 50_000}
+      }),
+    )
+    const appDir = join(dir, 'app')
+    mkdirSync(appDir)
+    writeFileSync(join(appDir, 'app.json'), JSON.stringify(run('app', '2026-12-02T00:00:00Z', appCases(rows).cases.map(({failed, ...c}) => measuredCase({...c, status: failed ? 'failed' : undefined})))))
+    const out = join(dir, 'app.html')
+    const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'report', appDir, '-o', out], {encoding: 'utf8'})
+    expect(r.status, r.stderr).to.equal(0)
+    const {page, errors, close} = await openFile(out)
+    try {
+      // a string, not a function: tsx's __name helper is not in the page
+      const seen = (await page.evaluate(`(() => ({
+        answer: document.querySelector('.answer')?.innerText ?? '',
+        charts: window.ebpfperfCharts.map((c) => ({type: c.config.type, labels: c.data.labels.map(String), xTitle: c.options.scales.x.title.text, yTitle: c.options.scales.y.title.text,
+          series: c.data.datasets.map((d) => ({label: d.label, points: d.data.filter((v) => typeof v === 'number' && v > 0).length}))})),
+        ink: [...document.querySelectorAll('canvas')].map((c) => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n }),
+      }))()`)) as {answer: string; charts: {type: string; labels: string[]; xTitle: string; yTitle: string; series: {label: string; points: number}[]}[]; ink: number[]}
+      expect(errors).to.deep.equal([])
+      const rps = seen.charts.find((c) => c.yTitle.startsWith('requests per second'))!
+      expect(rps, JSON.stringify(seen.charts.map((c) => c.yTitle))).to.not.equal(undefined)
+      expect(rps.type).to.equal('line')
+      expect(rps.xTitle).to.equal('size (B)')
+      expect(rps.labels).to.deep.equal(['1024', '16384', '131072'])
+      expect(rps.series).to.deep.equal(Object.keys(cost).map((label) => ({label, points: sizes.length})))
+      for (const n of seen.ink) expect(n).to.be.greaterThan(1000)
+      expect(seen.answer).to.match(/sslsniff on nginx over HTTPS: requests\/s -40\.0% at 1K/)
+    } finally {
+      await close()
     }
   })
 
