@@ -160,8 +160,10 @@ async function fromPackage(name: string, opts: ResolveOptions): Promise<GuestKer
   let info = await aptShow(name)
   if (!info) throw new VmError(`--kernel ${name}: no such package in the apt index (check the name, e.g. linux-image-cloud-amd64, or run \`apt-get update\`); or pass a vmlinuz file`)
   // a meta-package (linux-image-cloud-amd64) depends on the versioned image package that holds the kernel
-  for (let depth = 0; depth < 3 && !/^linux-image-\d/.test(info.package); depth++) {
-    const next = info.depends.find((d) => /^linux-image-\d/.test(d))
+  // (linux-image-6.12-cloud-amd64 is a meta-package too: a kernel package's name carries a full release, 6.12.117+deb12-…)
+  const versioned = /^linux-image-\d+\.\d+\.\d+/
+  for (let depth = 0; depth < 3 && !versioned.test(info.package); depth++) {
+    const next = info.depends.find((d) => versioned.test(d))
     if (!next) break
     const nextInfo = await aptShow(next)
     if (!nextInfo) break
