@@ -9,7 +9,7 @@
 // Needs root and a build (npm run build); creates the acc topology: under the kernel lock on a shared machine.
 import {spawnSync} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {availableParallelism, hostname, release, tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {dieFor, root} from './micro-common.js'
 
@@ -33,6 +33,8 @@ const policerObj = join(tmp, 'policer.bpf.o')
 const cc = spawnSync('clang', ['-g', '-O2', '-target', 'bpf', '-I/usr/include/x86_64-linux-gnu', '-c', join(root, 'test/fixtures/accelerator/policer.bpf.c'), '-o', policerObj], {encoding: 'utf8'})
 if (cc.status !== 0) die(`clang: ${cc.stderr}`)
 
+const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], {cwd: root, encoding: 'utf8'}).stdout.trim() || 'unknown'
+console.log(`pktgen-targets ${new Date().toISOString()}, commit ${commit}, ${hostname()} (${availableParallelism()} CPUs, kernel ${release()}), ${rounds} rounds`)
 const native = loadNative()
 const plan = loadTopology('acc')
 const met = {paced: 0, search: 0}
