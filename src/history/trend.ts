@@ -82,8 +82,8 @@ export interface SuiteTrend {
 const sortKeys = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)))
 const caseKey = (c: {id: string; params: Record<string, unknown>}) => `${c.id} ${JSON.stringify(sortKeys(c.params))}`
 
-/** A run's point on the x axis: its commit and start time (minutes), or the start time alone. */
-export const runLabel = (r: HistoryRun): string => `${r.commit ? `${r.commit.slice(0, 9)} ` : ''}${r.started.slice(0, 16).replace('T', ' ')}`
+/** A run's point on the x axis: its commit, or its start time (to the minute) when none is recorded; the table gives both. */
+export const runLabel = (r: HistoryRun): string => r.commit?.slice(0, 9) ?? r.started.slice(0, 16).replace('T', ' ')
 
 /** The newest run's verdicts against the earlier runs, by case key; or why there are none. */
 function newestVerdicts(runs: HistoryRun[]): {verdicts: Map<string, string>; note?: string} {
