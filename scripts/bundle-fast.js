@@ -2,15 +2,16 @@
 // Build step: dist/doctor/fast.js and everything it imports as one file (dist/doctor/fast.bundle.js), which
 // bin/run.js loads for a plain `ebpfperf doctor`: one file parses and links about twice as fast as the
 // ~40 modules it is made of, and doctor is meant to take no longer than `bpftool feature probe`.
+// Likewise dist/topology/fast.bundle.js for `topology up|down` (meant to take half a second and less).
 // The native addon and js-yaml stay outside (loaded at run time by path / on first use).
 import {buildSync} from 'esbuild'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-buildSync({
-  entryPoints: [join(root, 'dist/doctor/fast.js')],
-  outfile: join(root, 'dist/doctor/fast.bundle.js'),
+for (const dir of ['doctor', 'topology']) buildSync({
+  entryPoints: [join(root, `dist/${dir}/fast.js`)],
+  outfile: join(root, `dist/${dir}/fast.bundle.js`),
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -10,6 +10,7 @@ import {
   inNetns,
   ipBatch,
   killAll,
+  listNetns,
   netnsPids,
   ourNetns,
   readLinks,
@@ -84,15 +85,19 @@ export interface Observed {
 }
 
 export async function observe(plan: Plan): Promise<Observed> {
-  const present = new Map((await ourNetns(plan.name)).map((n) => [n.name, n]))
+  const present = new Set(await listNetns())
   const nodes = await Promise.all(
     plan.nodes.map(async (n): Promise<NodeState> => {
-      const info = n.netns === null ? undefined : present.get(n.netns)
-      const exists = n.netns === null || info !== undefined
+      const exists = n.netns === null || present.has(n.netns)
       if (!exists) return {node: n.name, netns: n.netns, exists, links: [], routes: [], forwarding: {}}
-      const [links, routes, fwd] = await Promise.all([readLinks(n.netns), readRoutes(n.netns), readSysctls(n.netns, [FORWARDING.v4, FORWARDING.v6])])
+      const [links, routes, fwd] = await Promise.all([readLinks(n.netns).catch(() => undefined), readRoutes(n.netns), readSysctls(n.netns, [FORWARDING.v4, FORWARDING.v6])])
+      // gone since it was listed: as if it had not been there
+      if (!links) return {node: n.name, netns: n.netns, exists: false, links: [], routes: [], forwarding: {}}
       const mine = n.netns === null ? links.filter((l) => l.ifalias === mark(plan.name, n.name)) : links
-      return {node: n.name, netns: n.netns, exists, mark: info?.mark, links: mine, routes, forwarding: {v4: fwd[FORWARDING.v4], v6: fwd[FORWARDING.v6]}}
+      // a namespace's mark is its lo's alias (inspectNetns), read here with its other links
+      const lo = n.netns === null ? undefined : links.find((l) => l.ifname === 'lo')?.ifalias
+      const nsMark = lo?.startsWith(`${MARK}:`) ? lo : undefined
+      return {node: n.name, netns: n.netns, exists, mark: nsMark, links: mine, routes, forwarding: {v4: fwd[FORWARDING.v4], v6: fwd[FORWARDING.v6]}}
     }),
   )
   return {nodes, drift: drift(plan, nodes), absent: nodes.every((s) => (s.netns === null ? s.links.length === 0 : !s.exists))}

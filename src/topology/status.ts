@@ -2,7 +2,8 @@
 import type {ChalkInstance} from 'chalk'
 import type {Plan} from './model.js'
 import {observe, type VerifyResult} from './index.js'
-import {ETHTOOL_K, XDP_MODES, ourNetns, readOffloads, tcFilters} from './kernel.js'
+import {ETHTOOL_K, XDP_MODES, listNetns, readOffloads, tcFilters} from './kernel.js'
+import {PREFIX} from './model.js'
 
 export const STATUS_SCHEMA = 'ebpfperf/topology-status/v1'
 
@@ -91,7 +92,7 @@ export async function topologyStatus(plan: Plan, opts: {details?: boolean} = {})
       }
     }),
   )
-  const others = (await ourNetns()).map((n) => n.name).filter((n) => !plan.nodes.some((x) => x.netns === n))
+  const others = (await listNetns()).filter((n) => n.startsWith(PREFIX) && !plan.nodes.some((x) => x.netns === n))
   return {
     schema: STATUS_SCHEMA,
     topology: plan.name,

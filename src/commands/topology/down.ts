@@ -1,9 +1,7 @@
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../../util/cli.js'
-import {loadTopology} from '../../topology/model.js'
-import {downLocked, type DownResult} from '../../topology/index.js'
-import {effectiveCaps, hasCap} from '../../kernel/runtime.js'
-import {PrivilegeError} from '../../util/errors.js'
+import type {DownResult} from '../../topology/index.js'
+import {topologyDownCommand} from '../../topology/fast.js'
 
 export default class TopologyDown extends BaseCommand {
   static summary = 'Remove what ebpfperf created for a topology (or all of it), found by asking the kernel.'
@@ -17,23 +15,13 @@ running ebpfperf is refused (exit 2).`
   static examples = ['<%= config.bin %> topology down', '<%= config.bin %> topology down --all']
   static enableJsonFlag = true
   static args = {file: Args.string({description: 'topology file or shipped name; default netns/dut.topo.yml'})}
+  // the fast path (src/topology/fast.ts, no oclif) takes the same options: keep them in step
   static flags = {all: Flags.boolean({description: 'every topology ebpfperf created, whatever its file, and the system changes of killed runs'})}
 
   async run(): Promise<DownResult> {
     const {args, flags} = await this.parse(TopologyDown)
     try {
-      const eff = effectiveCaps()
-      if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) throw new PrivilegeError('topology down needs root: run it with sudo')
-      const topology = flags.all ? undefined : loadTopology(args.file).name
-      const res = await downLocked({topology, all: flags.all})
-      if (!this.jsonEnabled()) {
-        const lines = [...res.removed.map((r) => `removed ${r}`), ...res.restored.map((r) => `restored ${r}`)]
-        this.log(lines.length > 0 ? lines.join('\n') : `nothing to remove${topology ? ` for topology ${topology}` : ''}`)
-        for (const l of res.leftAlone) this.log(`left alone: ${l}`)
-      }
-      for (const e of res.errors) this.note(`ebpfperf: ${e}`)
-      if (res.errors.length > 0) process.exitCode = 1
-      return res
+      return await topologyDownCommand(args.file, {all: flags.all}, {note: (l) => this.note(l), log: (l) => this.log(l), json: this.jsonEnabled()})
     } catch (error) {
       return this.failWith(error)
     }
