@@ -21,11 +21,13 @@ function cli(args) {
   return Number(process.hrtime.bigint() - t0) / 1e6
 }
 
-// the by-hand topology: names of its own (ebp-hand-*), the default topology's addresses
+// the by-hand topology: names of its own (ebp-hand-*), the default topology's addresses; what a careful hand
+// does too: an ifindex of its own per veth end (equal ones delay the carrier up to a second) and pings that
+// retry within a bound (the CLI's verification probes the same way)
 const HAND_UP = `set -e
 for n in cli dut srv; do ip netns add ebp-hand-$n; done
-ip link add ebp-cli0 netns ebp-hand-cli type veth peer ebp-dut0 netns ebp-hand-dut
-ip link add ebp-dut1 netns ebp-hand-dut type veth peer ebp-srv0 netns ebp-hand-srv
+ip link add ebp-cli0 netns ebp-hand-cli index 100 type veth peer ebp-dut0 netns ebp-hand-dut index 101
+ip link add ebp-dut1 netns ebp-hand-dut index 102 type veth peer ebp-srv0 netns ebp-hand-srv index 103
 ip -n ebp-hand-dut -batch - <<EOF
 link set lo up
 addr add 198.18.0.254/24 dev ebp-dut0
@@ -52,10 +54,11 @@ link set ebp-srv0 up
 route add default via 198.18.1.254
 route add default via 2001:2:0:2::fe
 EOF
-ip netns exec ebp-hand-cli ping -c 1 -W 2 -n 198.18.1.1 >/dev/null
-ip netns exec ebp-hand-cli ping -6 -c 1 -W 2 -n 2001:2:0:2::1 >/dev/null
-ip netns exec ebp-hand-srv ping -c 1 -W 2 -n 198.18.0.1 >/dev/null
-ip netns exec ebp-hand-srv ping -6 -c 1 -W 2 -n 2001:2:0:1::1 >/dev/null`
+p='ping -n -c 1 -i 0.2 -w 5'
+ip netns exec ebp-hand-cli $p -4 198.18.1.1 >/dev/null
+ip netns exec ebp-hand-cli $p -6 2001:2:0:2::1 >/dev/null
+ip netns exec ebp-hand-srv $p -4 198.18.0.1 >/dev/null
+ip netns exec ebp-hand-srv $p -6 2001:2:0:1::1 >/dev/null`
 const HAND_DOWN = 'for n in cli dut srv; do ip netns del ebp-hand-$n; done'
 
 function sh(script) {

@@ -13,8 +13,7 @@ import {
   listNetns,
   netnsPids,
   ourNetns,
-  readLinks,
-  readRoutes,
+  readNode,
   readSysctls,
   clearStaged,
   ensureNetnsDir,
@@ -82,25 +81,28 @@ export interface Observed {
   nodes: NodeState[]
   drift: string[] // empty: the kernel matches the plan
   absent: boolean // nothing of this topology exists
+  namespaces: string[] // every named namespace, as listed when observed
 }
 
+/** What the kernel has of the plan: one `ip -batch` per node, all at once (see readNode). */
 export async function observe(plan: Plan): Promise<Observed> {
-  const present = new Set(await listNetns())
+  const namespaces = await listNetns()
+  const present = new Set(namespaces)
   const nodes = await Promise.all(
     plan.nodes.map(async (n): Promise<NodeState> => {
-      const exists = n.netns === null || present.has(n.netns)
-      if (!exists) return {node: n.name, netns: n.netns, exists, links: [], routes: [], forwarding: {}}
-      const [links, routes, fwd] = await Promise.all([readLinks(n.netns).catch(() => undefined), readRoutes(n.netns), readSysctls(n.netns, [FORWARDING.v4, FORWARDING.v6])])
-      // gone since it was listed: as if it had not been there
-      if (!links) return {node: n.name, netns: n.netns, exists: false, links: [], routes: [], forwarding: {}}
-      const mine = n.netns === null ? links.filter((l) => l.ifalias === mark(plan.name, n.name)) : links
+      const gone: NodeState = {node: n.name, netns: n.netns, exists: false, links: [], routes: [], forwarding: {}}
+      if (n.netns !== null && !present.has(n.netns)) return gone
+      // gone since it was listed (or a name without a namespace behind it yet): as if it had not been there
+      const read = await readNode(n.netns).catch((error: Error) => (n.netns === null ? Promise.reject(error) : undefined))
+      if (!read) return gone
+      const mine = n.netns === null ? read.links.filter((l) => l.ifalias === mark(plan.name, n.name)) : read.links
       // a namespace's mark is its lo's alias (inspectNetns), read here with its other links
-      const lo = n.netns === null ? undefined : links.find((l) => l.ifname === 'lo')?.ifalias
+      const lo = n.netns === null ? undefined : read.links.find((l) => l.ifname === 'lo')?.ifalias
       const nsMark = lo?.startsWith(`${MARK}:`) ? lo : undefined
-      return {node: n.name, netns: n.netns, exists, mark: nsMark, links: mine, routes, forwarding: {v4: fwd[FORWARDING.v4], v6: fwd[FORWARDING.v6]}}
+      return {node: n.name, netns: n.netns, exists: true, mark: nsMark, links: mine, routes: read.routes, forwarding: read.forwarding}
     }),
   )
-  return {nodes, drift: drift(plan, nodes), absent: nodes.every((s) => (s.netns === null ? s.links.length === 0 : !s.exists))}
+  return {nodes, drift: drift(plan, nodes), absent: nodes.every((s) => (s.netns === null ? s.links.length === 0 : !s.exists)), namespaces}
 }
 
 function drift(plan: Plan, nodes: NodeState[]): string[] {
@@ -164,8 +166,8 @@ type Undo = {what: string; run: () => Promise<void>}
 /** Creates the topology, or leaves a healthy one alone; on failure undoes its own work newest first. */
 export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
   const step = opts.onStep ?? (() => {})
-  await checkCollisions(plan)
   const seen = await observe(plan)
+  await checkCollisions(plan, seen)
   let rebuilt: string[] = []
   if (!seen.absent) {
     if (seen.drift.length === 0) {
@@ -206,14 +208,13 @@ export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
 }
 
 /** A namespace or host link with one of our names that the kernel says we did not make. */
-async function checkCollisions(plan: Plan): Promise<void> {
-  const mine = new Map((await ourNetns(plan.name)).map((n) => [n.name, n]))
+async function checkCollisions(plan: Plan, seen: Observed): Promise<void> {
   for (const n of plan.nodes) {
-    if (n.netns === null) continue
-    const ns = mine.get(n.netns)
+    const ns = seen.nodes.find((x) => x.node === n.name)
+    if (n.netns === null || !ns?.exists) continue
     // ebpfperf names a namespace only once it is marked: an unmarked one, even empty, is someone else's
-    if (ns && !ns.mark) throw new CollisionError(`namespace ${n.netns} exists and was not created by ebpfperf (no ${MARK} mark): rename the topology or remove it yourself`)
-    if (ns?.mark && ns.mark !== mark(plan.name, n.name)) throw new CollisionError(`namespace ${n.netns} belongs to ${ns.mark}, not ${mark(plan.name, n.name)}`)
+    if (!ns.mark) throw new CollisionError(`namespace ${n.netns} exists and was not created by ebpfperf (no ${MARK} mark): rename the topology or remove it yourself`)
+    if (ns.mark !== mark(plan.name, n.name)) throw new CollisionError(`namespace ${n.netns} belongs to ${ns.mark}, not ${mark(plan.name, n.name)}`)
   }
   const hostEnds = plan.links.flatMap((l) => l.ends.filter((e) => e.netns === null))
   if (hostEnds.length === 0) return
@@ -306,11 +307,15 @@ export async function detachXdp(netns: string | null, ifname: string): Promise<v
   await run('ip', [...(netns ? ['-n', netns] : []), 'link', 'set', 'dev', ifname, 'xdp', 'off'])
 }
 
-/** Pings each way, both families, and checks the reply's TTL proves the DUT routed it. */
+const VERIFY_S = 5
+
+/** Pings each way, both families, all at once, and checks the reply's TTL proves the DUT routed it. */
 export async function verify(plan: Plan): Promise<VerifyResult[]> {
   return Promise.all(
     plan.reachability.map(async (r): Promise<VerifyResult> => {
-      const res = await inNetns(r.fromNetns, ['ping', `-${r.family}`, '-c', '1', '-W', '2', '-n', r.to], {timeoutMs: 5000})
+      // a bounded poll inside ping: a probe every 0.2 s until the first reply or VERIFY_S seconds (a carrier or
+      // neighbour entry that comes up late on a busy machine costs one interval, not a failed verification)
+      const res = await inNetns(r.fromNetns, ['ping', `-${r.family}`, '-n', '-c', '1', '-i', '0.2', '-w', String(VERIFY_S), r.to], {timeoutMs: (VERIFY_S + 5) * 1000})
       const ttl = /(?:ttl|hlim)=(\d+)/.exec(res.stdout)?.[1]
       if (res.failed || ttl === undefined) return {...r, ok: false, error: 'no reply'}
       const got = Number(ttl)
@@ -337,6 +342,16 @@ async function deleteNetns(ns: string): Promise<void> {
   if (r.failed && !/No such file|not found|Invalid argument/.test(r.stderr)) throw new Error(r.stderr.trim())
 }
 
+/** `ip netns del` of each, in one process; when that fails, one at a time so that each error names its namespace. */
+async function deleteNamespaces(names: string[], attempt: (what: string, fn: () => Promise<void>) => Promise<void>): Promise<void> {
+  if (names.length === 0) return
+  const all = await ipBatch(null, names.map((n) => `netns del ${n}`)).then(
+    () => true,
+    () => false,
+  )
+  await Promise.all(names.map((n) => attempt(`namespace ${n}`, all ? async () => {} : () => deleteNetns(n))))
+}
+
 async function deleteHostLink(ifname: string): Promise<void> {
   const r = await run('ip', ['link', 'del', ifname])
   if (r.failed && !/Cannot find device|does not exist/.test(r.stderr)) throw new Error(r.stderr.trim())
@@ -361,18 +376,16 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   }
 
   const spaces = await ourNetns(topo)
+  // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
+  for (const ns of spaces.filter((x) => !x.mark?.startsWith(want))) res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
+  const doomed = spaces.filter((x) => x.mark?.startsWith(want)).map((x) => x.name)
   await Promise.all(
-    spaces.map(async (ns) => {
-      // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
-      if (!ns.mark?.startsWith(want)) {
-        res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
-        return
-      }
-      const pids = await netnsPids(ns.name)
-      if (pids.length > 0) await attempt(`processes ${pids.join(' ')} in ${ns.name}`, () => killAll(pids))
-      await attempt(`namespace ${ns.name}`, () => deleteNetns(ns.name))
+    doomed.map(async (ns) => {
+      const pids = await netnsPids(ns)
+      if (pids.length > 0) await attempt(`processes ${pids.join(' ')} in ${ns}`, () => killAll(pids))
     }),
   )
+  await deleteNamespaces(doomed, attempt)
   const states = (topo ? [topo] : listStates()).map((t) => ({t, s: readState(t)}))
   const planned = new Set(states.flatMap(({s}) => s?.hostLinks ?? []))
   for (const l of await hostLinks().catch(() => [] as IpLink[])) {

@@ -2,7 +2,7 @@
 import type {ChalkInstance} from 'chalk'
 import type {Plan} from './model.js'
 import {observe, type VerifyResult} from './index.js'
-import {ETHTOOL_K, XDP_MODES, listNetns, readOffloads, tcFilters} from './kernel.js'
+import {ETHTOOL_K, XDP_MODES, readOffloads, tcFilters} from './kernel.js'
 import {PREFIX} from './model.js'
 
 export const STATUS_SCHEMA = 'ebpfperf/topology-status/v1'
@@ -92,7 +92,7 @@ export async function topologyStatus(plan: Plan, opts: {details?: boolean} = {})
       }
     }),
   )
-  const others = (await listNetns()).filter((n) => n.startsWith(PREFIX) && !plan.nodes.some((x) => x.netns === n))
+  const others = seen.namespaces.filter((n) => n.startsWith(PREFIX) && !plan.nodes.some((x) => x.netns === n))
   return {
     schema: STATUS_SCHEMA,
     topology: plan.name,
