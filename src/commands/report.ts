@@ -29,14 +29,16 @@ run is the gate). With --history and no result files, the report is of the newes
     compare: Flags.string({description: 'base result file or folder: adds the change per case, coloured by verdict'}),
     profile: Flags.string({multiple: true, description: 'a folder written by ebpfperf profile --out DIR: adds its flame graph (a profile folder given as a result path is taken too)'}),
     history: Flags.string({description: 'git:BRANCH[:PATH] (a results branch, see history push) or a folder of runs: adds each case over the recorded commits, as context (never gated)'}),
+    repo: Flags.string({default: '.', description: 'with --history git:…: the git repository holding the branch'}),
   }
 
   async run(): Promise<void> {
     const {argv, flags} = await this.parse(Report)
     try {
       const paths = argv as string[]
-      const profiles = [...paths.filter(isProfileDir), ...(flags.profile ?? [])].map(loadProfileDir)
-      const history = flags.history ? await loadHistory(flags.history) : undefined
+      const profileDirs = [...new Set([...paths.filter(isProfileDir), ...(flags.profile ?? [])].map((p) => resolve(p)))]
+      const profiles = profileDirs.map(loadProfileDir)
+      const history = flags.history ? await loadHistory(flags.history, flags.repo) : undefined
       const runs = reportRuns(paths, profiles, history)
       if (runs.length === 0 && profiles.length === 0) throw new BadInputError('no result files given (give result files or folders, a profile folder, or --history)')
       const cmp = flags.compare ? compareRuns(newestPerSuite(flags.compare), runs) : undefined

@@ -71,7 +71,7 @@ describe('performance CI as a new user: history branch, compare, report history,
   it('report --history git:perf-results: each case with two points over the two commits, labelled as never gating', async function () {
     if (!existsSync(CHROMIUM)) this.skip()
     const html = join(dir, 'history.html')
-    const r = cli('report', '--history', 'git:perf-results', '-o', html)
+    const r = spawnSync(process.execPath, [bin, 'report', '--history', 'git:perf-results', '--repo', repo, '-o', html], {cwd: dir, encoding: 'utf8'}) // the branch of another repository
     expect(r.status, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/\(1 run\(s\), history of 2 run\(s\) from git:perf-results\)/)
     const {page, errors, close} = await openFile(html)
