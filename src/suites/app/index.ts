@@ -88,7 +88,9 @@ async function gateApp(s: AppState): Promise<Gate> {
   }
   const gate = await suiteGate('app')
   for (const p of s.opts.probes) if (gate.skipped.has(p)) throw new BadInputError(`--probes ${p}: this kernel cannot run it (${gate.skipped.get(p)})`)
-  return gate
+  // cases skipped here only for want of a mount this run did not need are not this run's news
+  const text = gate.verdict.verdict === 'runs-with-skips' ? `app runs every probe asked for (${s.opts.probes.join(', ')})` : gate.verdict.text
+  return {...gate, verdict: {...gate.verdict, text}}
 }
 
 export const appSuite: SuiteDefinition<AppFlags, AppState, AppReport> = {
