@@ -27,7 +27,7 @@ run is the gate). With --history and no result files, the report is of the newes
   static flags = {
     output: Flags.string({char: 'o', default: 'report.html', description: 'the HTML file to write'}),
     compare: Flags.string({description: 'base result file or folder: adds the change per case, coloured by verdict'}),
-    profile: Flags.string({multiple: true, description: 'a folder written by ebpfperf profile --out DIR: adds its flame graph (a profile folder given as a result path is taken too)'}),
+    profile: Flags.string({multiple: true, multipleNonGreedy: true, description: 'a folder written by ebpfperf profile --out DIR: adds its flame graph (a profile folder given as a result path is taken too)'}),
     history: Flags.string({description: 'git:BRANCH[:PATH] (a results branch, see history push) or a folder of runs: adds each case over the recorded commits, as context (never gated)'}),
     repo: Flags.string({default: '.', description: 'with --history git:…: the git repository holding the branch'}),
   }

@@ -81,6 +81,10 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
     const r = cli(['report', out, '-o', html])
     expect(r.status, r.stderr).to.equal(0)
     expect(r.stdout).to.match(/\(1 run\(s\), 1 flame graph\(s\)\)/)
+    // the same as a flag beside result paths (one value per --profile: the results stay results)
+    const flag = cli(['report', '--profile', out, join(out, 'results'), '-o', join(dir, 'flag.html')])
+    expect([flag.status, flag.stderr]).to.deep.equal([0, ''])
+    expect(flag.stdout).to.match(/\(1 run\(s\), 1 flame graph\(s\)\)/)
     const {page, errors, close} = await openFile(html)
     try {
       const seen = (await page.evaluate(`(() => {
