@@ -4,8 +4,10 @@
 // same names, same output, same exit codes) and returns false for anything else (--help, an unknown or
 // malformed option, a second positional), which the full CLI then handles.
 import {parseArgs, type ParseArgsConfig} from 'node:util'
-import {loadTopology} from './model.js'
-import {downLocked, upLocked, type DownResult, type UpResult} from './index.js'
+import {loadTopology, type Plan} from './model.js'
+import {lockTopology} from '../util/lock.js'
+import {downLocked, spanOf, upLocked, type DownResult, type UpResult} from './index.js'
+import {span, timed, writeTiming} from '../doctor/timing.js'
 import {preflight} from './preflight.js'
 import {renderStatus, topologyStatus, type TopologyStatus} from './status.js'
 import {makeChalk} from '../doctor/render.js'
@@ -36,6 +38,7 @@ export function fastTopologyArgs(sub: string | undefined, argv: string[]): {sub:
 export async function topologyFast(argv: string[]): Promise<boolean> {
   const a = fastTopologyArgs(argv[0], argv.slice(1))
   if (!a) return false
+  span('start-up (node, this bundle)', 0)
   try {
     const io = plainIo(a.values.json === true)
     const result =
@@ -47,6 +50,8 @@ export async function topologyFast(argv: string[]): Promise<boolean> {
     process.stderr.write(`${errorLine((error as Error).message)}\n`)
     process.exitCode = exitCodeFor(error)
   }
+  // where the time went, for bench/topology-up-down.js (doctor's recorder: preflight's doctor phases show too)
+  writeTiming({EBPFPERF_DOCTOR_TIMING: process.env.EBPFPERF_TOPOLOGY_TIMING})
   return true
 }
 
@@ -61,11 +66,24 @@ const plainIo = (json: boolean): CommandIo => ({note: (l) => process.stderr.writ
 
 /** `topology up` (src/commands/topology/up.ts and the fast path): brings it up, prints and returns the status. */
 export async function topologyUpCommand(file: string | undefined, o: {dut?: string; verify: boolean}, io: CommandIo): Promise<TopologyStatus> {
-  const plan = loadTopology(file, {dut: (o.dut as 'netns' | 'host' | undefined) ?? 'netns'})
-  await preflight()
+  const plan = timed('topology file', () => loadTopology(file, {dut: (o.dut as 'netns' | 'host' | undefined) ?? 'netns'}))
+  // the machine check and the topology's lock at once (upLocked shares this hold); a failed check is the error
+  const [pre, lock] = await Promise.allSettled([spanOf('preflight (doctor --profile topology)', () => preflight()), spanOf('lock', () => lockTopology(plan.name))])
+  if (pre.status === 'rejected' || lock.status === 'rejected') {
+    if (lock.status === 'fulfilled') await lock.value.release()
+    throw pre.status === 'rejected' ? pre.reason : (lock as PromiseRejectedResult).reason
+  }
+  try {
+    return await upHeld(plan, o, io)
+  } finally {
+    await lock.value.release()
+  }
+}
+
+async function upHeld(plan: Plan, o: {verify: boolean}, io: CommandIo): Promise<TopologyStatus> {
   const t0 = performance.now()
   // the status is read and printed inside up's signal handling: an interrupt before it is printed removes the topology
-  const read = async (result: UpResult) => ({st: {...(await topologyStatus(plan, {details: false})), changed: result.changed, verified: result.verified}, rebuilt: result.rebuilt})
+  const read = async (result: UpResult) => ({st: {...(await spanOf('status', () => topologyStatus(plan, {details: false}))), changed: result.changed, verified: result.verified}, rebuilt: result.rebuilt})
   const print = ({st, rebuilt}: {st: TopologyStatus; rebuilt: string[]}) => {
     if (rebuilt.length > 0) io.note(`rebuilt because: ${rebuilt.join('; ')}`)
     if (!io.json) io.log(`${renderStatus(st, makeChalk())}\n  (${Math.round(performance.now() - t0)} ms)`)
@@ -77,8 +95,8 @@ export async function topologyUpCommand(file: string | undefined, o: {dut?: stri
 export async function topologyDownCommand(file: string | undefined, o: {all: boolean}, io: CommandIo): Promise<DownResult> {
   const eff = effectiveCaps()
   if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) throw new PrivilegeError('topology down needs root: run it with sudo')
-  const topology = o.all ? undefined : loadTopology(file).name
-  const res = await downLocked({topology, all: o.all})
+  const topology = o.all ? undefined : timed('topology file', () => loadTopology(file).name)
+  const res = await spanOf('down (lock held)', () => downLocked({topology, all: o.all}))
   if (!io.json) {
     const lines = [...res.removed.map((r) => `removed ${r}`), ...res.restored.map((r) => `restored ${r}`)]
     io.log(lines.length > 0 ? lines.join('\n') : `nothing to remove${topology ? ` for topology ${topology}` : ''}`)

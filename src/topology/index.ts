@@ -29,6 +29,7 @@ import {lockTopology, lockedNames, withLocks} from '../util/lock.js'
 import {restoreLeftovers} from '../util/syschanges.js'
 import {projectRoot} from '../util/paths.js'
 import {BadInputError} from '../util/errors.js'
+import {now, span} from '../doctor/timing.js'
 
 export const STATE_DIR = '/run/ebpfperf/topology'
 export const PIN_DIR = '/sys/fs/bpf/ebpfperf'
@@ -47,6 +48,16 @@ interface State {
   created: string
   hostLinks?: string[] // host links this topology makes (--dut host)
   hostSysctls?: Record<string, string> // values before --dut host changed them
+}
+
+/** Runs fn, recording how long it took as phase `name` (EBPFPERF_TOPOLOGY_TIMING, see fast.ts). */
+export async function spanOf<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  const t = now()
+  try {
+    return await fn()
+  } finally {
+    span(name, t)
+  }
 }
 
 const definedOnly = (r: Record<string, string | undefined>) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined)) as Record<string, string>
@@ -166,7 +177,7 @@ type Undo = {what: string; run: () => Promise<void>}
 /** Creates the topology, or leaves a healthy one alone; on failure undoes its own work newest first. */
 export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
   const step = opts.onStep ?? (() => {})
-  const seen = await observe(plan)
+  const seen = await spanOf('observe', () => observe(plan))
   await checkCollisions(plan, seen)
   let rebuilt: string[] = []
   if (!seen.absent) {
@@ -188,7 +199,7 @@ export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
   }
   try {
     await create(plan, undo, step, checkAbort)
-    const verified = opts.verify === false ? [] : await verify(plan)
+    const verified = opts.verify === false ? [] : await spanOf('verify', () => verify(plan))
     checkAbort()
     const bad = verified.filter((v) => !v.ok)
     if (bad.length > 0) throw new Error(`verification failed: ${bad.map((v) => `${v.from} → ${v.to} (${v.error})`).join('; ')}`)
@@ -240,12 +251,12 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   // Each is marked before it is named, and set before any link exists: no IPv6 duplicate address detection
   // (links inherit "default"; tentative link-local addresses would hold neighbour discovery back for a
   // second), and forwarding where asked. Only the ones made are undone (a name taken meanwhile is not ours).
-  const made = await Promise.allSettled(
-    namespaces.map((n) => makeMarkedNetns(n.netns!, mark(plan.name, n.name), {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})})),
-  )
-  namespaces.forEach((n, i) => made[i].status === 'fulfilled' && undo.push({what: `ip netns del ${n.netns}`, run: () => deleteNetns(n.netns!)}))
-  const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected')
-  if (failed) throw failed.reason instanceof NetnsExistsError ? new CollisionError(`${failed.reason.message}: another process made it; rename the topology or remove it yourself`) : failed.reason
+  const made = await spanOf('namespaces', () => makeMarkedNetns(
+    namespaces.map((n) => ({netns: n.netns!, mark: mark(plan.name, n.name), sysctls: {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})}})),
+  ))
+  for (const m of made) if (!m.error) undo.push({what: `ip netns del ${m.netns}`, run: () => deleteNetns(m.netns)})
+  const failed = made.find((m) => m.error)?.error
+  if (failed) throw failed instanceof NetnsExistsError ? new CollisionError(`${failed.message}: another process made it; rename the topology or remove it yourself`) : failed
   checkAbort()
 
   // veth pairs, created directly in their namespaces (never visible in the host's unless --dut host).
@@ -256,11 +267,11 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
     `${e.ifname}${e.netns === null ? '' : ` netns ${e.netns} index ${index}`}${queues ? ` numtxqueues ${queues} numrxqueues ${queues}` : ''}`
   step(`links ${plan.links.map((l) => `${l.ends[0].ifname}↔${l.ends[1].ifname}`).join(', ')}`)
   for (const ifname of hostLinksPlanned) undo.push({what: `ip link del ${ifname}`, run: () => deleteHostLink(ifname)})
-  await ipBatch(null, plan.links.map((l, i) => `link add ${end(l.ends[0], 100 + 2 * i, l.queues)} type veth peer ${end(l.ends[1], 101 + 2 * i, l.queues)}`))
+  await spanOf('links', () => ipBatch(null, plan.links.map((l, i) => `link add ${end(l.ends[0], 100 + 2 * i, l.queues)} type veth peer ${end(l.ends[1], 101 + 2 * i, l.queues)}`)))
   checkAbort()
 
   // per node: mark links, addresses, mtu, up, routes — one `ip -batch` each, all nodes at once
-  await Promise.all(plan.nodes.map((n) => ipBatch(n.netns, nodeCommands(plan, n))))
+  await spanOf('addresses and routes', () => Promise.all(plan.nodes.map((n) => ipBatch(n.netns, nodeCommands(plan, n)))))
   checkAbort()
 
   if (saved) {
@@ -309,19 +320,32 @@ export async function detachXdp(netns: string | null, ifname: string): Promise<v
 
 const VERIFY_S = 5
 
+// Arguments: namespace ('' for the host's), family, address; repeated. Each probe is a bounded poll inside
+// ping: a request every 0.2 s until the first reply or VERIFY_S seconds (a carrier or neighbour entry that
+// comes up late on a busy machine costs one interval, not a failed verification). All probes at once from one
+// shell (a process started from Node costs several times one started from sh); each output line tagged with
+// the probe's index, then "exit N".
+const PROBES = `i=0
+while [ $# -ge 3 ]; do
+  { if [ -n "$1" ]; then ip netns exec "$1" ping -"$2" -n -c 1 -i 0.2 -w ${VERIFY_S} "$3"; else ping -"$2" -n -c 1 -i 0.2 -w ${VERIFY_S} "$3"; fi 2>&1
+    echo "exit $?"; } | while IFS= read -r l; do echo "$i $l"; done &
+  i=$((i + 1))
+  shift 3
+done
+wait`
+
 /** Pings each way, both families, all at once, and checks the reply's TTL proves the DUT routed it. */
 export async function verify(plan: Plan): Promise<VerifyResult[]> {
-  return Promise.all(
-    plan.reachability.map(async (r): Promise<VerifyResult> => {
-      // a bounded poll inside ping: a probe every 0.2 s until the first reply or VERIFY_S seconds (a carrier or
-      // neighbour entry that comes up late on a busy machine costs one interval, not a failed verification)
-      const res = await inNetns(r.fromNetns, ['ping', `-${r.family}`, '-n', '-c', '1', '-i', '0.2', '-w', String(VERIFY_S), r.to], {timeoutMs: (VERIFY_S + 5) * 1000})
-      const ttl = /(?:ttl|hlim)=(\d+)/.exec(res.stdout)?.[1]
-      if (res.failed || ttl === undefined) return {...r, ok: false, error: 'no reply'}
-      const got = Number(ttl)
-      return got === r.ttl ? {...r, ok: true, gotTtl: got} : {...r, ok: false, gotTtl: got, error: `reply TTL ${got}, expected ${r.ttl}: the path is not what the file describes`}
-    }),
-  )
+  const probes = plan.reachability
+  const r = await run('sh', ['-c', PROBES, 'sh', ...probes.flatMap((p) => [p.fromNetns ?? '', String(p.family), p.to])], {timeoutMs: (VERIFY_S + 10) * 1000})
+  const lines = r.stdout.split('\n')
+  return probes.map((p, i): VerifyResult => {
+    const out = lines.filter((l) => l.startsWith(`${i} `)).map((l) => l.slice(`${i} `.length))
+    const ttl = /(?:ttl|hlim)=(\d+)/.exec(out.join('\n'))?.[1]
+    if (!out.includes('exit 0') || ttl === undefined) return {...p, ok: false, error: 'no reply'}
+    const got = Number(ttl)
+    return got === p.ttl ? {...p, ok: true, gotTtl: got} : {...p, ok: false, gotTtl: got, error: `reply TTL ${got}, expected ${p.ttl}: the path is not what the file describes`}
+  })
 }
 
 // ------------------------------------------------------------------ tearing down
@@ -375,7 +399,11 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     }
   }
 
-  const spaces = await ourNetns(topo)
+  // host links are listed before the namespaces go: after, the kernel's teardown of those namespaces (it holds
+  // the lock every link dump waits for) would be this command's wait too
+  const t0 = now()
+  const [spaces, links] = await Promise.all([ourNetns(topo), hostLinks().catch(() => [] as IpLink[])])
+  span('read marks and host links', t0)
   // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
   for (const ns of spaces.filter((x) => !x.mark?.startsWith(want))) res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
   const doomed = spaces.filter((x) => x.mark?.startsWith(want)).map((x) => x.name)
@@ -385,14 +413,17 @@ export async function down(opts: DownOptions): Promise<DownResult> {
       if (pids.length > 0) await attempt(`processes ${pids.join(' ')} in ${ns}`, () => killAll(pids))
     }),
   )
-  await deleteNamespaces(doomed, attempt)
   const states = (topo ? [topo] : listStates()).map((t) => ({t, s: readState(t)}))
   const planned = new Set(states.flatMap(({s}) => s?.hostLinks ?? []))
-  for (const l of await hostLinks().catch(() => [] as IpLink[])) {
+  // host links before the namespaces: a veth whose peer's namespace is being torn down may still be listed
+  for (const l of links) {
     // ours: marked, or named in a state file and not marked by anyone (a crash right after creating it)
     if (l.ifalias?.startsWith(want) || (planned.has(l.ifname) && !l.ifalias)) await attempt(`host link ${l.ifname}`, () => deleteHostLink(l.ifname))
     else if (!topo) res.leftAlone.push(`host link ${l.ifname} (${l.ifalias ? `alias ${l.ifalias}` : 'not marked by ebpfperf'})`)
   }
+  const t1 = now()
+  await deleteNamespaces(doomed, attempt)
+  span('delete namespaces', t1)
   for (const n of await clearStaged(topo ? `${PREFIX}${topo}-` : PREFIX)) res.removed.push(`staged namespace ${n}`)
   const pins = topo ? join(PIN_DIR, topo) : PIN_DIR
   if (existsSync(pins)) await attempt(`pins under ${pins}`, async () => rmSync(pins, {recursive: true, force: true}))
