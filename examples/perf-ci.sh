@@ -4,8 +4,9 @@
 #   2. the quick micro suite: one result file
 #   3. the gate (only with PERF_AB_OTHER: a paired A/B run against another build, exit 1 on a regression)
 #   4. history push: the result into the results branch (pushed to PERF_REMOTE when set, retried when rejected)
-#   5. the issue text: the newest run against the branch's earlier runs of this machine; a regression writes
-#      $PERF_OUT/issue.md, and with the GitHub CLI (gh) present it opens or updates the issue
+#   5. the issue text: the gate's regressions when it failed, else the newest run against the branch's earlier
+#      runs of this machine; a regression writes $PERF_OUT/issue.md, and with the GitHub CLI (gh) present it
+#      opens or updates the issue
 # Settings (environment):
 #   EBPFPERF        the ebpfperf command (default: ebpfperf)
 #   PERF_OUT        folder for results, the doctor report and issue.md (default: perf-out)
@@ -46,16 +47,19 @@ step "history push ($BRANCH${PERF_REMOTE:+ to $PERF_REMOTE}, machine $MACHINE)"
 # shellcheck disable=SC2086
 $EBPFPERF history push "$OUT/results" --branch "$BRANCH" --machine "$MACHINE" $REMOTE_FLAG
 
-step "issue text: the newest run against the earlier runs on $MACHINE"
-rm -f "$OUT/issue.md"
+rm -f "$OUT/issue.md" "$OUT/issue.txt"
 folder() { printf '%s' "$1" | sed 's/[^A-Za-z0-9._+-]/_/g; s/^[.-][.-]*/_/'; } # as history push names folders
-group="micro/$(folder "$MACHINE")/$(folder "$(uname -r)")"
-if $EBPFPERF compare --history "git:$BRANCH:$group" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err"; then
-  if [ -s "$OUT/issue.txt" ]; then mv "$OUT/issue.txt" "$OUT/issue.md"; else rm -f "$OUT/issue.txt"; fi
+if [ "$gate" -ne 0 ] && [ -d "$OUT/ab" ]; then
+  # the gate failed: its paired A/B comparison is the regression to report (compare exits 1 on it)
+  step "issue text: the A/B gate's regressions"
+  $EBPFPERF compare "$OUT/ab" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err" || cat "$OUT/compare.err" >&2
 else
-  cat "$OUT/compare.err" >&2 # e.g. the first run: no earlier run to compare with yet
-  rm -f "$OUT/issue.txt"
+  step "issue text: the newest run against the earlier runs on $MACHINE"
+  group="micro/$(folder "$MACHINE")/$(folder "$(uname -r)")"
+  # e.g. the first run: no earlier run to compare with yet
+  $EBPFPERF compare --history "git:$BRANCH:$group" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err" || cat "$OUT/compare.err" >&2
 fi
+if [ -s "$OUT/issue.txt" ]; then mv "$OUT/issue.txt" "$OUT/issue.md"; else rm -f "$OUT/issue.txt"; fi
 
 if [ -f "$OUT/issue.md" ]; then
   title=$(head -n 1 "$OUT/issue.md")

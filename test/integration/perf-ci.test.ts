@@ -1,10 +1,10 @@
 // The shell CI recipe (examples/perf-ci.sh) end to end on the real kernel, against a local bare git
 // repository as the remote and a stand-in `gh` that records its calls: the first run creates the results
 // branch; a run on a machine whose history is 2.5× faster (injected) writes the issue text and opens the
-// issue through gh, looked up by the case's hidden marker first.
+// issue through gh, looked up by the case's hidden marker first; a failed A/B gate files the gate's regression.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
 import {release} from 'node:os'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
@@ -19,12 +19,13 @@ describe('examples/perf-ci.sh end to end (real kernel, local bare remote)', func
   const dir = tempDir('perfci')
   const [remote, work, stub] = [join(dir, 'remote.git'), join(dir, 'work'), join(dir, 'bin')]
   const ghLog = join(dir, 'gh.log')
-  const recipe = (out: string, machine: string) =>
+  const recipeWith = (out: string, machine: string, more: Record<string, string>) =>
     spawnSync('sh', [join(root, 'examples/perf-ci.sh')], {
       cwd: work,
       encoding: 'utf8',
-      env: {...process.env, NO_COLOR: '1', PATH: `${stub}:${process.env.PATH}`, EBPFPERF: `${process.execPath} ${bin}`, PERF_OUT: out, PERF_REMOTE: 'origin', PERF_MACHINE: machine, PERF_SUITE: '--quick --test baseline --cpus 0'},
+      env: {...process.env, NO_COLOR: '1', PATH: `${stub}:${process.env.PATH}`, EBPFPERF: `${process.execPath} ${bin}`, PERF_OUT: out, PERF_REMOTE: 'origin', PERF_MACHINE: machine, PERF_SUITE: '--quick --test baseline --cpus 0', ...more},
     })
+  const recipe = (out: string, machine: string) => recipeWith(out, machine, {})
 
   before(function () {
     if (process.getuid?.() !== 0 || !nativeAvailable().ok) {
@@ -82,5 +83,22 @@ describe('examples/perf-ci.sh end to end (real kernel, local bare remote)', func
     expect(calls[1]).to.equal('gh issue list --state open --label performance-regression --search "ebpfperf:case=micro/baseline" in:body --json number --jq .[0].number // empty')
     expect(calls[2]).to.match(new RegExp(`^gh issue create --title Performance regression: micro/baseline .* at ${head} --label performance-regression --body-file .*/out2/issue-body\\.md$`))
     expect(git(remote, 'ls-tree', '-r', '--name-only', 'perf-results', 'micro/runner-b').split('\n')).to.have.length(4)
+  })
+
+  it('the A/B gate against a build whose helper does ~20% more work: exit 1, the issue from the gate\'s comparison', () => {
+    const shipped = join(root, 'bpf/.output')
+    const other = join(dir, 'regressed-objects')
+    mkdirSync(other)
+    for (const f of readdirSync(shipped).filter((x) => x.endsWith('.bpf.o'))) symlinkSync(f === 'micro_helpers.bpf.o' ? join(shipped, 'regress', f) : join(shipped, f), join(other, f))
+    const run = (out: string) => recipeWith(out, 'runner-c', {PERF_AB_OTHER: other, PERF_SUITE: '--quick --test helper_get_prandom_u32 --cpus 0 --repeat 16'})
+    // the gate misses a 20% change in a few percent of trials on a busy host (docs/gate.md): one more trial then
+    let r = run(join(dir, 'out3'))
+    let out = join(dir, 'out3')
+    if (r.status === 0) [r, out] = [run(join(dir, 'out4')), join(dir, 'out4')]
+    expect(r.status, r.stderr).to.equal(1)
+    expect(r.stderr).to.include("issue text: the A/B gate's regressions")
+    const issue = readFileSync(join(out, 'issue.md'), 'utf8')
+    expect(issue.split('\n')[0]).to.match(/^Performance regression: micro\/helper_get_prandom_u32 .*\+\d+\.\d%/)
+    expect(issue).to.include('<!-- ebpfperf:case=micro/helper_get_prandom_u32')
   })
 })
