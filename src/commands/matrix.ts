@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
-import {readFileSync} from 'node:fs'
+import {readFileSync, statSync, writeFileSync} from 'node:fs'
+import {dirname, resolve} from 'node:path'
 import {BaseCommand} from '../util/cli.js'
 import {runDoctor, type DoctorReport} from '../doctor/index.js'
 import {buildMatrix, renderMatrix, type Matrix, type MatrixColumn} from '../matrix/table.js'
@@ -9,6 +10,7 @@ import {withSignals, SIGNAL_EXIT} from '../util/signals.js'
 import {vmBanner} from '../vm/render.js'
 
 interface ColumnFlags {
+  html?: string
   kernel?: string[]
   report?: string[]
   object?: string[]
@@ -28,6 +30,7 @@ Exit codes: 0 nothing required fails anywhere, 1 a required check or a program f
     '<%= config.bin %> matrix --kernel host --kernel linux-image-cloud-amd64 --kernel linux-image-6.12-cloud-amd64 --object bpf/.output/tracing.bpf.o',
     '<%= config.bin %> matrix --kernel host --report guest-6.1=vm-6.1.json --object app.bpf.o',
     '<%= config.bin %> matrix --report a.json --report b.json --json',
+    '<%= config.bin %> matrix --kernel host --object app.bpf.o --html matrix.html',
   ]
 
   static enableJsonFlag = true
@@ -43,6 +46,7 @@ Exit codes: 0 nothing required fails anywhere, 1 a required check or a program f
     jobs: Flags.integer({min: 1, description: 'guests booted at once (default: one per CPU, as many as the free memory holds)'}),
     reasons: Flags.boolean({description: 'print the reason under each cell that does not pass'}),
     all: Flags.boolean({description: 'list the rows that are the same everywhere too'}),
+    html: Flags.string({description: 'also write the matrix as one self-contained HTML page to FILE (every row, differences first, reasons on hover or click)'}),
   }
 
   async run(): Promise<Matrix> {
@@ -57,6 +61,11 @@ Exit codes: 0 nothing required fails anywhere, 1 a required check or a program f
     for (const c of columns) if (c.vm) this.note(`matrix: ${c.label}: ${vmBanner(c.vm)}`)
     if (columns.some((c) => c.vm?.emulated)) this.note('matrix: guests ran under software emulation (QEMU TCG): their verdicts are functional, no timings')
     if (!this.jsonEnabled()) this.log(renderMatrix(m, {reasons: flags.reasons, all: flags.all}))
+    if (flags.html) {
+      const {renderMatrixHtml} = await import('../matrix/html.js')
+      writeFileSync(flags.html, renderMatrixHtml(m, `ebpfperf ${this.argv.join(' ')}`))
+      this.note(`matrix: page written to ${flags.html}`)
+    }
     process.exitCode = m.exitCode === 2 ? 2 : columns.some((c) => !c.report) ? 1 : m.exitCode
     return m
   }
@@ -64,6 +73,8 @@ Exit codes: 0 nothing required fails anywhere, 1 a required check or a program f
   /** Every column in the order given: host first when named, then guests (booted together), then saved reports. */
   private async columns(flags: ColumnFlags): Promise<MatrixColumn[]> {
     const kernels = flags.kernel ?? []
+    // a page that cannot be written is bad input before any kernel is judged
+    if (flags.html && !statSync(dirname(resolve(flags.html)), {throwIfNoEntry: false})?.isDirectory()) throw new BadInputError(`--html ${flags.html}: the folder ${dirname(resolve(flags.html))} does not exist: create it or name another file`)
     if (kernels.length + (flags.report ?? []).length === 0) throw new BadInputError('matrix needs columns: --kernel host, --kernel PACKAGE (booted under QEMU) and/or --report [LABEL=]FILE')
     // an object that is not BPF ELF, or a program not in it, is bad input before any guest boots
     if (flags.object?.length) (await import('../doctor/object.js')).readObjects(flags.object, flags.program)

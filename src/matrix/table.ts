@@ -101,17 +101,21 @@ export function renderMatrix(m: Matrix, opts: {reasons?: boolean; all?: boolean}
   return out.join('\n')
 }
 
-/** Programs the verifier rejected: its last lines on each kernel (kernels that said the same thing share one block). */
+/** Programs the verifier rejected, each with its last lines per kernel (kernels that said the same thing share one entry). */
+export function rejectedPrograms(m: Matrix): {row: MatrixRow; logs: {lines: string[]; labels: string[]}[]}[] {
+  return m.rows
+    .filter((x) => x.kind === 'program' && Object.values(x.cells).some((c) => c.log))
+    .map((row) => {
+      const byLog = new Map<string, {lines: string[]; labels: string[]}>()
+      for (const c of m.columns) {
+        const log = row.cells[c.label]?.log
+        if (log) byLog.set(log.join('\n'), {lines: log, labels: [...(byLog.get(log.join('\n'))?.labels ?? []), c.label]})
+      }
+      return {row, logs: [...byLog.values()]}
+    })
+}
+
+/** The verifier's last lines for each rejected program, as text. */
 export function verifierSection(m: Matrix): string[] {
-  const out: string[] = []
-  for (const r of m.rows.filter((x) => x.kind === 'program' && Object.values(x.cells).some((c) => c.log))) {
-    const byLog = new Map<string, string[]>()
-    for (const c of m.columns) {
-      const log = r.cells[c.label]?.log
-      if (log) byLog.set(log.join('\n'), [...(byLog.get(log.join('\n')) ?? []), c.label])
-    }
-    out.push('', `verifier rejected ${r.title}:`)
-    for (const [log, labels] of byLog) out.push(`  on ${labels.join(', ')}:`, ...log.split('\n').map((l) => `    | ${l}`))
-  }
-  return out
+  return rejectedPrograms(m).flatMap(({row, logs}) => ['', `verifier rejected ${row.title}:`, ...logs.flatMap(({lines, labels}) => [`  on ${labels.join(', ')}:`, ...lines.map((l) => `    | ${l}`)])])
 }

@@ -211,6 +211,11 @@ export function comparisonChart(cmp: Comparison): ChartSpec {
   }
 }
 
+/** The page's base style (type, tables, headings), shared by the other pages ebpfperf writes (matrix --html). */
+export const PAGE_CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
+table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
+th{background:#f3f3f3}`
+
 /** Text for HTML (element content and quoted attributes): what a result file holds is shown, never parsed. */
 export const esc = (s: string) => String(s).replace(/[&<>"']/g, (ch) => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'})[ch]!)
 
@@ -277,9 +282,8 @@ export function renderReport(runs: (RunResult & {file?: string})[], cmp?: Compar
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ebpfperf report</title>
 <style>
-body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}
-table{border-collapse:collapse;margin:8px 0 16px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
-th{background:#f3f3f3}.chart{margin:24px 0}.answer{background:#f4f8fc;border-left:4px solid #1f77b4;padding:4px 16px;margin:16px 0}
+${PAGE_CSS}
+.chart{margin:24px 0}.answer{background:#f4f8fc;border-left:4px solid #1f77b4;padding:4px 16px;margin:16px 0}
 .answer p{margin:6px 0}.answer h3{margin:10px 0 4px;font-size:14px;color:#555}.box{position:relative;height:340px}code{font-size:12px}
 .context{background:#fbf8ef;border-left:4px solid #b8860b;padding:4px 16px}.trends{display:grid;grid-template-columns:repeat(3,1fr);gap:8px 16px}
 .trends h4{margin:6px 0 2px;font-size:12px;font-weight:normal}.box.small{height:170px}.flame{overflow-x:auto}
