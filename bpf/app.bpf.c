@@ -97,7 +97,8 @@ int app_count_entry(struct pt_regs *ctx)
 }
 
 /* The record of one call: its head and up to `capture` bytes of the buffer; returns the bytes copied. */
-static __always_inline __u64 ssl_fill(struct app_ssl_event *e, struct app_config *cfg, __u64 id, long ret, __u32 dir, __u64 buf)
+static __always_inline __u64 ssl_fill(struct app_ssl_event *e, struct app_config *cfg, __u64 id, long ret, __u32 dir,
+				      __u64 buf)
 {
 	__u64 n = cfg->capture;
 
@@ -118,7 +119,8 @@ static __always_inline __u64 ssl_fill(struct app_ssl_event *e, struct app_config
 	return e->captured;
 }
 
-static __always_inline void ssl_send(struct pt_regs *ctx, struct app_count *c, struct app_config *cfg, __u64 id, long ret, __u32 dir, __u64 buf)
+static __always_inline void ssl_send(struct pt_regs *ctx, struct app_count *c, struct app_config *cfg, __u64 id,
+				     long ret, __u32 dir, __u64 buf)
 {
 	struct app_ssl_event *e;
 	__u32 key = 0;
