@@ -11,7 +11,7 @@ import {
   ipBatch,
   killAll,
   listNetns,
-  netnsPids,
+  netnsPidsOf,
   ourNetns,
   readNode,
   readSysctls,
@@ -407,12 +407,8 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
   for (const ns of spaces.filter((x) => !x.mark?.startsWith(want))) res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)
   const doomed = spaces.filter((x) => x.mark?.startsWith(want)).map((x) => x.name)
-  await Promise.all(
-    doomed.map(async (ns) => {
-      const pids = await netnsPids(ns)
-      if (pids.length > 0) await attempt(`processes ${pids.join(' ')} in ${ns}`, () => killAll(pids))
-    }),
-  )
+  const pidsIn = await netnsPidsOf(doomed)
+  await Promise.all(doomed.map(async (ns) => (pidsIn.get(ns)!.length > 0 ? attempt(`processes ${pidsIn.get(ns)!.join(' ')} in ${ns}`, () => killAll(pidsIn.get(ns)!)) : undefined)))
   const states = (topo ? [topo] : listStates()).map((t) => ({t, s: readState(t)}))
   const planned = new Set(states.flatMap(({s}) => s?.hostLinks ?? []))
   // host links before the namespaces: a veth whose peer's namespace is being torn down may still be listed

@@ -1,6 +1,6 @@
 // Talking to the kernel about namespaces and links: iproute2 (JSON out, batches in), ethtool, sysctls.
 // Everything here asks the kernel; nothing trusts a state file.
-import {mkdirSync, readFileSync, readdirSync, rmSync, statSync, type Stats} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {run, runChecked, type RunResult} from '../exec.js'
 import {MARK, PREFIX} from './model.js'
@@ -222,25 +222,30 @@ export async function hostLinks(): Promise<IpLink[]> {
   return (await ipJson<IpLink[]>(null, ['link', 'show'])).filter((l) => l.ifname.startsWith(PREFIX))
 }
 
-/** Processes whose network namespace is netns, found as `ip netns pids` does (same nsfs inode) without a process. */
-export async function netnsPids(netns: string): Promise<number[]> {
-  let ns: Stats
-  try {
-    ns = statSync(join(NETNS_DIR, netns))
-  } catch {
-    return []
+/** The processes in each namespace, found as `ip netns pids` does (same nsfs inode), in one pass over /proc, no process. */
+export async function netnsPidsOf(names: string[]): Promise<Map<string, number[]>> {
+  const byInode = new Map<string, string>()
+  for (const n of names) {
+    try {
+      const st = statSync(join(NETNS_DIR, n))
+      byInode.set(`${st.dev}:${st.ino}`, n)
+    } catch {
+      // gone: no processes
+    }
   }
-  const pids: number[] = []
+  const out = new Map<string, number[]>(names.map((n) => [n, []]))
+  if (byInode.size === 0) return out
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue
     try {
-      const s = statSync(`/proc/${d}/ns/net`)
-      if (s.ino === ns.ino && s.dev === ns.dev) pids.push(Number(d))
+      const st = statSync(`/proc/${d}/ns/net`)
+      const n = byInode.get(`${st.dev}:${st.ino}`)
+      if (n) out.get(n)!.push(Number(d))
     } catch {
       // exited meanwhile
     }
   }
-  return pids
+  return out
 }
 
 /** SIGTERM, a short grace period, then SIGKILL; processes already gone are fine. */
