@@ -1,81 +1,85 @@
-// A flame graph of folded stacks as one self-contained HTML page (inline SVG, no script, no network): the
-// root at the bottom, each frame as wide as its share of the samples, a tooltip per frame. JITed BPF
-// programs are blue, kernel frames orange, user frames red-yellow.
+// A flame graph of folded stacks drawn by d3-flame-graph (with d3): the stacks converted here into the
+// library's {name, value, children} tree, embedded as JSON, and both libraries' UMD bundles and CSS read from
+// node_modules and inlined, so the page opens offline. JITed BPF programs are blue, kernel frames orange
+// (the library's "kernel" hue), user frames red-yellow; a search box per graph highlights frames by name.
+import {readFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname, join} from 'node:path'
+import {esc, inlineScript, scriptJson} from '../results/report.js'
 import type {Folded} from './fold.js'
 
-interface Node {
+/** d3-flame-graph's input: libtype picks the library's hue (kernel) or ours (jit: a JITed BPF program). */
+export interface FlameNode {
   name: string
   value: number
-  children: Map<string, Node>
+  libtype?: 'kernel' | 'jit'
+  children: FlameNode[]
 }
 
-const WIDTH = 1200
-const ROW = 17
-const CHAR = 6.6 // px per character of the 11 px monospace font
+const BPF_COLOUR = 'rgb(70,130,230)'
 
-export function tree(folded: Folded): Node {
-  const root: Node = {name: 'all', value: 0, children: new Map()}
+/** Folded stacks as one tree rooted at "all": each node's value counts the samples of every stack through it. */
+export function flameTree(folded: Folded): FlameNode {
+  interface Building extends Omit<FlameNode, 'children'> {
+    kids: Map<string, Building>
+  }
+  const root: Building = {name: 'all', value: 0, kids: new Map()}
   for (const [stack, n] of folded) {
     root.value += n
     let at = root
-    for (const name of stack.split(';')) {
-      let child = at.children.get(name)
-      if (!child) at.children.set(name, (child = {name, value: 0, children: new Map()}))
+    for (const frame of stack.split(';')) {
+      let child = at.kids.get(frame) // keyed with the _[k]/_[bpf] suffix: a kernel and a user function of one name stay apart
+      if (!child) {
+        const kind = /_\[(k|bpf)\]$/.exec(frame)?.[1]
+        child = {name: kind ? frame.slice(0, -kind.length - 3) : frame, value: 0, ...(kind && {libtype: kind === 'k' ? 'kernel' : 'jit'}), kids: new Map()}
+        at.kids.set(frame, child)
+      }
       child.value += n
       at = child
     }
   }
-  return root
+  const done = ({kids, ...node}: Building): FlameNode => ({...node, children: [...kids.values()].map(done)})
+  return done(root)
 }
 
-const depthOf = (n: Node): number => 1 + Math.max(0, ...[...n.children.values()].map(depthOf))
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;')
+const packageFile = (pkg: string, file: string) => readFileSync(join(dirname(createRequire(import.meta.url).resolve(pkg)), file), 'utf8')
 
-/** A stable warm colour per name (the same function always gets the same colour). */
-function colour(name: string): string {
-  if (name.endsWith('_[bpf]')) return 'rgb(70,130,230)'
-  let h = 0
-  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) >>> 0
-  if (name.endsWith('_[k]')) return `rgb(230,${120 + (h % 60)},${40 + ((h >> 8) % 30)})`
-  return `rgb(${200 + (h % 55)},${60 + ((h >> 8) % 130)},${40 + ((h >> 16) % 40)})`
+/**
+ * d3 and d3-flame-graph inlined (the UMD bundles are not in the packages' "exports": found beside their entry
+ * points), the library's CSS, and `ebpfperfFlame(id, tree)`, which draws a tree into the element `id`.
+ */
+export function flameLibrary(): string {
+  const d3 = packageFile('d3', 'd3.min.js') // …/d3/dist/d3.mjs
+  const flame = packageFile('d3-flame-graph', 'd3-flamegraph.umd.min.js') // …/d3-flame-graph/dist/d3-flamegraph.umd.js
+  const css = packageFile('d3-flame-graph', 'd3-flamegraph.css').replace(/<\/style/gi, '<\\/style')
+  return `<style>${css}
+.flame-legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}.flame-details{min-height:1.4em;font-size:12px}</style>
+<script>${inlineScript(d3)}</script>
+<script>${inlineScript(flame)}</script>
+<script>
+// the default search match builds a RegExp from the typed text; a name containing the text is what a reader means
+function ebpfperfFlame(id, tree) {
+  const el = document.getElementById(id);
+  const chart = flamegraph.default().width(Math.max(600, el.clientWidth)).minFrameSize(0.5).transitionDuration(0)
+    .setColorMapper((d, colour) => (d.data.libtype === 'jit' && !d.highlight ? ${scriptJson(BPF_COLOUR)} : colour))
+    .setSearchMatch((d, term) => !!term && d.data.name.toLowerCase().includes(term.toLowerCase()))
+    .setDetailsElement(document.getElementById(id + '-details'));
+  d3.select(el).datum(tree).call(chart);
+  document.getElementById(id + '-search').addEventListener('input', (e) => (e.target.value ? chart.search(e.target.value) : chart.clear()));
+  return chart;
 }
-
-const shown = (name: string) => name.replace(/_\[(k|bpf)\]$/, '')
-
-/** The style the SVG needs, for any page it is put in. */
-export const FLAME_CSS = `svg text{pointer-events:none;fill:#000}.frame rect{stroke:#fff;stroke-width:.5}.frame:hover rect{stroke:#000;stroke-width:1}
-.legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;margin:0 .3em 0 1em}`
+window.ebpfperfFlames = [];
+</script>`
+}
 
 /** The colours' key, as a paragraph. */
-export const FLAME_LEGEND = '<p class="legend"><span style="background:rgb(70,130,230)"></span>JITed BPF program<span style="background:rgb(230,150,50)"></span>kernel<span style="background:rgb(225,120,50)"></span>user space</p>'
+export const FLAME_LEGEND = `<p class="flame-legend"><span style="background:${BPF_COLOUR}"></span>JITed BPF program<span style="background:rgb(230,150,50)"></span>kernel<span style="background:rgb(225,120,50)"></span>user space</p>`
 
-/** The SVG: one <g class="frame"> per frame at least half a pixel wide; `id` tells several graphs on one page apart. */
-export function flameSvg(folded: Folded, id = 'flamegraph'): string {
-  const root = tree(folded)
-  const height = depthOf(root) * ROW + 4
-  const rects: string[] = []
-  const draw = (n: Node, x: number, depth: number) => {
-    const w = (n.value / Math.max(1, root.value)) * WIDTH
-    if (w < 0.5) return
-    const y = height - (depth + 1) * ROW
-    const label = shown(n.name)
-    const pct = ((100 * n.value) / Math.max(1, root.value)).toFixed(2)
-    const fits = Math.floor((w - 6) / CHAR)
-    const text = fits >= 3 ? (label.length <= fits ? label : `${label.slice(0, fits - 2)}..`) : ''
-    const kind = n.name.endsWith('_[bpf]') ? 'frame bpf' : n.name.endsWith('_[k]') ? 'frame kernel' : 'frame'
-    rects.push(
-      `<g class="${kind}" data-name="${esc(label)}"><title>${esc(label)} (${n.value} samples, ${pct}%)</title><rect x="${x.toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${ROW - 1}" rx="2" fill="${colour(n.name)}"/>` +
-        (text ? `<text x="${(x + 3).toFixed(1)}" y="${y + ROW - 5}">${esc(text)}</text>` : '') +
-        '</g>',
-    )
-    let cx = x
-    for (const c of [...n.children.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      draw(c, cx, depth + 1)
-      cx += (c.value / root.value) * WIDTH
-    }
-  }
-  draw(root, 0, 0)
-  return `<svg xmlns="http://www.w3.org/2000/svg" id="${esc(id)}" class="flamegraph" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="monospace" font-size="11">${rects.join('')}</svg>`
+/** One graph: a search box, the line the library fills with the hovered or searched frames' samples, the drawing. */
+export function flameBlock(folded: Folded, id: string): string {
+  return `<p><input type="search" id="${esc(id)}-search" placeholder="search frames by name" aria-label="search frames by name"> <span class="flame-details" id="${esc(id)}-details"></span></p>
+<div class="flame" id="${esc(id)}"></div>
+<script>window.ebpfperfFlames.push(ebpfperfFlame(${scriptJson(id)}, ${scriptJson(flameTree(folded))}));</script>`
 }
 
 /** The page: what was profiled, the BPF programs found, the graph. */
@@ -85,14 +89,14 @@ export function flamePage(folded: Folded, about: {command: string; samples: numb
     : '<p>No JITed BPF program (bpf_prog_…) in the stacks.</p>'
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>CPU flame graph: ${esc(about.command)}</title>
-<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}code{background:#f3f3f3;padding:0 .2em}
-${FLAME_CSS}</style></head>
+<style>body{font-family:system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}code{background:#f3f3f3;padding:0 .2em}</style>
+${flameLibrary()}</head>
 <body><h1>CPU flame graph</h1>
 <p><code>${esc(about.command)}</code>, ${about.samples} samples (perf record -g, software clock event cpu-clock), ${esc(about.when)}.
-Each box is a function, as wide as its share of the samples; callers below callees. Hover a box for its samples.</p>
+Each box is a function, as wide as its share of the samples; callers below callees. Hover a box for its samples, click it to zoom in.</p>
 ${FLAME_LEGEND}
 <h2>BPF programs</h2>${bpf}
-${flameSvg(folded)}
+${flameBlock(folded, 'flamegraph')}
 </body></html>
 `
 }

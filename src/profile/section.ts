@@ -5,7 +5,7 @@ import {join, resolve} from 'node:path'
 import {BadInputError} from '../util/errors.js'
 import {MIB, readInput} from '../util/input.js'
 import {bpfFrames, parseFolded, type Folded} from './fold.js'
-import {FLAME_LEGEND, flameSvg} from './flamegraph.js'
+import {FLAME_LEGEND, flameBlock, flameLibrary} from './flamegraph.js'
 
 export const PROFILE_SCHEMA = 'ebpfperf/profile/v1'
 /** profile.json beside stacks.folded: what was profiled and where its results went, for `ebpfperf report`. */
@@ -71,14 +71,15 @@ function profileBlock(p: ProfileView, i: number, esc: Esc): string {
     ? `<ul>${p.bpf.map((b) => `<li><code>${esc(b.name)}</code>: on the stack in ${b.samples} of ${p.samples} samples (${pct(b.samples)}%)</li>`).join('')}</ul>`
     : '<p><b>No JITed BPF program (bpf_prog_…) in the stacks</b>: the kernel did not publish their symbols (net.core.bpf_jit_kallsyms) or the programs ran too briefly for a sample.</p>'
   const results = p.results ? `<p>The profiled run's results: <code>${esc(p.results)}</code>.</p>` : ''
-  return `<section class="profile"><h3>${esc(p.dir)}</h3><p>${what}; ${p.samples} samples.</p>${results}${bpf}${FLAME_LEGEND}<div class="flame">${flameSvg(p.folded, `flamegraph-${i}`)}</div></section>`
+  return `<section class="profile"><h3>${esc(p.dir)}</h3><p>${what}; ${p.samples} samples.</p>${results}${bpf}${FLAME_LEGEND}${flameBlock(p.folded, `flamegraph-${i}`)}</section>`
 }
 
 /** The report's CPU profile section: one flame graph per profile folder. */
 export function profileSection(profiles: ProfileView[], esc: Esc): string {
   if (profiles.length === 0) return ''
   return `<h2 id="profiles">CPU profile</h2>
-<p>Each box is a function, as wide as its share of the samples; callers below callees. Hover a box for its samples. The samples
+<p>Each box is a function, as wide as its share of the samples; callers below callees. Hover a box for its samples, click it to zoom in. The samples
 cover the whole profiled command (loading, verifying and measuring), so the JITed BPF programs' share is of that, not of one test run.</p>
+${flameLibrary()}
 ${profiles.map((p, i) => profileBlock(p, i, esc)).join('\n')}`
 }

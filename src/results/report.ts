@@ -7,7 +7,6 @@ import type {Comparison} from './compare.js'
 import type {CaseResult, RunResult} from './store.js'
 import {fmtQuantity, fmtRange, scaleFor} from './units.js'
 import {reportAnswer} from './report-answer.js'
-import {FLAME_CSS} from '../profile/flamegraph.js'
 
 export interface ChartSpec {
   id: string
@@ -227,11 +226,14 @@ export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
+/** A library's source for inside <script>: no `</script` in it can end the element early. */
+export const inlineScript = (js: string): string => js.replace(/<\/script/gi, '<\\/script')
+
 function chartLibrary(): string {
   // the UMD bundle is not in the package's "exports": find the package folder from its main entry
   const main = createRequire(import.meta.url).resolve('chart.js') // …/chart.js/dist/chart.cjs
   const js = readFileSync(join(dirname(main), 'chart.umd.min.js'), 'utf8')
-  return js.replace(/<\/script/gi, '<\\/script')
+  return inlineScript(js)
 }
 
 /** The answer first: each run's summary sentences, as text. */
@@ -287,7 +289,6 @@ ${PAGE_CSS}
 .answer p{margin:6px 0}.answer h3{margin:10px 0 4px;font-size:14px;color:#555}.box{position:relative;height:340px}code{font-size:12px}
 .context{background:#fbf8ef;border-left:4px solid #b8860b;padding:4px 16px}.trends{display:grid;grid-template-columns:repeat(3,1fr);gap:8px 16px}
 .trends h4{margin:6px 0 2px;font-size:12px;font-weight:normal}.box.small{height:170px}.flame{overflow-x:auto}
-${FLAME_CSS}
 </style>
 <script>${chartLibrary()}</script>
 </head><body>

@@ -1,5 +1,5 @@
 // ebpfperf profile on the real kernel: perf records a quick micro run, the folded stacks hold the JITed
-// program's bpf_prog_ frame, and headless Chromium shows the flame graph (screenshot kept in
+// program's bpf_prog_ frame, and headless Chromium shows the flame graph d3-flame-graph draws (screenshot kept in
 // test/.artifacts/profile.png), on its own page and inside `ebpfperf report` of the profile folder. Bad input (no command, not a suite, no perf): one line, exit 2.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
@@ -7,12 +7,35 @@ import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:f
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
 import {perfProblem} from '../../src/profile/run.js'
+import type {Page} from 'playwright-core'
 import {openFile} from '../support/chromium.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const CHROMIUM = '/usr/bin/chromium'
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], {encoding: 'utf8', env: {...env, NO_COLOR: '1'}})
+
+/**
+ * The graph `id` as d3-flame-graph drew it, polled (every 100 ms, up to 10 s) until the JITed program's frame
+ * has its width: the library sets widths in a transition. JITed programs are the frames whose datum is of
+ * libtype jit, not kernel functions such as bpf_prog_load. A string, not a function: tsx would wrap the
+ * inner arrow in a helper the page does not have.
+ */
+async function drawnGraph(page: Page, id: string): Promise<{frames: number; graph?: DOMRect; bpf: string[]; bpfBox?: DOMRect; bpfFill?: string}> {
+  const look = `(() => {
+    const box = (el) => (el ? el.getBoundingClientRect().toJSON() : undefined)
+    const frames = [...document.querySelectorAll('#${id} svg g.frame')]
+    const bpf = frames.filter((g) => d3.select(g).datum().data.libtype === 'jit' && (g.getAttribute('name') || '').startsWith('bpf_prog_'))
+    const rect = bpf.length ? bpf[0].querySelector('rect') : undefined
+    return {frames: frames.length, graph: box(document.querySelector('#${id} svg')), bpf: bpf.map((g) => g.getAttribute('name')), bpfBox: box(rect), bpfFill: rect && getComputedStyle(rect).fill}
+  })()`
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const seen = (await page.evaluate(look)) as Awaited<ReturnType<typeof drawnGraph>>
+    if ((seen.bpfBox && seen.bpfBox.width > 0) || Date.now() > deadline) return seen
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+}
 
 describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () {
   this.timeout(300_000)
@@ -43,22 +66,11 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
       page.on('pageerror', (e) => errors.push(String(e)))
       page.on('request', (req) => !req.url().startsWith('file:') && errors.push(`network request: ${req.url()}`))
       await page.goto(`file://${html}`)
-      // a string, not a function: tsx would wrap the inner arrow in a helper the page does not have
-      const seen = (await page.evaluate(`(() => {
-        const box = (el) => (el ? el.getBoundingClientRect().toJSON() : undefined)
-        const bpfFrame = document.querySelector('#flamegraph g.bpf')
-        return {
-          frames: document.querySelectorAll('#flamegraph g.frame').length,
-          graph: box(document.querySelector('#flamegraph')),
-          bpf: bpfFrame ? bpfFrame.getAttribute('data-name') : undefined,
-          bpfBox: box(bpfFrame),
-          bpfFill: bpfFrame ? getComputedStyle(bpfFrame.querySelector('rect')).fill : undefined,
-        }
-      })()`)) as {frames: number; graph?: DOMRect; bpf?: string; bpfBox?: DOMRect; bpfFill?: string}
+      const seen = await drawnGraph(page, 'flamegraph')
       expect(errors).to.deep.equal([])
       expect(seen.frames).to.be.greaterThan(10)
       expect(seen.graph!.width).to.equal(1200)
-      expect(seen.bpf).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
+      expect(seen.bpf[0]).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
       expect(seen.bpfBox!.width).to.be.greaterThan(0)
       expect(seen.bpfFill).to.equal('rgb(70, 130, 230)')
       const shot = join(root, 'test/.artifacts/profile.png')
@@ -87,23 +99,19 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
     expect(flag.stdout).to.match(/\(1 run\(s\), 1 flame graph\(s\)\)/)
     const {page, errors, close} = await openFile(html)
     try {
-      const seen = (await page.evaluate(`(() => {
-        const graph = document.querySelector('#profiles ~ .profile svg.flamegraph')
-        const frames = graph ? [...graph.querySelectorAll('g.frame')] : []
-        // JITed programs (class bpf), not kernel functions such as bpf_prog_load
-        const bpf = frames.filter((g) => g.classList.contains('bpf') && (g.getAttribute('data-name') || '').startsWith('bpf_prog_'))
-        const r = bpf.length ? bpf[0].querySelector('rect').getBoundingClientRect() : undefined
-        return {frames: frames.length, bpf: bpf.map((g) => g.getAttribute('data-name')), width: r && r.width, height: r && r.height,
-          fill: bpf.length ? getComputedStyle(bpf[0].querySelector('rect')).fill : undefined, charts: window.ebpfperfCharts.length}
-      })()`)) as {frames: number; bpf: string[]; width?: number; height?: number; fill?: string; charts: number}
+      const seen = await drawnGraph(page, 'flamegraph-0')
       expect(errors).to.deep.equal([])
+      expect(await page.locator('#profiles ~ .profile h3').count(), 'a heading per profile').to.equal(1)
       expect(seen.frames).to.be.greaterThan(10)
       expect(seen.bpf[0]).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
-      expect(seen.width).to.be.greaterThan(0)
-      expect(seen.height).to.be.greaterThan(0)
-      expect(seen.fill).to.equal('rgb(70, 130, 230)')
-      expect(seen.charts, 'the profiled run\'s own charts are there too').to.be.greaterThan(0)
-      await page.locator('#flamegraph-0 g.bpf').first().scrollIntoViewIfNeeded()
+      expect(seen.bpfBox!.width).to.be.greaterThan(0)
+      expect(seen.bpfBox!.height).to.be.greaterThan(0)
+      expect(seen.bpfFill).to.equal('rgb(70, 130, 230)')
+      expect(await page.evaluate('window.ebpfperfCharts.length'), 'the profiled run\'s own charts are there too').to.be.greaterThan(0)
+      // the search box finds the program by name: the library highlights its frame
+      await page.fill('#flamegraph-0-search', '_micro_baseline')
+      expect(await page.locator('#flamegraph-0-details').textContent()).to.match(/^search: [1-9]\d* of \d+ total samples/)
+      await page.locator('#flamegraph-0').scrollIntoViewIfNeeded()
       const shot = join(dir, 'report-flame.png')
       await page.screenshot({path: shot, fullPage: true})
       const png = readFileSync(shot)

@@ -40,11 +40,12 @@ describe('report: flame graph of a profile folder', () => {
     const p = loadProfileDir(join(dir, 'p'))
     expect(p).to.deep.include({samples: 4, bpf: [{name: 'bpf_prog_6deef7357e7b4530_micro_baseline', samples: 3}], results: join(dir, 'p', 'results')})
     const html = profileSection([p, p], esc)
-    expect(html).to.include('<svg xmlns="http://www.w3.org/2000/svg" id="flamegraph-0"').and.include('id="flamegraph-1"')
-    expect(html).to.include('<g class="frame bpf" data-name="bpf_prog_6deef7357e7b4530_micro_baseline">')
+    expect(html).to.include('<div class="flame" id="flamegraph-0"></div>').and.include('<div class="flame" id="flamegraph-1"></div>')
+    expect(html).to.include('{"name":"bpf_prog_6deef7357e7b4530_micro_baseline","value":3,"libtype":"jit","children":[]}')
+    expect(html.match(/function ebpfperfFlame\(/g), 'the libraries inlined once for both graphs').to.have.length(1)
     expect(html).to.include('<code>ebpfperf suite micro --test baseline</code>').and.include('on the stack in 3 of 4 samples (75.0%)')
     const page = renderReport([], undefined, [{html, charts: []}])
-    expect(page).to.include('<h2 id="profiles">CPU profile</h2>').and.include('.frame rect{')
+    expect(page).to.include('<h2 id="profiles">CPU profile</h2>').and.include('.d3-flame-graph rect{')
   })
 
   it('bad input: no stacks.folded, a line that is not a stack, a foreign profile.json: one line naming the file', () => {
