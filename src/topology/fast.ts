@@ -8,11 +8,10 @@ import {loadTopology, type Plan} from './model.js'
 import {lockTopology} from '../util/lock.js'
 import {downLocked, spanOf, upLocked, type DownResult, type UpResult} from './index.js'
 import {span, timed, writeTiming} from '../doctor/timing.js'
-import {preflight} from './preflight.js'
+import {preflight, requireTopologyPrivilege} from './preflight.js'
 import {renderStatus, topologyStatus, type TopologyStatus} from './status.js'
 import {makeChalk} from '../doctor/render.js'
-import {effectiveCaps, hasCap} from '../kernel/runtime.js'
-import {PrivilegeError, errorLine, exitCodeFor} from '../util/errors.js'
+import {errorLine, exitCodeFor} from '../util/errors.js'
 
 type Values = Record<string, string | boolean | undefined>
 
@@ -67,6 +66,7 @@ const plainIo = (json: boolean): CommandIo => ({note: (l) => process.stderr.writ
 /** `topology up` (src/commands/topology/up.ts and the fast path): brings it up, prints and returns the status. */
 export async function topologyUpCommand(file: string | undefined, o: {dut?: string; verify: boolean}, io: CommandIo): Promise<TopologyStatus> {
   const plan = timed('topology file', () => loadTopology(file, {dut: (o.dut as 'netns' | 'host' | undefined) ?? 'netns'}))
+  requireTopologyPrivilege('topology up') // before the lock's child is started beside the machine check
   // the machine check and the topology's lock at once (upLocked shares this hold); a failed check is the error
   const [pre, lock] = await Promise.allSettled([spanOf('preflight (doctor --profile topology)', () => preflight()), spanOf('lock', () => lockTopology(plan.name))])
   if (pre.status === 'rejected' || lock.status === 'rejected') {
@@ -93,8 +93,7 @@ async function upHeld(plan: Plan, o: {verify: boolean}, io: CommandIo): Promise<
 
 /** `topology down` (src/commands/topology/down.ts and the fast path); exit code 1 when something could not be removed. */
 export async function topologyDownCommand(file: string | undefined, o: {all: boolean}, io: CommandIo): Promise<DownResult> {
-  const eff = effectiveCaps()
-  if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) throw new PrivilegeError('topology down needs root: run it with sudo')
+  requireTopologyPrivilege('topology down')
   const topology = o.all ? undefined : timed('topology file', () => loadTopology(file).name)
   const res = await spanOf('down (lock held)', () => downLocked({topology, all: o.all}))
   if (!io.json) {

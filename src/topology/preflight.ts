@@ -5,11 +5,16 @@ import {loadProfile} from '../doctor/profile.js'
 import {effectiveCaps, hasCap} from '../kernel/runtime.js'
 import {PrivilegeError, RequirementError} from '../util/errors.js'
 
-export async function preflight(): Promise<void> {
+/** Checked before anything else is started (a lock's child process, doctor's probes). */
+export function requireTopologyPrivilege(command: string): void {
   const eff = effectiveCaps()
   if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) {
-    throw new PrivilegeError('topology needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to create namespaces and links): run it with sudo')
+    throw new PrivilegeError(`${command} needs root (CAP_NET_ADMIN and CAP_SYS_ADMIN to create and remove namespaces and links): run it with sudo`)
   }
+}
+
+export async function preflight(): Promise<void> {
+  requireTopologyPrivilege('topology')
   const profile = loadProfile('topology')
   const report = buildReport(await gatherFacts({live: true, system: false}, [profile]), [profile])
   const verdict = report.verdicts[0]
