@@ -20,6 +20,13 @@ function cli(args: string[], opts: {env?: NodeJS.ProcessEnv; cwd?: string} = {})
 }
 
 const pgrep = (args: string[]) => spawnSync('pgrep', args, {encoding: 'utf8'}).stdout.trim()
+/** Running QEMU processes, polled for up to 5 s: one killed as the CLI exits is a zombie until init reaps it. */
+function qemuLeft(): string {
+  const running = () => spawnSync('ps', ['-eo', 'pid=,stat=,comm='], {encoding: 'utf8'}).stdout.split('\n').filter((l) => /^\s*\d+\s+[^Z\s]\S*\s+qemu-system/.test(l)).join('\n')
+  const until = Date.now() + 5000
+  while (running() && Date.now() < until) spawnSync('sleep', ['0.1'])
+  return running()
+}
 const vmTemps = () => readdirSync(tmpdir()).filter((n) => n.startsWith('ebpfperf-vm-'))
 const probe = (r: DoctorReport, what: string) => r.findings.flatMap((f) => f.evidence).find((e) => e.what === what)
 
@@ -43,7 +50,7 @@ describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
 
   afterEach(function () {
     if (this.currentTest?.isPending()) return
-    expect(pgrep(['-a', 'qemu-system']), 'a QEMU process was left behind').to.equal('')
+    expect(qemuLeft(), 'a QEMU process was left behind').to.equal('')
     expect(pgrep(['-a', '-x', 'virtiofsd']), 'a virtiofsd process was left behind').to.equal('')
     expect(vmTemps().filter((t) => !tempsBefore.includes(t)), 'a temporary folder was left behind').to.deep.equal([])
   })
@@ -121,7 +128,7 @@ describe('ebpfperf vm (boots a guest kernel under QEMU)', function () {
     const dir = tempDir('vmtrc')
     try {
       const r = cli(['vm', 'run', '--kernel', KERNEL, '--', 'suite', 'tracing', '--quick', '--attach', 'kprobe', '--body', 'null', '--layers', 'event', '--out', 'results'], {cwd: dir})
-      expect(r.code, r.stderr.split('\n').slice(-25).join('\n')).to.equal(0)
+      expect(r.code, `${r.stderr.split('\n').slice(-25).join('\n')}\n${r.stdout.split('\n').slice(-15).join('\n')}`).to.equal(0)
       const files = readdirSync(join(dir, 'results')).filter((f) => f.endsWith('.json'))
       expect(files).to.have.length(1)
       const run = JSON.parse(readFileSync(join(dir, 'results', files[0]), 'utf8')) as {suite: string; complete: boolean; environment: {kernel: {release: string}}; vm: VmLabel; cases: {id: string; status: string; extra?: {runCnt?: number; triggers?: number}}[]}
