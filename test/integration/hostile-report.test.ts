@@ -5,10 +5,10 @@ import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {validResult} from '../support/hostile.js'
+import {CHROMIUM, openFile} from '../support/chromium.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
-const CHROMIUM = '/usr/bin/chromium'
 const PAYLOAD = '</script><script>window.__pwned=(window.__pwned||0)+1;document.title="pwned"</script>'
 const IMG = '<img src=x onerror="window.__pwned=(window.__pwned||0)+1">'
 
@@ -43,15 +43,8 @@ describe('hostile report in headless Chromium (item 2)', function () {
     const r = spawnSync(process.execPath, [join(root, 'bin/run.js'), 'report', file, '-o', out], {encoding: 'utf8'})
     expect(r.status, r.stderr).to.equal(0)
     expect(readFileSync(out, 'utf8').match(/<script\b/gi)).to.have.length(2) // the chart library and our own
-    const {chromium} = await import('playwright-core')
-    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']})
+    const {page, errors, close} = await openFile(out)
     try {
-      const page = await browser.newPage()
-      const errors: string[] = []
-      page.on('pageerror', (e) => errors.push(String(e)))
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-      page.on('request', (q) => !q.url().startsWith('file:') && errors.push(`request ${q.url()}`))
-      await page.goto(`file://${out}`)
       const seen = await page.evaluate(() => ({
         pwned: (window as unknown as {__pwned?: number}).__pwned,
         title: document.title,
@@ -72,7 +65,7 @@ describe('hostile report in headless Chromium (item 2)', function () {
       expect(seen.charts).to.be.greaterThan(0)
       expect(seen.labels.join('\n')).to.include(`xdp${PAYLOAD}\u2028`)
     } finally {
-      await browser.close()
+      await close()
     }
   })
 })

@@ -3,16 +3,15 @@
 // test/.artifacts/profile.png), on its own page and inside `ebpfperf report` of the profile folder. Bad input (no command, not a suite, no perf): one line, exit 2.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdirSync, readdirSync, readFileSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
 import {perfProblem} from '../../src/profile/run.js'
 import type {Page} from 'playwright-core'
-import {openFile} from '../support/chromium.js'
+import {CHROMIUM, openFile, screenshot} from '../support/chromium.js'
 import {tempDir} from '../support/tmp.js'
 
 const root = new URL('../..', import.meta.url).pathname
-const CHROMIUM = '/usr/bin/chromium'
 const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) => spawnSync(process.execPath, [join(root, 'bin/run.js'), ...args], {encoding: 'utf8', env: {...env, NO_COLOR: '1'}})
 
 /**
@@ -58,14 +57,8 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
     // the program ran inside the suite's bpf() syscall (the test run), whether or not perf resolved the kernel frames between
     expect(bpf.some((l) => /;syscall;|_\[k\];/.test(l)), bpf[0]).to.equal(true)
     const html = join(out, 'flamegraph.html')
-    const {chromium} = await import('playwright-core')
-    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']})
+    const {page, errors, close} = await openFile(html)
     try {
-      const page = await browser.newPage({viewport: {width: 1280, height: 900}})
-      const errors: string[] = []
-      page.on('pageerror', (e) => errors.push(String(e)))
-      page.on('request', (req) => !req.url().startsWith('file:') && errors.push(`network request: ${req.url()}`))
-      await page.goto(`file://${html}`)
       const seen = await drawnGraph(page, 'flamegraph')
       expect(errors).to.deep.equal([])
       expect(seen.frames).to.be.greaterThan(10)
@@ -73,12 +66,10 @@ describe('ebpfperf profile (real kernel, perf, headless Chromium)', function () 
       expect(seen.bpf[0]).to.match(/^bpf_prog_[0-9a-f]{16}_micro_baseline$/)
       expect(seen.bpfBox!.width).to.be.greaterThan(0)
       expect(seen.bpfFill).to.equal('rgb(70, 130, 230)')
-      const shot = join(root, 'test/.artifacts/profile.png')
-      mkdirSync(join(root, 'test/.artifacts'), {recursive: true})
-      await page.screenshot({path: shot, fullPage: true})
+      const shot = await screenshot(page, 'profile')
       expect(statSync(shot).size).to.be.greaterThan(10_000)
     } finally {
-      await browser.close()
+      await close()
     }
   })
 

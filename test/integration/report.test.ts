@@ -12,10 +12,9 @@ import {appCases} from '../../src/suites/app/render.js'
 import {emptyRow} from '../../src/suites/app/proof.js'
 import type {ProbeName} from '../../src/suites/app/probes.js'
 import {measuredCase} from '../../src/suites/common.js'
-import {openFile} from '../support/chromium.js'
+import {CHROMIUM, openFile, screenshot} from '../support/chromium.js'
 
 const root = new URL('../..', import.meta.url).pathname
-const CHROMIUM = '/usr/bin/chromium'
 const env = {kernel: {release: '6.18.0'}, machine: 'x86_64', hostname: 'h', cpu: {model: 'cpu', count: 2}, virtualized: true, jit: {enable: '1', harden: '0'}, versions: {ebpfperf: '0.1.0', node: '20'}}
 const mk = (id: string, mean: number, params: CaseResult['params'], extra?: CaseResult['extra'], metric = 'bits_per_second', unit = 'bit/s'): CaseResult => {
   const samples = [0.98, 1, 1.01, 0.99, 1.02].map((f) => f * mean)
@@ -53,15 +52,8 @@ describe('ebpfperf report (headless Chromium)', function () {
     expect(r.status, r.stderr).to.equal(0)
     const html = readFileSync(out, 'utf8')
     expect(html).to.not.match(/<script[^>]+src=|<link[^>]+href=|https?:\/\/cdn/i) // nothing fetched from outside
-    const {chromium} = await import('playwright-core')
-    const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync']})
+    const {page, errors, close} = await openFile(out)
     try {
-      const page = await browser.newPage({viewport: {width: 1280, height: 900}})
-      const errors: string[] = []
-      page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
-      page.on('pageerror', (e) => errors.push(String(e)))
-      page.on('request', (req) => !req.url().startsWith('file:') && errors.push(`network request: ${req.url()}`))
-      await page.goto(`file://${out}`)
       const drawn = await page.evaluate(() =>
         [...document.querySelectorAll('canvas')].map((c) => {
           const ctx = (c as HTMLCanvasElement).getContext('2d')!
@@ -98,12 +90,10 @@ describe('ebpfperf report (headless Chromium)', function () {
       expect(goodput.yTitle).to.equal('bits per second (Gbit/s)')
       // no axis prints raw base units (6,000,000,000)
       for (const c of seen.charts) for (const t of c.ticks) expect(t.replace(/[,.]/g, ''), `${c.yTitle}: tick ${t}`).to.not.match(/\d{5}/)
-      const shot = join(root, 'test/.artifacts/report.png')
-      mkdirSync(join(root, 'test/.artifacts'), {recursive: true})
-      await page.screenshot({path: shot, fullPage: true})
+      const shot = await screenshot(page, 'report')
       expect(statSync(shot).size).to.be.greaterThan(10_000)
     } finally {
-      await browser.close()
+      await close()
     }
   })
 

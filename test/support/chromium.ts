@@ -1,5 +1,7 @@
 // A page of a local file in Debian's headless Chromium (playwright-core drives it): every console error,
 // page error and request leaving file:// is collected, so a test can assert the page stayed offline and quiet.
+import {mkdirSync} from 'node:fs'
+import {join} from 'node:path'
 import type {Browser, Page} from 'playwright-core'
 
 export const CHROMIUM = '/usr/bin/chromium'
@@ -25,4 +27,13 @@ export async function openFile(file: string): Promise<OpenPage> {
     await browser.close()
     throw error
   }
+}
+
+/** A full-page screenshot kept under test/.artifacts/NAME.png (for a look after the run); its path. */
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = join(new URL('../..', import.meta.url).pathname, 'test/.artifacts')
+  mkdirSync(dir, {recursive: true})
+  const shot = join(dir, `${name}.png`)
+  await page.screenshot({path: shot, fullPage: true})
+  return shot
 }

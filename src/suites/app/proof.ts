@@ -93,7 +93,7 @@ function countsProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consume
 }
 
 /** Why this run does not count, or undefined when its probe is proven (by its counters and by bpf_stats run_cnt). */
-export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'runCnt'> & {lostReported?: number}): string | undefined {
+export function checkProof(c: AppConfig, m: Pick<Measured, 'wrk' | 'counts' | 'consumed' | 'runCnt' | 'lostReported'>): string | undefined {
   const req = m.wrk.requests
   if (req === 0) return `wrk completed no request (${m.wrk.errors} errors)`
   if (m.wrk.errors > req / 100) return `wrk saw ${m.wrk.errors} errors for ${req} requests (is nginx overloaded or failing?)`

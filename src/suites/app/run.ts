@@ -10,7 +10,7 @@ import {projectRoot} from '../../util/paths.js'
 import {interleaved} from '../common.js'
 import {makeSite, startNginx, cpuNs, HTTP_PORT, HTTPS_PORT, type RunningNginx} from '../../workloads/nginx.js'
 import {parseWrk, wrkArgs, type WrkResult} from '../../workloads/wrk.js'
-import {AppProbes, diffAppCounts, type AppCounts, type BufferKind, type ProbeName, type UserProgram} from './probes.js'
+import {AppProbes, diffAppCounts, type AppCounts, type BufferKind, type ProbeName, type ProbeRun, type UserProgram} from './probes.js'
 import {checkProof, emptyRow, type AppConfig, type AppRow, type Protocol} from './proof.js'
 import {buildGoServer, startGoServer, GO_PORT, type RunningGo} from '../../workloads/goserver.js'
 
@@ -139,16 +139,10 @@ async function runRounds(t: TopologyHandle, servers: Servers, probes: AppProbes,
   return false
 }
 
-export interface Measured {
+/** A measured run: wrk's figures and the servers' CPU beside what the probe saw. */
+export interface Measured extends ProbeRun {
   wrk: WrkResult
   serverCpuNs: number
-  counts: AppCounts
-  consumed: number
-  matched: number
-  consumerCpuNs: number
-  /** Perf buffer: the records the consumer's lost callback reported. */
-  lostReported?: number
-  runCnt: Record<string, number>
 }
 
 /** The processes serving `c` (whose CPU time counts) and its URL. */
