@@ -95,6 +95,8 @@ export interface Native {
   releaseProbes(): {fds: number; pid: number; error?: string}
   /** A read-only Buffer over mmap(path) (undefined when it cannot be mapped): /sys/kernel/btf/vmlinux in one call instead of ~1,350 4-KiB reads. Never write to it. */
   mapFile(path: string): Buffer | undefined
+  /** flock(fd, LOCK_EX | LOCK_NB): true once this open file holds the lock, false while another does (closing the fd releases it). */
+  tryLock(fd: number): boolean
 
   // ---- objects, programs and maps for the suites (every failure throws a NativeError)
   objectOpen(path: string): number
@@ -487,7 +489,7 @@ export class NativeLoadError extends Error {
 }
 
 const ADDON_FILE = 'ebpfperf_native.node'
-const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes', 'mapFile'] as const
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes', 'mapFile', 'tryLock'] as const
 
 /** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
 export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {

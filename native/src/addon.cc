@@ -4,8 +4,10 @@
 //   net/    — attaching programs inside a named network namespace (the accelerator suite)
 //   suite/  — the suites' runners: test runs, packet generator, ring/perf buffer runs, tracing
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <napi.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "core/js_args.h"
+#include "core/js_errors.h"
 #include "core/libbpf_log.h"
 #include "core/object.h"
 #include "net/netns.h"
@@ -56,10 +59,23 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
       new size_t(size));
 }
 
+// tryLock(fd) → true once this open file holds an exclusive flock(2), false while another one does. Node has
+// no flock(); the hold goes with the file, so closing the fd or the process's death (kill -9 too) ends it.
+Napi::Value TryLock(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int64_t fd;
+  if (!ebp::ArgInt(info, 0, "fd", &fd)) return env.Undefined();
+  if (flock(static_cast<int>(fd), LOCK_EX | LOCK_NB) == 0) return Napi::Boolean::New(env, true);
+  if (errno == EWOULDBLOCK) return Napi::Boolean::New(env, false);
+  ebp::ThrowErrno(env, errno, "flock(LOCK_EX)");
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ebp::InstallLibbpfPrint();
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion, "libbpfVersion"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
   ebp::RegisterProbeFunctions(env, exports);
   ebp::RegisterObjectFunctions(env, exports);
   ebp::RegisterTraceFunctions(env, exports);

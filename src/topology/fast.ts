@@ -66,7 +66,7 @@ const plainIo = (json: boolean): CommandIo => ({note: (l) => process.stderr.writ
 /** `topology up` (src/commands/topology/up.ts and the fast path): brings it up, prints and returns the status. */
 export async function topologyUpCommand(file: string | undefined, o: {dut?: string; verify: boolean}, io: CommandIo): Promise<TopologyStatus> {
   const plan = timed('topology file', () => loadTopology(file, {dut: (o.dut as 'netns' | 'host' | undefined) ?? 'netns'}))
-  requireTopologyPrivilege('topology up') // before the lock's child is started beside the machine check
+  requireTopologyPrivilege('topology up') // before the lock file is opened beside the machine check
   // the machine check and the topology's lock at once (upLocked shares this hold); a failed check is the error
   const [pre, lock] = await Promise.allSettled([spanOf('preflight (doctor --profile topology)', () => preflight()), spanOf('lock', () => lockTopology(plan.name))])
   if (pre.status === 'rejected' || lock.status === 'rejected') {
@@ -83,7 +83,7 @@ export async function topologyUpCommand(file: string | undefined, o: {dut?: stri
 async function upHeld(plan: Plan, o: {verify: boolean}, io: CommandIo): Promise<TopologyStatus> {
   const t0 = performance.now()
   // the status is read and printed inside up's signal handling: an interrupt before it is printed removes the topology
-  const read = async (result: UpResult) => ({st: {...(await spanOf('status', () => topologyStatus(plan, {details: false}))), changed: result.changed, verified: result.verified}, rebuilt: result.rebuilt})
+  const read = async (result: UpResult) => ({st: {...(await spanOf('status', () => topologyStatus(plan, {details: false, seen: result.observed}))), changed: result.changed, verified: result.verified}, rebuilt: result.rebuilt})
   const print = ({st, rebuilt}: {st: TopologyStatus; rebuilt: string[]}) => {
     if (rebuilt.length > 0) io.note(`rebuilt because: ${rebuilt.join('; ')}`)
     if (!io.json) io.log(`${renderStatus(st, makeChalk())}\n  (${Math.round(performance.now() - t0)} ms)`)

@@ -164,6 +164,7 @@ export interface UpResult {
   changed: boolean
   rebuilt: string[] // drift that made `up` rebuild
   verified: VerifyResult[]
+  observed: Observed // the kernel's state as `up` left it, read beside the verification (the status print reuses it)
 }
 
 export interface VerifyResult extends Reachability {
@@ -183,7 +184,7 @@ export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
   if (!seen.absent) {
     if (seen.drift.length === 0) {
       const verified = opts.verify === false ? [] : await verify(plan)
-      if (verified.every((v) => v.ok)) return {plan, changed: false, rebuilt, verified}
+      if (verified.every((v) => v.ok)) return {plan, changed: false, rebuilt, verified, observed: seen}
       rebuilt = verified.filter((v) => !v.ok).map((v) => `${v.from} → ${v.to}: ${v.error}`)
     } else {
       rebuilt = seen.drift
@@ -199,11 +200,12 @@ export async function up(plan: Plan, opts: UpOptions = {}): Promise<UpResult> {
   }
   try {
     await create(plan, undo, step, checkAbort)
-    const verified = opts.verify === false ? [] : await spanOf('verify', () => verify(plan))
+    // read back while the pings wait for their replies: both only read, and the status print needs the read
+    const [verified, observed] = await Promise.all([opts.verify === false ? [] : spanOf('verify', () => verify(plan)), spanOf('read back', () => observe(plan))])
     checkAbort()
     const bad = verified.filter((v) => !v.ok)
     if (bad.length > 0) throw new Error(`verification failed: ${bad.map((v) => `${v.from} → ${v.to} (${v.error})`).join('; ')}`)
-    return {plan, changed: true, rebuilt, verified}
+    return {plan, changed: true, rebuilt, verified, observed}
   } catch (error) {
     const errors: string[] = []
     for (const u of undo.reverse()) {

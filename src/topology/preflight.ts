@@ -5,7 +5,7 @@ import {loadProfile} from '../doctor/profile.js'
 import {effectiveCaps, hasCap} from '../kernel/runtime.js'
 import {PrivilegeError, RequirementError} from '../util/errors.js'
 
-/** Checked before anything else is started (a lock's child process, doctor's probes). */
+/** Checked before anything else is done (the topology's lock file, doctor's probes). */
 export function requireTopologyPrivilege(command: string): void {
   const eff = effectiveCaps()
   if (!hasCap('CAP_NET_ADMIN', eff) || !hasCap('CAP_SYS_ADMIN', eff)) {

@@ -1,7 +1,7 @@
 // What exists now, read from the kernel, as a document (--json) and as a table.
 import type {ChalkInstance} from 'chalk'
 import type {Plan} from './model.js'
-import {observe, type VerifyResult} from './index.js'
+import {observe, type Observed, type VerifyResult} from './index.js'
 import {ETHTOOL_K, XDP_MODES, readOffloads, tcFilters} from './kernel.js'
 import {PREFIX} from './model.js'
 
@@ -44,8 +44,9 @@ export interface TopologyStatus {
   verified?: VerifyResult[] // set by `up`
 }
 
-export async function topologyStatus(plan: Plan, opts: {details?: boolean} = {}): Promise<TopologyStatus> {
-  const seen = await observe(plan)
+/** The topology as the kernel has it; opts.seen: what observe() just read (read here otherwise). */
+export async function topologyStatus(plan: Plan, opts: {details?: boolean; seen?: Observed} = {}): Promise<TopologyStatus> {
+  const seen = opts.seen ?? (await observe(plan))
   const nodes = await Promise.all(
     seen.nodes.map(async (s): Promise<NodeStatus> => {
       const n = plan.nodes.find((x) => x.name === s.node)!

@@ -1,8 +1,10 @@
 // Reading a user-named file, guarded: a regular file (a named pipe only where the caller allows it), read
 // up to a size cap, gzip inflated up to a cap; each failure is one reason the caller wraps in its own error.
-import {closeSync, fstatSync, openSync, readSync, statSync, type Stats} from 'node:fs'
+import {closeSync, fstatSync, openSync, readFileSync, readSync, statSync, type Stats} from 'node:fs'
 import {createRequire} from 'node:module'
+import {basename, dirname, join, resolve} from 'node:path'
 import {gunzipSync} from 'node:zlib'
+import {projectRoot} from './paths.js'
 
 // js-yaml on first use: `ebpfperf doctor` reads the shipped profiles' JSON copies and need not load it.
 let yamlModule: typeof import('js-yaml') | undefined
@@ -139,5 +141,21 @@ export function readYaml<E extends Error>(path: string, fail: (reason: string) =
   } catch (error) {
     const e = error as {reason?: string; mark?: {line: number}}
     throw fail(`malformed YAML: ${e.reason ?? (error as Error).message}${e.mark ? ` (line ${e.mark.line + 1})` : ''}`)
+  }
+}
+
+/**
+ * A shipped YAML file (directly in the project's folder `dir`) from its JSON copy in dist/<dir>/ made by
+ * the build (scripts/profiles-json.js), while that copy is newer than the YAML; undefined otherwise
+ * (not shipped, not built, or edited since), and the caller reads the YAML.
+ */
+export function shippedJson(file: string, dir: string): unknown {
+  if (dirname(resolve(file)) !== join(projectRoot(), dir)) return undefined
+  const json = join(projectRoot(), 'dist', dir, `${basename(file, '.yml')}.json`)
+  try {
+    if (statSync(json).mtimeMs < statSync(file).mtimeMs) return undefined
+    return JSON.parse(readFileSync(json, 'utf8'))
+  } catch {
+    return undefined
   }
 }

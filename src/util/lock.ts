@@ -1,13 +1,13 @@
-// One run at a time per topology: an flock(2) on /run/ebpfperf/locks/<name>.lock, held by a small `flock`
-// child whose stdin is our pipe. Node cannot call flock itself; the child lets go when we close the pipe or
-// when we die (kill -9 included: the kernel closes the pipe, `cat` sees EOF, flock exits).
-import {spawn, type ChildProcess} from 'node:child_process'
-import {mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+// One run at a time per topology: an flock(2) on /run/ebpfperf/locks/<name>.lock, taken through the native
+// addon (Node has no flock) on a file this process keeps open. The kernel lets go when the file is closed or
+// the process dies (kill -9 included); the fd is close-on-exec, so no child started meanwhile inherits it.
+import {closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {setTimeout as sleep} from 'node:timers/promises'
+import {loadNative} from '../native.js'
 import {BadInputError} from './errors.js'
 
 export const LOCK_DIR = '/run/ebpfperf/locks'
-const BUSY = 75 // flock -E: the lock was held by someone else for the whole wait
 
 /** Another process holds the topology (exit 2: bad input, not a failed measurement). */
 export class TopologyBusyError extends BadInputError {}
@@ -56,9 +56,9 @@ export async function lockTopology(name: string, waitMs = 1000): Promise<HeldLoc
   // this process already holds it (a suite that locked early, then withTopology): share that hold
   const mine = held.get(name)
   if (mine) mine.users++
-  else held.set(name, {child: acquire(name, waitMs), users: 1})
+  else held.set(name, {fd: acquire(name, waitMs), users: 1})
   try {
-    await held.get(name)!.child
+    await held.get(name)!.fd
   } catch (error) {
     held.delete(name)
     throw error
@@ -74,48 +74,41 @@ export async function lockTopology(name: string, waitMs = 1000): Promise<HeldLoc
   }
 }
 
-/** The holds of this process: one flock child per name, shared by every user in the process. */
-const held = new Map<string, {child: Promise<ChildProcess>; users: number}>()
+/** The holds of this process: one open lock file per name, shared by every user in the process. */
+const held = new Map<string, {fd: Promise<number>; users: number}>()
 
 async function letGo(name: string): Promise<void> {
   const h = held.get(name)
   if (!h || --h.users > 0) return
   held.delete(name)
-  await release(name, await h.child)
+  release(name, await h.fd)
 }
 
-async function acquire(name: string, waitMs: number): Promise<ChildProcess> {
+async function acquire(name: string, waitMs: number): Promise<number> {
   mkdirSync(LOCK_DIR, {recursive: true})
-  const child = spawn('flock', ['-w', String(waitMs / 1000), '-E', String(BUSY), lockFile(name), 'sh', '-c', 'echo held; exec cat >/dev/null'], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true, // its own process group: a Ctrl-C meant for us must not release the lock mid-cleanup
-  })
-  const got = await new Promise<number | 'held'>((resolve) => {
-    child.stdout!.once('data', () => resolve('held'))
-    child.once('error', () => resolve(-1))
-    child.once('exit', (code) => resolve(code ?? -1))
-  })
-  if (got !== 'held') {
-    if (got === BUSY) throw new TopologyBusyError(`topology ${name} is in use by ${holder(name)}: wait for it to finish, or stop it`)
-    throw new Error(`locking topology ${name} (${lockFile(name)}): flock exited with ${got}`)
+  const native = loadNative()
+  const fd = openSync(lockFile(name), 'a') // libuv opens with O_CLOEXEC
+  const deadline = performance.now() + waitMs
+  try {
+    while (!native.tryLock(fd)) {
+      if (performance.now() >= deadline) throw new TopologyBusyError(`topology ${name} is in use by ${holder(name)}: wait for it to finish, or stop it`)
+      await sleep(10) // a holder that was just killed lets go within a moment
+    }
+  } catch (error) {
+    closeSync(fd)
+    throw error
   }
   writeFileSync(ownerFile(name), JSON.stringify({pid: process.pid, since: new Date().toISOString()}))
-  for (const s of [child.stdin, child.stdout, child.stderr]) (s as unknown as {unref?: () => void})?.unref?.()
-  child.unref()
-  return child
+  return fd
 }
 
-async function release(name: string, child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
+function release(name: string, fd: number): void {
   try {
     if (JSON.parse(readFileSync(ownerFile(name), 'utf8')).pid === process.pid) rmSync(ownerFile(name), {force: true})
   } catch {
     // no owner file
   }
-  const gone = new Promise((r) => child.once('exit', r))
-  child.ref() // unreferenced while held; waiting for its exit must keep node running
-  child.stdin!.end()
-  await gone
+  closeSync(fd)
 }
 
 /** Runs fn holding the lock of every name (all or none: a busy one releases those taken). */

@@ -1,7 +1,8 @@
 import {expect} from 'chai'
 import yaml from 'js-yaml'
-import {readFileSync} from 'node:fs'
-import {loadTopology, planTopology, TopologyError} from '../../src/topology/model.js'
+import {readFileSync, readdirSync} from 'node:fs'
+import {loadTopology, parseAddress, planTopology, TopologyError} from '../../src/topology/model.js'
+import {shippedJson} from '../../src/util/input.js'
 import {validate, type JsonSchema} from '../../src/util/schema.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -30,6 +31,21 @@ describe('topology files', () => {
     const direct = loadTopology('direct').reachability
     expect(direct).to.not.be.empty
     expect(direct.every((r) => r.ttl === 64)).to.equal(true)
+  })
+
+  it('the shipped topologies read from the build\'s JSON copies equal their YAML; other files are not', () => {
+    for (const f of readdirSync(`${root}netns`).filter((x) => x.endsWith('.topo.yml'))) {
+      const json = shippedJson(`${root}netns/${f}`, 'netns')
+      expect(json, `${f}: dist/netns/ has a current JSON copy (npm run build:ts)`).to.deep.equal(yaml.load(readFileSync(`${root}netns/${f}`, 'utf8')))
+    }
+    expect(shippedJson(`${root}test/fixtures/topology/bad-node.topo.yml`, 'netns')).to.equal(undefined)
+  })
+
+  it('addresses: both families with a prefix length, nothing else', () => {
+    expect(parseAddress('198.18.0.1/24')).to.include({family: 4, prefix: 24})
+    expect(parseAddress('2001:2::1/64')).to.include({family: 6, prefix: 64, address: '2001:2::1'})
+    expect(parseAddress('::ffff:198.18.0.1/128')).to.include({family: 6})
+    for (const bad of ['198.18.0.1', '198.18.0/24', '2001:2::1::2/64', '2001:2::1/129', '198.18.0.1/33', 'ebp/24', '01.2.3.4/8']) expect(parseAddress(bad), bad).to.equal(undefined)
   })
 
   it('--dut host puts the DUT in the host namespace', () => {
