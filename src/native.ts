@@ -157,6 +157,15 @@ export interface Native {
   /** bpf_map_update_elem from inside the namespace (devmap values are ifindexes resolved there). */
   netnsMapUpdate(netns: string | null, mapFd: number, key: Buffer, value: Buffer, flags?: number): void
 
+  // ---- the topology's namespaces (net/netns_topology.cc), without a process
+  /**
+   * A new namespace with these sysctls (paths under /proc/sys) and lo up with alias `mark`, named /run/netns/name
+   * only then (staged in stagingDir meanwhile). Throws an errno error; EEXIST: the name is taken.
+   */
+  netnsMake(stagingDir: string, name: string, mark: string, sysctls: Record<string, string>): void
+  /** The links of a namespace (null: ours), names and aliases: what `ip link show` lists. */
+  netnsLinks(netns: string | null): LinkName[]
+
   // ---- the micro suite (suite/testrun.cc, buffer_run.cc): BPF_PROG_TEST_RUN on pinned threads; ring vs perf buffer
   /** Calibrated BPF_PROG_TEST_RUN samples on each CPU from a pinned thread, off the JS thread. Rejects with a NativeError. */
   testRunAsync(spec: TestRunSpec): Promise<TestRunReport>
@@ -458,6 +467,12 @@ export class BpfObject {
     if (this.handle !== undefined) this.native.objectClose(this.handle)
     this.handle = undefined
   }
+}
+
+export interface LinkName {
+  ifindex: number
+  ifname: string
+  ifalias?: string
 }
 
 export type ProbeSpec =

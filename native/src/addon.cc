@@ -1,7 +1,8 @@
 // N-API module of ebpfperf_native: each group registers its own functions.
 //   core/   — what every group uses: fds, threads, libbpf log, errno texts, JS argument checks; BPF objects
 //   probe/  — the doctor's feature and attach probes
-//   net/    — attaching programs inside a named network namespace (the accelerator suite)
+//   net/    — work inside named network namespaces: attaching programs (the accelerator suite), making and
+//             reading the topology's namespaces
 //   suite/  — the suites' runners: test runs, packet generator, ring/perf buffer runs, tracing
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -80,6 +81,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ebp::RegisterObjectFunctions(env, exports);
   ebp::RegisterTraceFunctions(env, exports);
   ebp::RegisterNetnsAttachFunctions(env, exports);
+  ebp::RegisterNetnsTopologyFunctions(env, exports);
   ebp::RegisterTestrunFunctions(env, exports);
   ebp::RegisterPktgenFunctions(env, exports);
   ebp::RegisterBufferRunFunctions(env, exports);

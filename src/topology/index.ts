@@ -29,7 +29,7 @@ import {lockTopology, lockedNames, withLocks} from '../util/lock.js'
 import {restoreLeftovers} from '../util/syschanges.js'
 import {projectRoot} from '../util/paths.js'
 import {BadInputError} from '../util/errors.js'
-import {now, span} from '../doctor/timing.js'
+import {now, span, timed} from '../doctor/timing.js'
 
 export const STATE_DIR = '/run/ebpfperf/topology'
 export const PIN_DIR = '/sys/fs/bpf/ebpfperf'
@@ -253,7 +253,7 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   // Each is marked before it is named, and set before any link exists: no IPv6 duplicate address detection
   // (links inherit "default"; tentative link-local addresses would hold neighbour discovery back for a
   // second), and forwarding where asked. Only the ones made are undone (a name taken meanwhile is not ours).
-  const made = await spanOf('namespaces', () => makeMarkedNetns(
+  const made = timed('namespaces', () => makeMarkedNetns(
     namespaces.map((n) => ({netns: n.netns!, mark: mark(plan.name, n.name), sysctls: {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})}})),
   ))
   for (const m of made) if (!m.error) undo.push({what: `ip netns del ${m.netns}`, run: () => deleteNetns(m.netns)})
@@ -404,7 +404,7 @@ export async function down(opts: DownOptions): Promise<DownResult> {
   // host links are listed before the namespaces go: after, the kernel's teardown of those namespaces (it holds
   // the lock every link dump waits for) would be this command's wait too
   const t0 = now()
-  const [spaces, links] = await Promise.all([ourNetns(topo), hostLinks().catch(() => [] as IpLink[])])
+  const [spaces, links] = await Promise.all([ourNetns(topo), hostLinks().catch(() => [])])
   span('read marks and host links', t0)
   // ours only when marked: ebpfperf names a namespace after marking it (a crash before leaves it staged)
   for (const ns of spaces.filter((x) => !x.mark?.startsWith(want))) res.leftAlone.push(`namespace ${ns.name} (${ns.mark ?? 'not marked by ebpfperf'})`)

@@ -4,6 +4,7 @@ import {mkdirSync, readFileSync, readdirSync, rmSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {run, runChecked, type RunResult} from '../exec.js'
 import {MARK, PREFIX} from './model.js'
+import {loadNative, type LinkName} from '../native.js'
 
 /** Runs argv inside a namespace (null: the host's). */
 export function inNetns(netns: string | null, argv: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
@@ -135,38 +136,20 @@ export async function ensureNetnsDir(): Promise<void> {
   if (r.failed) throw new Error(`preparing /run/netns: ${r.stderr || `exit ${r.exitCode}`}`)
 }
 
-// Arguments: name, commands run inside, name, commands, … Each namespace is born bound to a staging file,
-// gets its sysctls and its mark (lo's alias), and only then its name: a namespace with one of our names and
-// no mark was never ours. A name taken meanwhile fails the `set -C` create (status 17). All at once, in one
-// shell (a process started from Node costs several times one started from sh); one line "name status" each.
-// The trap drops the staged bindings (names are [a-z0-9-], safe unquoted).
-const MAKE_NETNS = `d=${STAGING_DIR}
-staged=
-trap 'umount $staged 2>/dev/null; rm -f $staged' EXIT
-mk() {
-  s="$d/$1"
-  : > "$s" || return 1
-  unshare --net="$s" sh -c "$2" || return 1
-  ( set -C; : > /run/netns/"$1" ) 2>/dev/null || { echo "namespace $1 exists" >&2; return 17; }
-  mount --bind "$s" /run/netns/"$1" || { rm -f /run/netns/"$1"; return 1; }
-}
-while [ $# -ge 2 ]; do
-  staged="$staged $d/$1"
-  ( mk "$1" "$2"; echo "$1 $?" ) &
-  shift 2
-done
-wait`
-
-/** Makes namespaces already marked as ours (their sysctls set, lo up), all at once; see MAKE_NETNS. */
-export async function makeMarkedNetns(specs: {netns: string; mark: string; sysctls: Record<string, string>}[]): Promise<{netns: string; error?: Error}[]> {
-  const inside = (s: (typeof specs)[number]) => [...Object.entries(s.sysctls).map(([p, v]) => `echo ${v} > /proc/sys/${p}`), `exec ip link set lo up alias ${s.mark}`].join(' && ')
-  const r = await run('sh', ['-c', MAKE_NETNS, 'sh', ...specs.flatMap((s) => [s.netns, inside(s)])])
-  const status = new Map(r.stdout.split('\n').map((l) => l.split(' ') as [string, string]))
-  return specs.map(({netns}) => {
-    const code = status.get(netns)
-    if (code === '0') return {netns}
-    if (code === '17') return {netns, error: new NetnsExistsError(netns)}
-    return {netns, error: new Error(`making namespace ${netns}: ${r.stderr || `exit ${code ?? r.exitCode}`}`)}
+/**
+ * Makes namespaces already marked as ours (their sysctls set, lo up with the mark as its alias), each named
+ * only once marked (see netnsMake in native/src/net/netns_topology.cc). A name taken meanwhile: NetnsExistsError.
+ */
+export function makeMarkedNetns(specs: {netns: string; mark: string; sysctls: Record<string, string>}[]): {netns: string; error?: Error}[] {
+  const native = loadNative()
+  return specs.map(({netns, mark, sysctls}) => {
+    try {
+      native.netnsMake(STAGING_DIR, netns, mark, sysctls)
+      return {netns}
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException
+      return {netns, error: e.code === 'EEXIST' ? new NetnsExistsError(netns) : new Error(`making namespace ${netns}: ${e.message}`)}
+    }
   })
 }
 
@@ -208,7 +191,12 @@ export interface NetnsInfo {
 }
 
 export async function inspectNetns(name: string): Promise<NetnsInfo> {
-  const links = await ipJson<IpLink[]>(name, ['link', 'show']).catch(() => [] as IpLink[])
+  let links: LinkName[] = []
+  try {
+    links = loadNative().netnsLinks(name)
+  } catch {
+    // gone since it was listed
+  }
   const lo = links.find((l) => l.ifname === 'lo')
   return {name, mark: lo?.ifalias?.startsWith(`${MARK}:`) ? lo.ifalias : undefined, empty: links.every((l) => l.ifname === 'lo')}
 }
@@ -218,8 +206,11 @@ export async function ourNetns(topo?: string): Promise<NetnsInfo[]> {
   return Promise.all(names.map((n) => inspectNetns(n)))
 }
 
-export async function hostLinks(): Promise<IpLink[]> {
-  return (await ipJson<IpLink[]>(null, ['link', 'show'])).filter((l) => l.ifname.startsWith(PREFIX))
+/** The host's links with our prefix, names and aliases. */
+export async function hostLinks(): Promise<LinkName[]> {
+  return loadNative()
+    .netnsLinks(null)
+    .filter((l) => l.ifname.startsWith(PREFIX))
 }
 
 /** The processes in each namespace, found as `ip netns pids` does (same nsfs inode), in one pass over /proc, no process. */

@@ -376,6 +376,12 @@ export class FakeNative implements Native {
   netnsMapUpdate(): never {
     throw notHere('netnsMapUpdate')
   }
+  netnsMake(): never {
+    throw notHere('netnsMake')
+  }
+  netnsLinks(): never {
+    throw notHere('netnsLinks')
+  }
   async genRunAsync(): Promise<never> {
     throw notHere('genRunAsync')
   }

@@ -7,6 +7,7 @@ import {loadTopology} from '../../src/topology/model.js'
 import {down, withTopology} from '../../src/topology/index.js'
 import type {TopologyStatus} from '../../src/topology/status.js'
 import {lockTopology} from '../../src/util/lock.js'
+import {hostLinks, inspectNetns, makeMarkedNetns, NetnsExistsError} from '../../src/topology/kernel.js'
 
 const root = new URL('../..', import.meta.url).pathname
 const bin = join(root, 'bin/run.js')
@@ -155,6 +156,29 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
       expect(sh('ip -n ebp-dut-client -j link show').stdout).to.not.match(/ebpfperf/)
     } finally {
       sh('ip netns del ebp-dut-client')
+    }
+  })
+
+  it('namespaces made without a process: marked, set, named; a name taken meanwhile is refused and left as it was', async () => {
+    expect(sh('ip netns add ebp-mk-taken').status).to.equal(0)
+    const inode = sh('stat -L -c %i /run/netns/ebp-mk-taken').stdout
+    try {
+      const made = makeMarkedNetns([
+        {netns: 'ebp-mk-new', mark: 'ebpfperf:mk:new', sysctls: {'net/ipv4/ip_forward': '1', 'net/ipv6/conf/default/accept_dad': '0'}},
+        {netns: 'ebp-mk-taken', mark: 'ebpfperf:mk:taken', sysctls: {}},
+      ])
+      expect(made[0]).to.deep.equal({netns: 'ebp-mk-new'})
+      expect(made[1].error).to.be.instanceOf(NetnsExistsError)
+      expect(await inspectNetns('ebp-mk-new')).to.deep.equal({name: 'ebp-mk-new', mark: 'ebpfperf:mk:new', empty: true})
+      expect(sh('ip -n ebp-mk-new -j link show lo').stdout).to.match(/"UP"/)
+      expect(sh('ip netns exec ebp-mk-new cat /proc/sys/net/ipv4/ip_forward /proc/sys/net/ipv6/conf/default/accept_dad').stdout).to.equal('1\n0\n')
+      expect((await inspectNetns('ebp-mk-taken')).mark).to.equal(undefined)
+      expect(sh('stat -L -c %i /run/netns/ebp-mk-taken').stdout, 'the same namespace, not a new one').to.equal(inode)
+      expect(sh('grep -c " /run/ebpfperf/staging/" /proc/self/mountinfo').stdout.trim(), 'nothing staged left').to.equal('0')
+      expect(existsSync('/run/ebpfperf/staging/ebp-mk-taken')).to.equal(false)
+      expect((await hostLinks()).map((l) => l.ifname)).to.deep.equal(hostEbpLinks())
+    } finally {
+      sh('ip netns del ebp-mk-new; ip netns del ebp-mk-taken')
     }
   })
 

@@ -1,4 +1,4 @@
-// Entering a named network namespace (net/netns.h).
+// Entering a named network namespace, and running work there on a thread of its own (net/netns.h).
 #include "net/netns.h"
 
 #include <errno.h>
@@ -6,6 +6,10 @@
 #include <sched.h>
 
 #include "core/fd.h"
+#include "core/js_args.h"
+#include "core/js_errors.h"
+#include "core/libbpf_log.h"
+#include "core/threads.h"
 
 namespace ebp {
 
@@ -22,6 +26,48 @@ int EnterNetns(const std::string& netns, std::string* what) {
     return errno;
   }
   return 0;
+}
+
+bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
+  if (info.Length() > i && (info[i].IsNull() || info[i].IsUndefined())) {
+    out->clear();
+    return true;
+  }
+  if (!ArgString(info, i, "netns", out)) return false;
+  bool ok = out->find('\0') == std::string::npos &&
+            ((*out)[0] == '/' || (out->find('/') == std::string::npos && *out != "." && *out != ".."));
+  if (!ok && !out->empty()) {
+    Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path")
+        .ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+void NsThreadMain(NsJob* job) {
+  ClearLibbpfLog();
+  if ((job->err = EnterNetns(job->netns, &job->what))) return;
+  job->err = job->fn(&job->what);
+  job->log = LibbpfLog();
+}
+
+}  // namespace
+
+bool RunInNetns(Napi::Env env, NsJob* job) {
+  Thread thread;  // it never takes the process's signals
+  if (int rc = thread.Start([job] { NsThreadMain(job); }, true)) {
+    ThrowErrno(env, rc, "starting a thread for network namespace " + job->netns);
+    return false;
+  }
+  thread.Join();
+  if (job->err == 0) return true;
+  std::string what = job->what;
+  std::string log = FirstLines(job->log, 2);
+  if (!log.empty()) what += " [libbpf: " + log + "]";
+  ThrowErrno(env, job->err, what);
+  return false;
 }
 
 }  // namespace ebp

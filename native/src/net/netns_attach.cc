@@ -31,37 +31,6 @@ namespace ebp {
 
 namespace {
 
-struct NsJob {
-  std::string netns;                    // a name under /run/netns, an absolute path, or "" (our own)
-  std::function<int(std::string*)> fn;  // 0 or a positive errno; sets *what on failure
-  int err = 0;
-  std::string what;
-  std::string log;  // libbpf's messages on that thread
-};
-
-void NsThreadMain(NsJob* job) {
-  ClearLibbpfLog();
-  if ((job->err = EnterNetns(job->netns, &job->what))) return;
-  job->err = job->fn(&job->what);
-  job->log = LibbpfLog();
-}
-
-// Runs job->fn on a new thread inside the namespace. Returns false after throwing a JS error.
-bool RunInNetns(Napi::Env env, NsJob* job) {
-  Thread thread;  // it never takes the process's signals
-  if (int rc = thread.Start([job] { NsThreadMain(job); }, true)) {
-    ThrowErrno(env, rc, "starting a thread for network namespace " + job->netns);
-    return false;
-  }
-  thread.Join();
-  if (job->err == 0) return true;
-  std::string what = job->what;
-  std::string log = FirstLines(job->log, 2);
-  if (!log.empty()) what += " [libbpf: " + log + "]";
-  ThrowErrno(env, job->err, what);
-  return false;
-}
-
 std::string Where(const std::string& ifname, const std::string& netns) {
   return ifname + (netns.empty() ? "" : " in " + netns);
 }
@@ -80,23 +49,6 @@ int Ifindex(const std::string& ifname, const std::string& netns, int* out, std::
 
 // ---------------------------------------------------------------------------
 // argument helpers (TypeError on misuse)
-
-// The namespace: a name (no '/', not "." or ".."), an absolute path, or "" for our own.
-bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
-  if (info.Length() > i && (info[i].IsNull() || info[i].IsUndefined())) {
-    out->clear();
-    return true;
-  }
-  if (!ArgString(info, i, "netns", out)) return false;
-  bool ok = out->find('\0') == std::string::npos &&
-            ((*out)[0] == '/' || (out->find('/') == std::string::npos && *out != "." && *out != ".."));
-  if (!ok && !out->empty()) {
-    Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path")
-        .ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
-}
 
 bool ArgIfname(const Napi::CallbackInfo& info, size_t i, std::string* out) {
   if (!ArgString(info, i, "ifname", out)) return false;

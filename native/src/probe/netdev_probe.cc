@@ -23,6 +23,7 @@
 #include "core/bpf_api.h"
 #include "core/fd.h"
 #include "core/threads.h"
+#include "net/rtnl.h"
 #include "probe/deferred_teardown.h"
 #include "probe/probes.h"
 #include "probe/result.h"
@@ -35,89 +36,6 @@ namespace {
 constexpr const char* kVeth0 = "ebp-pr0";
 constexpr const char* kVeth1 = "ebp-pr1";
 const std::string kLoWhere = "lo in a private netns";
-
-// ---------------------------------------------------------------------------
-// Minimal rtnetlink message builder (enough for RTM_NEWLINK of a veth pair).
-
-class NlMessage {
- public:
-  NlMessage(uint16_t type, uint16_t flags) {
-    std::memset(buf_, 0, sizeof(buf_));
-    nlmsghdr* h = hdr();
-    h->nlmsg_len = NLMSG_LENGTH(0);
-    h->nlmsg_type = type;
-    h->nlmsg_flags = flags;
-    h->nlmsg_seq = 1;
-  }
-  nlmsghdr* hdr() { return reinterpret_cast<nlmsghdr*>(buf_); }
-  bool overflow() const { return overflow_; }
-
-  // Appends `len` zero bytes (4-byte aligned) and returns them.
-  char* Reserve(size_t len) {
-    size_t off = NLMSG_ALIGN(hdr()->nlmsg_len);
-    size_t next = off + NLMSG_ALIGN(len);
-    if (overflow_ || next > sizeof(buf_)) {
-      overflow_ = true;
-      return nullptr;
-    }
-    hdr()->nlmsg_len = static_cast<uint32_t>(next);
-    return buf_ + off;
-  }
-  void AddAttr(uint16_t type, const void* data, size_t len) {
-    char* p = Reserve(RTA_LENGTH(len));
-    if (!p) return;
-    rtattr* rta = reinterpret_cast<rtattr*>(p);
-    rta->rta_type = type;
-    rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(len));
-    std::memcpy(RTA_DATA(rta), data, len);
-  }
-  void AddString(uint16_t type, const char* s) { AddAttr(type, s, std::strlen(s) + 1); }
-  size_t BeginNest(uint16_t type) {
-    char* p = Reserve(RTA_LENGTH(0));
-    if (!p) return 0;
-    reinterpret_cast<rtattr*>(p)->rta_type = type;
-    return static_cast<size_t>(p - buf_);
-  }
-  void EndNest(size_t off) {
-    if (overflow_) return;
-    rtattr* rta = reinterpret_cast<rtattr*>(buf_ + off);
-    rta->rta_len = static_cast<unsigned short>(hdr()->nlmsg_len - off);
-  }
-
- private:
-  alignas(nlmsghdr) char buf_[512];
-  bool overflow_ = false;
-};
-
-// Sends one request on a NETLINK_ROUTE socket and waits for its ack.
-// Returns 0 or errno.
-int NlTransact(NlMessage* msg) {
-  if (msg->overflow()) return EMSGSIZE;
-  Fd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-  if (!sock.valid()) return errno;
-  sockaddr_nl kernel;
-  std::memset(&kernel, 0, sizeof(kernel));
-  kernel.nl_family = AF_NETLINK;
-  nlmsghdr* h = msg->hdr();
-  if (sendto(sock.get(), h, h->nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) return errno;
-  alignas(nlmsghdr) char reply[8192];
-  for (;;) {
-    ssize_t n = recv(sock.get(), reply, sizeof(reply), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    int len = static_cast<int>(n);
-    for (nlmsghdr* r = reinterpret_cast<nlmsghdr*>(reply); NLMSG_OK(r, len); r = NLMSG_NEXT(r, len)) {
-      if (r->nlmsg_seq != h->nlmsg_seq) continue;
-      if (r->nlmsg_type == NLMSG_ERROR) {
-        const nlmsgerr* e = static_cast<const nlmsgerr*>(NLMSG_DATA(r));
-        return e->error < 0 ? -e->error : 0;
-      }
-      if (r->nlmsg_type == NLMSG_DONE) return 0;
-    }
-  }
-}
 
 // ip link add ebp-pr0 type veth peer name ebp-pr1
 int CreateVethPair(const char* name, const char* peer) {
