@@ -13,6 +13,7 @@
         "src/core/threads.cc",
         "src/net/netns.cc",
         "src/net/netns_attach.cc",
+        "src/net/netns_ping.cc",
         "src/net/netns_topology.cc",
         "src/net/rtnl.cc",
         "src/probe/attach_probe.cc",

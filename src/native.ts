@@ -165,6 +165,11 @@ export interface Native {
   netnsMake(stagingDir: string, name: string, mark: string, sysctls: Record<string, string>): void
   /** The links of a namespace (null: ours), names and aliases: what `ip link show` lists. */
   netnsLinks(netns: string | null): LinkName[]
+  /**
+   * An ICMP echo from inside each probe's namespace (null: ours) to its address, all at once: a request every
+   * intervalMs until the first reply (its TTL or hop limit) or timeoutMs (error says why).
+   */
+  netnsPingAsync(probes: {netns: string | null; family: 4 | 6; address: string}[], timeoutMs: number, intervalMs: number): Promise<{ttl?: number; error?: string}[]>
 
   // ---- the micro suite (suite/testrun.cc, buffer_run.cc): BPF_PROG_TEST_RUN on pinned threads; ring vs perf buffer
   /** Calibrated BPF_PROG_TEST_RUN samples on each CPU from a pinned thread, off the JS thread. Rejects with a NativeError. */

@@ -82,6 +82,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ebp::RegisterTraceFunctions(env, exports);
   ebp::RegisterNetnsAttachFunctions(env, exports);
   ebp::RegisterNetnsTopologyFunctions(env, exports);
+  ebp::RegisterNetnsPingFunctions(env, exports);
   ebp::RegisterTestrunFunctions(env, exports);
   ebp::RegisterPktgenFunctions(env, exports);
   ebp::RegisterBufferRunFunctions(env, exports);

@@ -30,6 +30,7 @@ import {restoreLeftovers} from '../util/syschanges.js'
 import {projectRoot} from '../util/paths.js'
 import {BadInputError} from '../util/errors.js'
 import {now, span, timed} from '../doctor/timing.js'
+import {loadNative} from '../native.js'
 
 export const STATE_DIR = '/run/ebpfperf/topology'
 export const PIN_DIR = '/sys/fs/bpf/ebpfperf'
@@ -320,33 +321,20 @@ export async function detachXdp(netns: string | null, ifname: string): Promise<v
   await run('ip', [...(netns ? ['-n', netns] : []), 'link', 'set', 'dev', ifname, 'xdp', 'off'])
 }
 
-const VERIFY_S = 5
-
-// Arguments: namespace ('' for the host's), family, address; repeated. Each probe is a bounded poll inside
-// ping: a request every 0.2 s until the first reply or VERIFY_S seconds (a carrier or neighbour entry that
-// comes up late on a busy machine costs one interval, not a failed verification). All probes at once from one
-// shell (a process started from Node costs several times one started from sh); each output line tagged with
-// the probe's index, then "exit N".
-const PROBES = `i=0
-while [ $# -ge 3 ]; do
-  { if [ -n "$1" ]; then ip netns exec "$1" ping -"$2" -n -c 1 -i 0.2 -w ${VERIFY_S} "$3"; else ping -"$2" -n -c 1 -i 0.2 -w ${VERIFY_S} "$3"; fi 2>&1
-    echo "exit $?"; } | while IFS= read -r l; do echo "$i $l"; done &
-  i=$((i + 1))
-  shift 3
-done
-wait`
-
 /** Pings each way, both families, all at once, and checks the reply's TTL proves the DUT routed it. */
 export async function verify(plan: Plan): Promise<VerifyResult[]> {
   const probes = plan.reachability
-  const r = await run('sh', ['-c', PROBES, 'sh', ...probes.flatMap((p) => [p.fromNetns ?? '', String(p.family), p.to])], {timeoutMs: (VERIFY_S + 10) * 1000})
-  const lines = r.stdout.split('\n')
+  // a request every 0.2 s until the first reply or 5 s: a carrier or neighbour entry that comes up late on a
+  // busy machine costs one interval, not a failed verification
+  const replies = await loadNative().netnsPingAsync(
+    probes.map((p) => ({netns: p.fromNetns, family: p.family, address: p.to})),
+    5000,
+    200,
+  )
   return probes.map((p, i): VerifyResult => {
-    const out = lines.filter((l) => l.startsWith(`${i} `)).map((l) => l.slice(`${i} `.length))
-    const ttl = /(?:ttl|hlim)=(\d+)/.exec(out.join('\n'))?.[1]
-    if (!out.includes('exit 0') || ttl === undefined) return {...p, ok: false, error: 'no reply'}
-    const got = Number(ttl)
-    return got === p.ttl ? {...p, ok: true, gotTtl: got} : {...p, ok: false, gotTtl: got, error: `reply TTL ${got}, expected ${p.ttl}: the path is not what the file describes`}
+    const {ttl, error} = replies[i]
+    if (ttl === undefined) return {...p, ok: false, error: error ?? 'no reply'}
+    return ttl === p.ttl ? {...p, ok: true, gotTtl: ttl} : {...p, ok: false, gotTtl: ttl, error: `reply TTL ${ttl}, expected ${p.ttl}: the path is not what the file describes`}
   })
 }
 

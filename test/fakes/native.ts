@@ -382,6 +382,9 @@ export class FakeNative implements Native {
   netnsLinks(): never {
     throw notHere('netnsLinks')
   }
+  async netnsPingAsync(): Promise<never> {
+    throw notHere('netnsPingAsync')
+  }
   async genRunAsync(): Promise<never> {
     throw notHere('genRunAsync')
   }

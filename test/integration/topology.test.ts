@@ -4,7 +4,7 @@ import {spawn, spawnSync} from 'node:child_process'
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {loadTopology} from '../../src/topology/model.js'
-import {down, withTopology} from '../../src/topology/index.js'
+import {down, up, verify, withTopology} from '../../src/topology/index.js'
 import type {TopologyStatus} from '../../src/topology/status.js'
 import {lockTopology} from '../../src/util/lock.js'
 import {hostLinks, inspectNetns, makeMarkedNetns, NetnsExistsError} from '../../src/topology/kernel.js'
@@ -157,6 +157,17 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     } finally {
       sh('ip netns del ebp-dut-client')
     }
+  })
+
+  it('verification: a reply with another TTL than the path gives is a failure, and so is no reply within 5 s', async () => {
+    const plan = loadTopology(undefined)
+    await up(plan)
+    const wrong = await verify({...plan, reachability: plan.reachability.map((r) => ({...r, ttl: 64}))})
+    expect(wrong.map((v) => [v.ok, v.gotTtl])).to.deep.equal([[false, 63], [false, 63], [false, 63], [false, 63]])
+    expect(wrong[0].error).to.match(/^reply TTL 63, expected 64: the path is not what the file describes$/)
+    expect(sh('ip netns exec ebp-dut-dut sh -c "echo 0 > /proc/sys/net/ipv4/ip_forward"').status).to.equal(0)
+    const noV4 = await verify(plan)
+    expect(noV4.map((v) => [v.family, v.ok, v.error])).to.deep.equal([[4, false, 'no reply'], [6, true, undefined], [4, false, 'no reply'], [6, true, undefined]])
   })
 
   it('namespaces made without a process: marked, set, named; a name taken meanwhile is refused and left as it was', async () => {

@@ -3,6 +3,7 @@
 // short-lived thread that enters the namespace first; the process's own threads never change namespace.
 //   netns_attach.cc   — XDP and TC programs on the accelerator suite's interfaces
 //   netns_topology.cc — making and reading the namespaces of `ebpfperf topology`
+//   netns_ping.cc     — its verification: echo requests from inside each namespace
 #pragma once
 
 #include <napi.h>
@@ -35,5 +36,7 @@ bool RunInNetns(Napi::Env env, NsJob* job);
 void RegisterNetnsAttachFunctions(Napi::Env env, Napi::Object exports);
 // netnsMake, netnsLinks.
 void RegisterNetnsTopologyFunctions(Napi::Env env, Napi::Object exports);
+// netnsPingAsync.
+void RegisterNetnsPingFunctions(Napi::Env env, Napi::Object exports);
 
 }  // namespace ebp
