@@ -2,11 +2,13 @@
 # Performance CI for any CI system (plain POSIX shell, run as root from the checkout of the code measured):
 #   1. doctor: the kernel can run the suite
 #   2. the quick micro suite: one result file
-#   3. the gate (only with PERF_AB_OTHER: a paired A/B run against another build, exit 1 on a regression)
-#   4. history push: the result into the results branch (pushed to PERF_REMOTE when set, retried when rejected)
-#   5. the issue text: the gate's regressions when it failed, else the newest run against the branch's earlier
-#      runs of this machine; a regression writes $PERF_OUT/issue.md, and with the GitHub CLI (gh) present it
-#      opens or updates the issue
+#   3. the gate (only with PERF_AB_OTHER: a paired A/B run, the base's build as A and this checkout's as B,
+#      exit 1 on a regression)
+#   4. history push: the results (and the A/B result, filed under this commit and naming the base's) into
+#      the results branch (pushed to PERF_REMOTE when set, retried when rejected)
+#   5. the issue text from compare --history on this machine's runs in the branch: a newest A/B run is
+#      gated by its pairs, a plain one reported against the earlier runs; a regression writes
+#      $PERF_OUT/issue.md, and with the GitHub CLI (gh) present it opens or updates the issue
 # Settings (environment):
 #   EBPFPERF        the ebpfperf command (default: ebpfperf)
 #   PERF_OUT        folder for results, the doctor report and issue.md (default: perf-out)
@@ -14,7 +16,9 @@
 #   PERF_REMOTE     remote to push the results branch to (default: none, the local branch only)
 #   PERF_BRANCH     the results branch (default: perf-results)
 #   PERF_MACHINE    the machine folder in the branch; name runners stably (default: hostname)
-#   PERF_AB_OTHER   another build's object folder for the paired A/B gate (default: none, no gate)
+#   PERF_AB_OTHER   the base's build (e.g. the previous commit's object folder) for the paired A/B gate
+#                   (default: none, no gate)
+#   PERF_AB_COMMIT  the commit PERF_AB_OTHER was built from, recorded in the A/B result (default: not recorded)
 #   PERF_ISSUE_LABEL the label of regression issues (default: performance-regression)
 set -eu
 
@@ -37,28 +41,25 @@ $EBPFPERF suite micro $SUITE --out "$OUT/results" --no-progress
 
 gate=0
 if [ -n "${PERF_AB_OTHER:-}" ]; then
-  step "gate: paired A/B against $PERF_AB_OTHER"
+  step "gate: paired A/B, $PERF_AB_OTHER (base, A) against this checkout (candidate, B)"
   # shellcheck disable=SC2086
-  $EBPFPERF suite micro $SUITE --ab "$PERF_AB_OTHER" --out "$OUT/ab" --no-progress || gate=$?
+  $EBPFPERF suite micro $SUITE --ab-base "$PERF_AB_OTHER" ${PERF_AB_COMMIT:+--ab-commit "$PERF_AB_COMMIT"} --out "$OUT/ab" --no-progress || gate=$?
 fi
 
 step "history push ($BRANCH${PERF_REMOTE:+ to $PERF_REMOTE}, machine $MACHINE)"
-# with a remote, push adds the run on top of the remote's branch (created on the first run) and updates the local one
+# with a remote, push adds the runs on top of the remote's branch (created on the first run) and updates the local one;
+# the A/B result, measured last, is the newest run of the group, so compare --history below gates it
+AB_RESULT=
+if ls "$OUT"/ab/*.json >/dev/null 2>&1; then AB_RESULT="$OUT/ab"; fi
 # shellcheck disable=SC2086
-$EBPFPERF history push "$OUT/results" --branch "$BRANCH" --machine "$MACHINE" $REMOTE_FLAG
+$EBPFPERF history push "$OUT/results" $AB_RESULT --branch "$BRANCH" --machine "$MACHINE" $REMOTE_FLAG
 
 rm -f "$OUT/issue.md" "$OUT/issue.txt"
 folder() { printf '%s' "$1" | sed 's/[^A-Za-z0-9._+-]/_/g; s/^[.-][.-]*/_/'; } # as history push names folders
-if [ "$gate" -ne 0 ] && [ -d "$OUT/ab" ]; then
-  # the gate failed: its paired A/B comparison is the regression to report (compare exits 1 on it)
-  step "issue text: the A/B gate's regressions"
-  $EBPFPERF compare "$OUT/ab" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err" || cat "$OUT/compare.err" >&2
-else
-  step "issue text: the newest run against the earlier runs on $MACHINE"
-  group="micro/$(folder "$MACHINE")/$(folder "$(uname -r)")"
-  # e.g. the first run: no earlier run to compare with yet
-  $EBPFPERF compare --history "git:$BRANCH:$group" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err" || cat "$OUT/compare.err" >&2
-fi
+step "issue text: compare --history on $MACHINE's runs"
+group="micro/$(folder "$MACHINE")/$(folder "$(uname -r)")"
+# exit 1 (a gated A/B regression) is the gate's, already in $gate; exit 2 e.g. on the first run: no earlier run yet
+$EBPFPERF compare --history "git:$BRANCH:$group" --format issue >"$OUT/issue.txt" 2>"$OUT/compare.err" || cat "$OUT/compare.err" >&2
 if [ -s "$OUT/issue.txt" ]; then mv "$OUT/issue.txt" "$OUT/issue.md"; else rm -f "$OUT/issue.txt"; fi
 
 if [ -f "$OUT/issue.md" ]; then

@@ -1,11 +1,12 @@
 import {existsSync} from 'node:fs'
 import {Args, Flags} from '@oclif/core'
 import {BaseCommand} from '../util/cli.js'
-import {compareAb, compareRuns, historyPair, incomparable, isAbRun, parsePercent, resultFiles, tooFewRuns, type Comparison} from '../results/compare.js'
+import {compareAb, compareRuns, incomparable, isAbRun, parsePercent, resultFiles, tooFewRuns, type Comparison} from '../results/compare.js'
 import {renderComparison} from '../results/compare-render.js'
 import {loadResult, type RunResult} from '../results/store.js'
 import {BadInputError} from '../util/errors.js'
 import {historyFromGit, isGitSpec, relabel, type GitHistory} from '../history/resolve.js'
+import {historyComparison} from '../history/gate.js'
 import {issueText} from '../history/issue.js'
 
 export default class Compare extends BaseCommand {
@@ -14,7 +15,8 @@ export default class Compare extends BaseCommand {
   - an A/B result (suite micro --ab OTHER) alone: B against A pair by pair (paired log-ratios), gated;
   - several runs per side (BASE... -- CANDIDATE..., or two folders of runs): run means compared, between-run variance counted, gated;
   - one run per side: the changes, but "cannot tell from one run per side", not gated;
-  - --history DIR: the newest run against the earlier runs' spread, reported, not gated.
+  - --history DIR: the newest run of each suite against the earlier runs; a newest A/B run is gated by its own pairs,
+    a newest plain run is set against the earlier runs' spread, reported, not gated.
 Cases are matched by suite, id and parameters. Verdicts: regression, improvement, no significant difference (p ≥ 0.05),
 too noisy to tell. Exit 1 when a regression is larger than --threshold and significant at 95% corrected for the number of cases (one-sided); 2 for bad input
 (results from different kernels, CPUs or configs unless --force, or too few runs).`
@@ -34,7 +36,7 @@ too noisy to tell. Exit 1 when a regression is larger than --threshold and signi
   }
 
   static flags = {
-    history: Flags.string({description: 'folder of runs, or git:BRANCH[:PATH] (a results branch, see history push): the newest run of each suite against the earlier ones (reported, not gated)'}),
+    history: Flags.string({description: 'folder of runs, or git:BRANCH[:PATH] (a results branch, see history push): the newest run of each suite against the earlier ones; a newest A/B run (suite micro --ab-base) is gated by its pairs, a plain one reported, not gated'}),
     threshold: Flags.string({default: '5%', description: 'a regression larger than this and significant (95%, corrected for the number of cases compared) fails the gate (exit 1)'}),
     noise: Flags.string({default: '10%', description: 'spread (between runs, or between pairs) above which a case that is not significant is "too noisy to tell"'}),
     force: Flags.boolean({description: 'compare results measured on different kernels, CPUs, configs or machines'}),
@@ -47,7 +49,8 @@ too noisy to tell. Exit 1 when a regression is larger than --threshold and signi
     try {
       const opts = {threshold: parsePercent(flags.threshold, '--threshold'), noiseLimit: parsePercent(flags.noise, '--noise')}
       git = flags.history && isGitSpec(flags.history) ? await historyFromGit(flags.history) : undefined
-      const found = compareFrom(withSeparator(argv as string[], this.argv), git?.dir ?? flags.history, flags.force, opts)
+      const history = flags.history ? {dir: git?.dir ?? flags.history, label: git?.label} : undefined
+      const found = compareFrom(withSeparator(argv as string[], this.argv), history, flags.force, opts)
       const cmp = git ? relabel(found, git) : found
       if (flags.format === 'json' && !this.jsonEnabled()) this.log(JSON.stringify(cmp, null, 1))
       else if (flags.format === 'issue' && !this.jsonEnabled()) {
@@ -84,13 +87,8 @@ function withSeparator(args: string[], raw: string[]): string[] {
 const runsIn = (paths: string[]): (RunResult & {file: string})[] => paths.flatMap((p) => resultFiles(p).map((f) => Object.assign(loadResult(f), {file: f})))
 
 /** Which comparison the arguments ask for (see the description). */
-function compareFrom(argv: string[], history: string | undefined, force: boolean, opts: {threshold: number; noiseLimit: number}): Comparison {
-  if (history) {
-    const pair = historyPair(history)
-    const why = incomparable(pair.base, pair.candidate)
-    if (why && !force) throw new BadInputError(why)
-    return compareRuns(pair.base, pair.candidate, opts, true)
-  }
+function compareFrom(argv: string[], history: {dir: string; label?: (f: string) => string} | undefined, force: boolean, opts: {threshold: number; noiseLimit: number}): Comparison {
+  if (history) return historyComparison(history.dir, opts, force, history.label)
   const cut = argv.indexOf('--')
   let sides: [string[], string[]]
   if (cut >= 0) sides = [argv.slice(0, cut), argv.slice(cut + 1)]

@@ -55,7 +55,8 @@ export async function resultBlobs(repo: Repo, files: string[], opts: {machine?: 
   const partial = runs.find((r) => !r.run.complete)
   if (partial) throw new BadInputError(`${partial.file}: an interrupted run (complete: false) is not kept in the history; run the suite again`)
   const out = new Map<string, string>()
-  for (const {file, run} of runs) out.set(historyPath(run, opts).path, await repo.hashBlob(readFileSync(file, 'utf8')))
+  // an A/B result is filed under its candidate's commit when it records one (suite micro --ab OTHER --ab-commit)
+  for (const {file, run} of runs) out.set(historyPath(run, {...opts, commit: run.ab?.candidate.commit ?? opts.commit}).path, await repo.hashBlob(readFileSync(file, 'utf8')))
   return out
 }
 

@@ -6,6 +6,7 @@ import {renderComparison} from '../results/compare-render.js'
 import type {CaseComparison, Comparison} from '../results/compare.js'
 import {loadResult, type RunResult} from '../results/store.js'
 import {fmtNum, fmtPct} from '../results/table.js'
+import {abCommits} from './gate.js'
 import {commitOfFile, parseHistoryPath} from './layout.js'
 
 /** The hidden marker of a case: stable across runs (suite, id and the parameters that tell it apart). */
@@ -35,6 +36,18 @@ function caseSection(c: CaseComparison, cmp: Comparison): string[] {
 }
 
 const shortCommit = (file: string) => commitOfFile(file) ?? 'not recorded'
+
+/** The candidate's commit and the Commits section: an A/B run names both of its sides, else the runs' file names do. */
+function commitLines(cmp: Comparison, run: RunResult, candidate: string): {candidate: string; lines: string[]} {
+  if (cmp.method !== 'paired A/B') {
+    const commit = shortCommit(candidate)
+    return {candidate: commit, lines: [`- Candidate: ${commit} (${candidate})`, `- Base: ${[...new Set(cmp.base.map(shortCommit))].join(', ')} (${cmp.base.length} run(s))`]}
+  }
+  const c = abCommits(run, candidate)
+  const from = (side: 'base' | 'candidate') => run.ab?.[side].from ?? (side === 'base' ? 'A' : 'B')
+  const lines = [`Commits: base ${c.base} → candidate ${c.candidate} (both measured in one A/B run, ${candidate})`, '', `- Base (A): ${c.base}, objects from ${from('base')}`, `- Candidate (B): ${c.candidate}, objects from ${from('candidate')}`]
+  return {candidate: c.candidate, lines}
+}
 
 /** The suite command narrowed to one case (micro: --test ID), without --out, for profiling it. */
 export function caseCommand(run: RunResult, c: CaseComparison): string {
@@ -76,7 +89,8 @@ export function issueText(cmp: Comparison, read: {file: string; label?: (file: s
   const run = loadResult(read.file)
   const label = read.label ?? ((f: string) => f)
   const candidate = label(read.file)
-  const commit = shortCommit(candidate)
+  const commits = commitLines(cmp, run, candidate)
+  const commit = commits.candidate
   const first = cases[0]
   const title = `Performance regression${cases.length > 1 ? ` in ${cases.length} cases` : ''}: ${first.label} ${Number.isFinite(first.relative) ? fmtPct(first.relative) : first.verdict}${cases.length > 1 ? ' and more' : ''}${commit === 'not recorded' ? '' : ` at ${commit}`}`
   const body = [
@@ -85,8 +99,7 @@ export function issueText(cmp: Comparison, read: {file: string; label?: (file: s
     ...cases.flatMap((c) => caseSection(c, cmp)),
     '## Commits',
     '',
-    `- Candidate: ${commit} (${candidate})`,
-    `- Base: ${[...new Set(cmp.base.map(shortCommit))].join(', ')} (${cmp.base.length} run(s))`,
+    ...commits.lines,
     '',
     '## Environment (candidate run)',
     '',

@@ -4,7 +4,7 @@
 // --history reports it, and nothing here sets an exit code.
 import {existsSync, readdirSync, statSync} from 'node:fs'
 import {join, relative} from 'node:path'
-import {compareRuns, incomparable, resultFiles} from '../results/compare.js'
+import {compareRuns, incomparable, isAbRun, resultFiles} from '../results/compare.js'
 import {loadResult, ResultError, type CaseResult, type RunResult} from '../results/store.js'
 import {commitOfFile, parseHistoryPath, type HistoryPath} from './layout.js'
 import {historyFromGit, isGitSpec, newestGroups} from './resolve.js'
@@ -116,10 +116,15 @@ function trendOf(runs: HistoryRun[], first: CaseResult, key: string, verdict: st
 
 /** Per suite: its runs oldest first and each case's figure in every run. */
 export function suiteTrends(all: HistoryRun[]): SuiteTrend[] {
-  const suites = [...new Set(all.map((r) => r.suite))]
+  // A/B runs hold two builds' samples in pairs: compare --history gates them, a trend of one figure per run cannot show them
+  const plain = all.filter((r) => !isAbRun(r))
+  const suites = [...new Set(plain.map((r) => r.suite))]
   return suites.map((suite) => {
-    const runs = all.filter((r) => r.suite === suite)
-    const {verdicts, note} = newestVerdicts(runs)
+    const runs = plain.filter((r) => r.suite === suite)
+    const ab = all.filter((r) => r.suite === suite && isAbRun(r)).length
+    const found = newestVerdicts(runs)
+    const note = ab ? [found.note, `${ab} A/B run(s) not drawn (compare --history gates a newest A/B run by its pairs)`].filter(Boolean).join('; ') : found.note
+    const {verdicts} = found
     const firsts = new Map<string, CaseResult>()
     for (const r of runs) for (const c of r.cases) if (!firsts.has(caseKey(c))) firsts.set(caseKey(c), c)
     const cases = [...firsts].map(([key, c]) => trendOf(runs, c, key, verdicts.get(key), suite))

@@ -22,6 +22,7 @@ export function renderComparison(cmp: Comparison, format: 'table' | 'markdown'):
   if (cmp.environmentDifferences.length > 0) out.push('', `${bullet}Different environments: ${cmp.environmentDifferences.join('; ')} — timings may not be comparable.`)
   if (cmp.missing.length > 0) out.push('', `${bullet}Missing from the candidate: ${cmp.missing.join(', ')}`)
   if (cmp.added.length > 0) out.push('', `${bullet}New in the candidate: ${cmp.added.join(', ')}`)
+  if (cmp.history) out.push('', `${bullet}History: ${cmp.history}.`)
   out.push('', `${bullet}Method: ${cmp.method}. ${cmp.scope}`)
   const gated = cmp.cases.filter((x) => x.gate)
   const pct = fmtPct(cmp.threshold).slice(1)

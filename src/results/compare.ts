@@ -61,6 +61,8 @@ export interface Comparison {
   gated: boolean
   /** What this comparison can and cannot decide, in a sentence or two. */
   scope: string
+  /** --history: which run was compared how (an A/B newest run gated, a plain one reported). */
+  history?: string
   exitCode: 0 | 1
 }
 
@@ -99,15 +101,16 @@ export function resultFiles(path: string): string[] {
   return results.sort((a, b) => loadResult(a).started.localeCompare(loadResult(b).started))
 }
 
+/** The newest of each suite's runs. */
+export function newestBySuite<T extends RunResult>(runs: T[]): T[] {
+  const newest = new Map<string, T>()
+  for (const r of runs) if (!newest.has(r.suite) || newest.get(r.suite)!.started < r.started) newest.set(r.suite, r)
+  return [...newest.values()]
+}
+
 /** The newest result of each suite in a file or folder. */
 export function newestPerSuite(path: string): RunResult[] {
-  const bySuite = new Map<string, {run: RunResult; file: string}>()
-  for (const f of resultFiles(path)) {
-    const run = loadResult(f)
-    const prev = bySuite.get(run.suite)
-    if (!prev || prev.run.started < run.started) bySuite.set(run.suite, {run, file: f})
-  }
-  return [...bySuite.values()].map((x) => Object.assign(x.run, {file: x.file}))
+  return newestBySuite(resultFiles(path).map((f) => Object.assign(loadResult(f), {file: f})))
 }
 
 type Run = RunResult & {file?: string}
@@ -339,15 +342,4 @@ function labelByParams(cases: CaseComparison[]): void {
     const keys = [...new Set(same.flatMap((c) => Object.keys(c.params)))].filter((k) => new Set(same.map((c) => JSON.stringify(c.params[k]))).size > 1)
     for (const c of same) if (keys.length) c.label += ` ${keys.map((k) => `${k}=${c.params[k]}`).join(' ')}`
   }
-}
-
-/** --history DIR: the newest run of each suite against all the earlier runs of that suite. */
-export function historyPair(dir: string): {base: RunResult[]; candidate: RunResult[]} {
-  const runs = resultFiles(dir).map((f) => Object.assign(loadResult(f), {file: f}))
-  const newest = new Map<string, RunResult>()
-  for (const r of runs) if (!newest.has(r.suite) || newest.get(r.suite)!.started < r.started) newest.set(r.suite, r)
-  const candidate = [...newest.values()]
-  const base = runs.filter((r) => !candidate.includes(r))
-  if (base.length === 0) throw new ResultError(dir, 'only one run per suite in this folder: --history needs earlier runs to compare with')
-  return {base, candidate}
 }

@@ -33,6 +33,13 @@ export interface RunResult {
   environment: Fingerprint
   cases: CaseResult[]
   vm?: {emulated: boolean; accel: string; kernel?: {release?: string}} // set by `ebpfperf vm run` on results from a guest
+  ab?: {base: AbSide; candidate: AbSide} // set by `suite micro --ab`/`--ab-base`: where each side's objects came from
+}
+
+/** One side of an A/B run: its objects (a folder or suite file) and, when given, the commit they were built from. */
+export interface AbSide {
+  from: string
+  commit?: string
 }
 
 /** Result files are KiB to a few MiB (every micro run kept); far larger is not one. */

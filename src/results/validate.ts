@@ -73,6 +73,10 @@ const ENVIRONMENT = fields({
   versions: mapOf(optional(str), 'version strings'),
 })
 
+/** A commit id (hex): it names a file in the results branch, so nothing else may pass. */
+const commitId: Rule = (v, at) => (typeof v === 'string' && /^[0-9a-f]{7,64}$/.test(v) ? undefined : expected('a commit id (7 to 64 hex digits)', v, at))
+const AB_SIDE = fields({from: str, commit: optional(commitId)})
+
 const RUN = fields({
   suite: str,
   started: str,
@@ -82,6 +86,7 @@ const RUN = fields({
   environment: ENVIRONMENT,
   cases: list(CASE),
   vm: optional(fields({emulated: bool, accel: str, kernel: optional(fields({release: optional(str)}))})),
+  ab: optional(fields({base: AB_SIDE, candidate: AB_SIDE})),
 })
 
 /** The first way `doc` is not a result document, as "JSON.path: expected …, got …"; undefined when it is one. */

@@ -1,10 +1,11 @@
 // The shell CI recipe (examples/perf-ci.sh) end to end on the real kernel, against a local bare git
 // repository as the remote and a stand-in `gh` that records its calls: the first run creates the results
 // branch; a run on a machine whose history is 2.5× faster (injected) writes the issue text and opens the
-// issue through gh, looked up by the case's hidden marker first; a failed A/B gate files the gate's regression.
+// issue through gh, looked up by the case's hidden marker first; an A/B run against the previous commit's
+// build is pushed beside the plain run, and compare --history gates it and files its regression.
 import {expect} from 'chai'
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs'
+import {chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {release} from 'node:os'
 import {join} from 'node:path'
 import {nativeAvailable} from '../../src/native.js'
@@ -85,20 +86,28 @@ describe('examples/perf-ci.sh end to end (real kernel, local bare remote)', func
     expect(git(remote, 'ls-tree', '-r', '--name-only', 'perf-results', 'micro/runner-b').split('\n')).to.have.length(4)
   })
 
-  it('the A/B gate against a build whose helper does ~20% more work: exit 1, the issue from the gate\'s comparison', () => {
+  it('the A/B gate, the previous commit\'s build as the base and this one\'s helper doing ~20% more work: exit 1, both runs pushed, the issue from compare --history names both commits', () => {
     const shipped = join(root, 'bpf/.output')
-    const other = join(dir, 'regressed-objects')
-    mkdirSync(other)
-    for (const f of readdirSync(shipped).filter((x) => x.endsWith('.bpf.o'))) symlinkSync(f === 'micro_helpers.bpf.o' ? join(shipped, 'regress', f) : join(shipped, f), join(other, f))
-    const run = (out: string) => recipeWith(out, 'runner-c', {PERF_AB_OTHER: other, PERF_SUITE: '--quick --test helper_get_prandom_u32 --cpus 0 --repeat 16'})
+    const build = join(dir, 'regressed-build') // this commit's build: the shipped suite file beside a slower helper object
+    mkdirSync(build)
+    copyFileSync(join(root, 'profiles/micro/default.suite.yml'), join(build, 'default.suite.yml'))
+    copyFileSync(join(shipped, 'regress/micro_helpers.bpf.o'), join(build, 'micro_helpers.bpf.o'))
+    const base = git(work, 'rev-parse', 'HEAD')
+    writeFileSync(join(work, 'prog.bpf.c'), '// a slower helper\n')
+    git(work, 'commit', '-q', '-am', 'third')
+    const head = git(work, 'rev-parse', 'HEAD').slice(0, 12)
+    const suite = `--quick --suite ${build}/default.suite.yml --test helper_get_prandom_u32 --cpus 0 --repeat 16`
+    const run = (out: string) => recipeWith(out, 'runner-c', {PERF_AB_OTHER: shipped, PERF_AB_COMMIT: base, PERF_SUITE: suite})
     // the gate misses a 20% change in a few percent of trials on a busy host (docs/gate.md): one more trial then
     let r = run(join(dir, 'out3'))
     let out = join(dir, 'out3')
     if (r.status === 0) [r, out] = [run(join(dir, 'out4')), join(dir, 'out4')]
     expect(r.status, r.stderr).to.equal(1)
-    expect(r.stderr).to.include("issue text: the A/B gate's regressions")
+    expect(r.stderr).to.include('issue text: compare --history')
     const issue = readFileSync(join(out, 'issue.md'), 'utf8')
-    expect(issue.split('\n')[0]).to.match(/^Performance regression: micro\/helper_get_prandom_u32 .*\+\d+\.\d%/)
-    expect(issue).to.include('<!-- ebpfperf:case=micro/helper_get_prandom_u32')
+    expect(issue.split('\n')[0]).to.match(new RegExp(`^Performance regression: micro/helper_get_prandom_u32 \\+\\d+\\.\\d% at ${head}$`))
+    expect(issue).to.include('<!-- ebpfperf:case=micro/helper_get_prandom_u32').and.include(`Commits: base ${base.slice(0, 12)} → candidate ${head}`)
+    const pushed = git(remote, 'ls-tree', '-r', '--name-only', 'perf-results', 'micro/runner-c').split('\n')
+    expect(pushed.filter((p) => p.includes(`/${head}-`))).to.have.length(out.endsWith('out3') ? 2 : 4) // the plain run and the A/B run of each trial
   })
 })

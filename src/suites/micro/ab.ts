@@ -1,5 +1,6 @@
 // `suite micro --ab OTHER`: every selected test's program from two builds — this suite's objects (A, the
-// base) and OTHER's (B, the candidate: an object folder or another suite file) — measured interleaved,
+// base) and OTHER's (B, the candidate: an object folder or another suite file; --ab-base swaps the two
+// sides, index.ts) — measured interleaved,
 // one sample of A and one of B per pair in a random order, on the same CPUs. The host's drift then hits
 // both sides of a pair alike, and the verdict comes from the pairs' ratios (compare.ts, compareAb).
 import {existsSync, statSync} from 'node:fs'

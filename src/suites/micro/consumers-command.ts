@@ -21,11 +21,12 @@ interface ConsumerModeFlags {
   consumers?: string
   consumer?: string[]
   ab?: string
+  'ab-base'?: string
 }
 
 /** The consumer mode's flags and suite file; bad input throws (exit 2) before anything runs. */
 export function consumersFromFlags(suite: Suite, flags: ConsumerModeFlags): ConsumersState {
-  if (flags.ab) throw new BadInputError('--ab and --consumers/--consumer: choose one (A/B compares builds, --consumers compares consumer processes)')
+  if (flags.ab || flags['ab-base']) throw new BadInputError('--ab/--ab-base and --consumers/--consumer: choose one (A/B compares builds, --consumers compares consumer processes)')
   const defs = selectConsumers(flags.consumers, flags.consumer)
   if (!suite.tests.some((t) => t.kind === 'buffer')) throw new BadInputError(`--consumers: the selection has no ring/perf buffer test (try --test 'ringbuf*')`)
   return consumersState(suite, defs)

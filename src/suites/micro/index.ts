@@ -3,7 +3,7 @@
 // the user's). Tests run in file order, grouped for the progress display; each result is judged (return
 // value, bpf_stats proof, every buffer event accounted for). With --ab, every run test from two builds in
 // pairs, and B against A (microAbSuite).
-import type {RunResult} from '../../results/store.js'
+import type {AbSide, RunResult} from '../../results/store.js'
 import {loadNative, type Native} from '../../native.js'
 import {compareAb, parsePercent, type Comparison} from '../../results/compare.js'
 import {renderComparison} from '../../results/compare-render.js'
@@ -138,7 +138,8 @@ export const microSuite: SuiteDefinition<MicroFlags, MicroState, MicroOutcome> =
 
 export interface AbState {
   suite: Suite
-  other: string
+  /** Where each side's objects come from (this suite file, or OTHER), with OTHER's commit when given. */
+  sides: {base: AbSide; candidate: AbSide}
   pairs: AbPair[]
   /** Pairs per case. */
   perCase: number
@@ -149,24 +150,35 @@ export interface AbState {
   done: AbDone[]
 }
 
-/** --ab: pairs per case, the threshold, and A matched with B; all checked before the gate. */
+/** --ab or --ab-base: pairs per case, the threshold, and A matched with B; all checked before the gate. */
 function abFromFlags(flags: MicroFlags): AbState {
   const {suite, load} = loadFromFlags(flags)
-  const other = flags.ab!
+  const otherIsBase = flags['ab-base'] !== undefined
+  const other = (flags['ab-base'] ?? flags.ab)!
   const pairs = flags.repeat ?? Math.max(AB_DEFAULT_PAIRS, ...suite.tests.map((t) => t.samples))
   if (pairs < AB_MIN_PAIRS) throw new BadInputError(`--ab with --repeat ${pairs}: ${pairs} pairs a case are too few for a paired 95% CI that can tell a 5% change on a shared machine; give --repeat ${AB_MIN_PAIRS} or more (default ${AB_DEFAULT_PAIRS})`)
   const threshold = parsePercent(flags.threshold, '--threshold')
   for (const t of suite.tests) t.samples = pairs
-  return {suite, other, pairs: abPairs(suite, other, load), perCase: pairs, threshold, stats: flags['bpf-stats'] as Stats, done: []}
+  const [self, theirs]: AbSide[] = [{from: suite.file}, {from: other, commit: abCommit(flags['ab-commit'])}]
+  const matched = abPairs(suite, other, load)
+  const sides = otherIsBase ? {base: theirs, candidate: self} : {base: self, candidate: theirs}
+  return {suite, sides, pairs: otherIsBase ? matched.map((p) => ({a: p.b, b: p.a})) : matched, perCase: pairs, threshold, stats: flags['bpf-stats'] as Stats, done: []}
 }
 
-/** `suite micro --ab OTHER`: A and B of every run test in pairs; the paired comparison is the answer and the gate. */
+/** --ab-commit: a commit id as git prints it (it becomes part of a path in the results branch). */
+function abCommit(sha: string | undefined): string | undefined {
+  if (sha !== undefined && !/^[0-9a-f]{7,64}$/i.test(sha)) throw new BadInputError(`--ab-commit ${sha}: expected a commit id (7 to 64 hex digits, e.g. from git rev-parse)`)
+  return sha?.toLowerCase()
+}
+
+/** `suite micro --ab OTHER` / `--ab-base OTHER`: A and B of every run test in pairs; the paired comparison is the answer and the gate. */
 export const microAbSuite: SuiteDefinition<MicroFlags, AbState, Comparison> = {
   name: 'micro',
   validate: abFromFlags,
   plan(s, _gate, ctx) {
     const skipped = s.suite.tests.length - s.pairs.length
-    ctx.note(`micro --ab: ${s.pairs.length} tests × ${s.perCase} pairs, A from ${s.suite.file}, B from ${s.other}${skipped ? ` (${skipped} buffer tests not paired)` : ''}`)
+    const side = (x: AbSide) => `${x.from}${x.commit ? ` (${x.commit.slice(0, 12)})` : ''}`
+    ctx.note(`micro --ab: ${s.pairs.length} tests × ${s.perCase} pairs, A from ${side(s.sides.base)}, B from ${side(s.sides.candidate)}${skipped ? ` (${skipped} buffer tests not paired)` : ''}`)
   },
   async run(s, ctx) {
     const native = s.native ?? loadNative()
@@ -180,6 +192,7 @@ export const microAbSuite: SuiteDefinition<MicroFlags, AbState, Comparison> = {
     await runSteps(s.pairs.map((p) => ({title: `A/B ${p.a.name} (${p.a.samples} pairs × CPU ${p.a.cpus.join(',')})`, run: () => one(p)})), {enabled: ctx.progress, signal: ctx.signal})
   },
   results(s, run) {
+    run.ab = s.sides
     const cases = abCases(s.done, s.suite.baseline)
     const csvCases = cases.map((c) => ({...c, id: `${c.id} (${c.params.variant})`}))
     return {cases, csv: durationsCsv(run.started, csvCases, s.suite.cpus)}
