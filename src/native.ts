@@ -165,6 +165,10 @@ export interface Native {
   netnsMake(stagingDir: string, name: string, mark: string, sysctls: Record<string, string>): void
   /** The links of a namespace (null: ours), names and aliases: what `ip link show` lists. */
   netnsLinks(netns: string | null): LinkName[]
+  /** A veth pair whose ends go straight into their namespaces (null: ours), with these ifindexes (0: any) and queue counts. */
+  netnsVethAdd(a: VethEnd, b: VethEnd): void
+  /** Per link: alias, MTU, addresses (IPv6 without duplicate address detection), up; then the routes (main table). Throws naming the `ip` line. */
+  netnsConfigure(netns: string | null, links: {ifname: string; alias: string; mtu?: number; addresses: string[]}[], routes: {to: string; via: string}[]): void
   /**
    * An ICMP echo from inside each probe's namespace (null: ours) to its address, all at once: a request every
    * intervalMs until the first reply (its TTL or hop limit) or timeoutMs (error says why).
@@ -472,6 +476,13 @@ export class BpfObject {
     if (this.handle !== undefined) this.native.objectClose(this.handle)
     this.handle = undefined
   }
+}
+
+export interface VethEnd {
+  netns: string | null
+  ifname: string
+  index: number
+  queues?: number
 }
 
 export interface LinkName {

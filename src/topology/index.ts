@@ -266,15 +266,15 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   // Each end in a namespace gets an ifindex of its own (100, 101, …): two fresh namespaces would give
   // both ends ifindex 2, and a veth whose ifindex equals its peer's gets its carrier change queued by
   // the kernel's linkwatch for up to a second instead of at once.
-  const end = (e: PlanEnd, index: number, queues?: number) =>
-    `${e.ifname}${e.netns === null ? '' : ` netns ${e.netns} index ${index}`}${queues ? ` numtxqueues ${queues} numrxqueues ${queues}` : ''}`
+  const native = loadNative()
+  const end = (e: PlanEnd, index: number, queues?: number) => ({netns: e.netns, ifname: e.ifname, index: e.netns === null ? 0 : index, queues})
   step(`links ${plan.links.map((l) => `${l.ends[0].ifname}↔${l.ends[1].ifname}`).join(', ')}`)
   for (const ifname of hostLinksPlanned) undo.push({what: `ip link del ${ifname}`, run: () => deleteHostLink(ifname)})
-  await spanOf('links', () => ipBatch(null, plan.links.map((l, i) => `link add ${end(l.ends[0], 100 + 2 * i, l.queues)} type veth peer ${end(l.ends[1], 101 + 2 * i, l.queues)}`)))
+  timed('links', () => plan.links.forEach((l, i) => native.netnsVethAdd(end(l.ends[0], 100 + 2 * i, l.queues), end(l.ends[1], 101 + 2 * i, l.queues))))
   checkAbort()
 
-  // per node: mark links, addresses, mtu, up, routes — one `ip -batch` each, all nodes at once
-  await spanOf('addresses and routes', () => Promise.all(plan.nodes.map((n) => ipBatch(n.netns, nodeCommands(plan, n)))))
+  // per node: mark links, mtu, addresses, up, then routes (system calls on a thread inside the node)
+  timed('addresses and routes', () => plan.nodes.forEach((n) => configureNode(plan, n)))
   checkAbort()
 
   if (saved) {
@@ -290,18 +290,15 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   await Promise.all(peers.map((e) => attachXdp(e.netns, e.ifname, XDP_PASS_OBJECT(), 'xdp', 'native')))
 }
 
-function nodeCommands(plan: Plan, n: PlanNode): string[] {
-  const lines: string[] = []
-  for (const l of plan.links) {
-    for (const e of l.ends.filter((x) => x.node === n.name)) {
-      lines.push(`link set ${e.ifname} alias ${mark(plan.name, n.name)}`)
-      if (l.mtu) lines.push(`link set ${e.ifname} mtu ${l.mtu}`)
-      for (const a of e.addresses) lines.push(`addr add ${a.cidr} dev ${e.ifname}${a.family === 6 ? ' nodad' : ''}`)
-      lines.push(`link set ${e.ifname} up`)
-    }
+function configureNode(plan: Plan, n: PlanNode): void {
+  const alias = mark(plan.name, n.name)
+  const ends = plan.links.flatMap((l) => l.ends.filter((e) => e.node === n.name).map((e) => ({ifname: e.ifname, alias, mtu: l.mtu, addresses: e.addresses.map((a) => a.cidr)})))
+  const routes = plan.routes.filter((r) => r.node === n.name).map((r) => ({to: r.to, via: r.via}))
+  try {
+    loadNative().netnsConfigure(n.netns, ends, routes)
+  } catch (error) {
+    throw new Error(`${n.netns ?? 'host'}: ${(error as Error).message}`)
   }
-  for (const r of plan.routes.filter((x) => x.node === n.name)) lines.push(`route add ${r.to} via ${r.via}`)
-  return lines
 }
 
 async function setOffloads(e: PlanEnd, o: Offload): Promise<void> {

@@ -382,6 +382,12 @@ export class FakeNative implements Native {
   netnsLinks(): never {
     throw notHere('netnsLinks')
   }
+  netnsVethAdd(): never {
+    throw notHere('netnsVethAdd')
+  }
+  netnsConfigure(): never {
+    throw notHere('netnsConfigure')
+  }
   async netnsPingAsync(): Promise<never> {
     throw notHere('netnsPingAsync')
   }

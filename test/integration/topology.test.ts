@@ -7,6 +7,7 @@ import {loadTopology} from '../../src/topology/model.js'
 import {down, up, verify, withTopology} from '../../src/topology/index.js'
 import type {TopologyStatus} from '../../src/topology/status.js'
 import {lockTopology} from '../../src/util/lock.js'
+import {loadNative} from '../../src/native.js'
 import {hostLinks, inspectNetns, makeMarkedNetns, NetnsExistsError} from '../../src/topology/kernel.js'
 
 const root = new URL('../..', import.meta.url).pathname
@@ -170,7 +171,7 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     expect(noV4.map((v) => [v.family, v.ok, v.error])).to.deep.equal([[4, false, 'no reply'], [6, true, undefined], [4, false, 'no reply'], [6, true, undefined]])
   })
 
-  it('namespaces made without a process: marked, set, named; a name taken meanwhile is refused and left as it was', async () => {
+  it('namespaces, veths, addresses and routes made without a process; a name taken meanwhile is refused and left as it was', async () => {
     expect(sh('ip netns add ebp-mk-taken').status).to.equal(0)
     const inode = sh('stat -L -c %i /run/netns/ebp-mk-taken').stdout
     try {
@@ -188,6 +189,19 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
       expect(sh('grep -c " /run/ebpfperf/staging/" /proc/self/mountinfo').stdout.trim(), 'nothing staged left').to.equal('0')
       expect(existsSync('/run/ebpfperf/staging/ebp-mk-taken')).to.equal(false)
       expect((await hostLinks()).map((l) => l.ifname)).to.deep.equal(hostEbpLinks())
+      // links, addresses and routes, by the addon as by `ip`
+      const native = loadNative()
+      native.netnsVethAdd({netns: 'ebp-mk-new', ifname: 'ebp-mk0', index: 200}, {netns: 'ebp-mk-new', ifname: 'ebp-mk1', index: 201, queues: 3})
+      const addrs = ['198.18.9.1/24', '2001:2:0:9::1/64']
+      native.netnsConfigure('ebp-mk-new', [{ifname: 'ebp-mk0', alias: 'ebpfperf:mk:new', mtu: 1400, addresses: addrs}], [{to: '198.18.10.0/24', via: '198.18.9.2'}, {to: 'default', via: '2001:2:0:9::2'}])
+      const [mk0] = JSON.parse(sh('ip -n ebp-mk-new -j -d addr show ebp-mk0').stdout)
+      expect(mk0).to.deep.include({ifindex: 200, mtu: 1400, ifalias: 'ebpfperf:mk:new'})
+      expect(mk0.flags).to.include('UP')
+      expect(mk0.addr_info.filter((a: {scope: string}) => a.scope === 'global').map((a: {local: string; prefixlen: number}) => `${a.local}/${a.prefixlen}`)).to.deep.equal(addrs)
+      expect(JSON.parse(sh('ip -n ebp-mk-new -j -d link show ebp-mk1').stdout)[0]).to.deep.include({ifindex: 201, num_tx_queues: 3, num_rx_queues: 3})
+      expect(JSON.parse(sh('ip -n ebp-mk-new -j route show 198.18.10.0/24').stdout)).to.deep.equal([{dst: '198.18.10.0/24', gateway: '198.18.9.2', dev: 'ebp-mk0', flags: ['linkdown']}])
+      expect(JSON.parse(sh('ip -n ebp-mk-new -6 -j route show default').stdout)[0]).to.deep.include({dst: 'default', gateway: '2001:2:0:9::2', dev: 'ebp-mk0'})
+      expect(() => native.netnsConfigure('ebp-mk-new', [{ifname: 'ebp-nope', alias: 'x', addresses: []}], [])).to.throw(/^link set ebp-nope alias x: No such device \(ENODEV\)$/)
     } finally {
       sh('ip netns del ebp-mk-new; ip netns del ebp-mk-taken')
     }

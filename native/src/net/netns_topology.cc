@@ -6,9 +6,14 @@
 // names and no mark was never ours. A name taken meanwhile fails with EEXIST; the staging binding is dropped
 // on every way out.
 // netnsLinks(netns) → [{ifindex, ifname, ifalias?}]: what `ip -n NETNS link show` lists, names and aliases only.
+// netnsVethAdd(a, b): a veth pair whose ends go straight into their namespaces, with the ifindexes asked for.
+// netnsConfigure(netns, links, routes): per link its alias, MTU, addresses (IPv6 without duplicate address
+// detection), up; then the routes (main table, protocol boot), as `ip -n NETNS -batch` of those lines would.
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <linux/if_addr.h>
+#include <net/if.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -19,6 +24,7 @@
 
 #include "core/fd.h"
 #include "core/js_args.h"
+#include "core/js_errors.h"
 #include "net/netns.h"
 #include "net/rtnl.h"
 
@@ -157,11 +163,218 @@ Napi::Value NetnsLinks(const Napi::CallbackInfo& info) {
   return arr;
 }
 
+// ---------------------------------------------------------------------------
+// links, addresses and routes
+
+struct Cidr {
+  int family = 0;  // AF_INET, AF_INET6
+  unsigned char addr[16] = {};
+  int prefix = 0;
+};
+
+// "198.18.0.1/24", "2001:2::1/64", "198.18.0.1" (prefix: the whole address); false when it is none of these.
+bool ParseCidr(const std::string& text, Cidr* out) {
+  size_t slash = text.find('/');
+  std::string a = text.substr(0, slash);
+  out->family = a.find(':') == std::string::npos ? AF_INET : AF_INET6;
+  int bits = out->family == AF_INET ? 32 : 128;
+  out->prefix = slash == std::string::npos ? bits : std::atoi(text.c_str() + slash + 1);
+  return inet_pton(out->family, a.c_str(), out->addr) == 1 && out->prefix >= 0 && out->prefix <= bits;
+}
+
+size_t AddrLen(const Cidr& c) { return c.family == AF_INET ? 4 : 16; }
+
+// ip link set IFNAME [alias ALIAS] [mtu MTU] [up]
+int SetLink(const std::string& ifname, const std::string& alias, int mtu, bool up) {
+  NlMessage msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  if (char* p = msg.Reserve(sizeof(ifinfomsg))) {
+    ifinfomsg* ifi = reinterpret_cast<ifinfomsg*>(p);
+    ifi->ifi_family = AF_UNSPEC;
+    ifi->ifi_flags = up ? IFF_UP : 0;
+    ifi->ifi_change = up ? IFF_UP : 0;
+  }
+  msg.AddString(IFLA_IFNAME, ifname.c_str());
+  if (!alias.empty()) msg.AddAttr(IFLA_IFALIAS, alias.data(), alias.size());
+  if (mtu > 0) {
+    uint32_t m = static_cast<uint32_t>(mtu);
+    msg.AddAttr(IFLA_MTU, &m, sizeof(m));
+  }
+  return NlTransact(&msg);
+}
+
+// ip addr add CIDR dev IFNAME [nodad]
+int AddAddress(const std::string& ifname, const Cidr& c) {
+  unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) return errno;
+  NlMessage msg(RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  if (char* p = msg.Reserve(sizeof(ifaddrmsg))) {
+    ifaddrmsg* ifa = reinterpret_cast<ifaddrmsg*>(p);
+    ifa->ifa_family = static_cast<unsigned char>(c.family);
+    ifa->ifa_prefixlen = static_cast<unsigned char>(c.prefix);
+    ifa->ifa_flags = c.family == AF_INET6 ? IFA_F_NODAD : 0;
+    ifa->ifa_index = index;
+  }
+  msg.AddAttr(IFA_LOCAL, c.addr, AddrLen(c));
+  msg.AddAttr(IFA_ADDRESS, c.addr, AddrLen(c));
+  return NlTransact(&msg);
+}
+
+// ip route add TO via VIA (TO "default": prefix length 0)
+int AddRoute(const Cidr& to, const Cidr& via) {
+  NlMessage msg(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  if (char* p = msg.Reserve(sizeof(rtmsg))) {
+    rtmsg* rt = reinterpret_cast<rtmsg*>(p);
+    rt->rtm_family = static_cast<unsigned char>(via.family);
+    rt->rtm_dst_len = static_cast<unsigned char>(to.prefix);
+    rt->rtm_table = RT_TABLE_MAIN;
+    rt->rtm_protocol = RTPROT_BOOT;
+    rt->rtm_scope = RT_SCOPE_UNIVERSE;
+    rt->rtm_type = RTN_UNICAST;
+  }
+  if (to.prefix > 0) msg.AddAttr(RTA_DST, to.addr, AddrLen(to));
+  msg.AddAttr(RTA_GATEWAY, via.addr, AddrLen(via));
+  return NlTransact(&msg);
+}
+
+struct LinkConfig {
+  std::string ifname, alias;
+  int mtu = 0;
+  std::vector<std::pair<std::string, Cidr>> addresses;  // as written, parsed
+};
+struct RouteConfig {
+  std::string to, via;  // as written
+  Cidr dst, gateway;
+};
+
+// On the job's thread, inside the namespace: each step's `what` is the `ip` line it stands for.
+int Configure(const std::vector<LinkConfig>& links, const std::vector<RouteConfig>& routes, std::string* what) {
+  for (const auto& l : links) {
+    *what = "link set " + l.ifname + " alias " + l.alias + (l.mtu > 0 ? " mtu " + std::to_string(l.mtu) : "");
+    if (int err = SetLink(l.ifname, l.alias, l.mtu, false)) return err;
+    for (const auto& [text, c] : l.addresses) {
+      *what = "addr add " + text + " dev " + l.ifname;
+      if (int err = AddAddress(l.ifname, c)) return err;
+    }
+    *what = "link set " + l.ifname + " up";
+    if (int err = SetLink(l.ifname, "", 0, true)) return err;
+  }
+  for (const auto& r : routes) {
+    *what = "route add " + r.to + " via " + r.via;
+    if (int err = AddRoute(r.dst, r.gateway)) return err;
+  }
+  return 0;
+}
+
+// Reads netnsConfigure's links argument; false after throwing a TypeError.
+bool ArgLinks(Napi::Env env, Napi::Value v, std::vector<LinkConfig>* out) {
+  if (!v.IsArray()) {
+    TypeErr(env, "links must be an array");
+    return false;
+  }
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    LinkConfig l;
+    l.ifname = o.Get("ifname").ToString().Utf8Value();
+    l.alias = o.Get("alias").ToString().Utf8Value();
+    l.mtu = o.Get("mtu").IsNumber() ? o.Get("mtu").As<Napi::Number>().Int32Value() : 0;
+    Napi::Array addrs = o.Get("addresses").As<Napi::Array>();
+    for (uint32_t k = 0; k < addrs.Length(); k++) {
+      std::string text = addrs.Get(k).ToString().Utf8Value();
+      Cidr c;
+      if (!ParseCidr(text, &c)) {
+        TypeErr(env, text + " is not an address with a prefix length");
+        return false;
+      }
+      l.addresses.emplace_back(text, c);
+    }
+    out->push_back(std::move(l));
+  }
+  return true;
+}
+
+// Reads netnsConfigure's routes argument; false after throwing a TypeError.
+bool ArgRoutes(Napi::Env env, Napi::Value v, std::vector<RouteConfig>* out) {
+  if (!v.IsArray()) {
+    TypeErr(env, "routes must be an array");
+    return false;
+  }
+  Napi::Array arr = v.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Object o = arr.Get(i).As<Napi::Object>();
+    RouteConfig r;
+    r.to = o.Get("to").ToString().Utf8Value();
+    r.via = o.Get("via").ToString().Utf8Value();
+    if (!ParseCidr(r.via, &r.gateway)) {
+      TypeErr(env, r.via + " is not an address");
+      return false;
+    }
+    bool dflt = r.to == "default";
+    if (dflt) r.dst.family = r.gateway.family;
+    if (!dflt && !ParseCidr(r.to, &r.dst)) {
+      TypeErr(env, r.to + " is neither default nor a prefix");
+      return false;
+    }
+    out->push_back(std::move(r));
+  }
+  return true;
+}
+
+// netnsConfigure(netns, [{ifname, alias, mtu?, addresses}], [{to, via}])
+Napi::Value NetnsConfigure(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  NsJob job;
+  std::vector<LinkConfig> links;
+  std::vector<RouteConfig> routes;
+  if (!ArgNetns(info, 0, &job.netns) || !ArgLinks(env, info[1], &links) || !ArgRoutes(env, info[2], &routes))
+    return env.Undefined();
+  job.fn = [&](std::string* what) { return Configure(links, routes, what); };
+  RunInNetns(env, &job);
+  return env.Undefined();
+}
+
+// One end of netnsVethAdd's pair from JS ({netns, ifname, index, queues?}); its namespace opened into *ns.
+bool ArgVethEnd(const Napi::CallbackInfo& info, size_t i, std::string* ifname, Fd* ns, VethEnd* e) {
+  if (info.Length() <= i || !info[i].IsObject()) {
+    TypeErr(info.Env(), "a veth end must be an object");
+    return false;
+  }
+  Napi::Object o = info[i].As<Napi::Object>();
+  *ifname = o.Get("ifname").ToString().Utf8Value();
+  Napi::Value netns = o.Get("netns");
+  if (netns.IsString()) {
+    const std::string path = "/run/netns/" + netns.As<Napi::String>().Utf8Value();
+    ns->reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns->valid()) {
+      ThrowErrno(info.Env(), errno, "opening network namespace " + path);
+      return false;
+    }
+  }
+  e->ifname = ifname->c_str();
+  e->netns_fd = ns->get();
+  e->index = o.Get("index").IsNumber() ? o.Get("index").As<Napi::Number>().Int32Value() : 0;
+  e->queues = o.Get("queues").IsNumber() ? o.Get("queues").As<Napi::Number>().Int32Value() : 0;
+  return true;
+}
+
+// netnsVethAdd(a, b); throws an errno error naming the pair.
+Napi::Value NetnsVethAdd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name_a, name_b;
+  Fd ns_a, ns_b;
+  VethEnd a{nullptr}, b{nullptr};
+  if (!ArgVethEnd(info, 0, &name_a, &ns_a, &a) || !ArgVethEnd(info, 1, &name_b, &ns_b, &b)) return env.Undefined();
+  if (int err = AddVethPair(a, b)) ThrowErrno(env, err, "link add " + name_a + " type veth peer " + name_b);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void RegisterNetnsTopologyFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsMake", Napi::Function::New(env, NetnsMake, "netnsMake"));
   exports.Set("netnsLinks", Napi::Function::New(env, NetnsLinks, "netnsLinks"));
+  exports.Set("netnsVethAdd", Napi::Function::New(env, NetnsVethAdd, "netnsVethAdd"));
+  exports.Set("netnsConfigure", Napi::Function::New(env, NetnsConfigure, "netnsConfigure"));
 }
 
 }  // namespace ebp

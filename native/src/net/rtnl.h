@@ -65,4 +65,16 @@ class NlMessage {
 // Returns 0 or errno.
 int NlTransact(NlMessage* msg, const std::function<void(const nlmsghdr*)>& each = nullptr);
 
+// One end of a veth pair: its name, and where it goes (a namespace fd; -1: the caller's), its ifindex
+// (0: the kernel picks) and queue count (0: the default).
+struct VethEnd {
+  const char* ifname;
+  int netns_fd = -1;
+  int index = 0;
+  int queues = 0;
+};
+
+// ip link add A [netns NS] [index I] [numtxqueues Q numrxqueues Q] type veth peer B [...]: 0 or errno.
+int AddVethPair(const VethEnd& a, const VethEnd& b);
+
 }  // namespace ebp

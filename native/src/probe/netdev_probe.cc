@@ -37,23 +37,6 @@ constexpr const char* kVeth0 = "ebp-pr0";
 constexpr const char* kVeth1 = "ebp-pr1";
 const std::string kLoWhere = "lo in a private netns";
 
-// ip link add ebp-pr0 type veth peer name ebp-pr1
-int CreateVethPair(const char* name, const char* peer) {
-  NlMessage msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
-  if (char* p = msg.Reserve(sizeof(ifinfomsg))) reinterpret_cast<ifinfomsg*>(p)->ifi_family = AF_UNSPEC;
-  msg.AddString(IFLA_IFNAME, name);
-  size_t linkinfo = msg.BeginNest(IFLA_LINKINFO);
-  msg.AddAttr(IFLA_INFO_KIND, "veth", 4);
-  size_t data = msg.BeginNest(IFLA_INFO_DATA);
-  size_t peer_info = msg.BeginNest(VETH_INFO_PEER);
-  if (char* p = msg.Reserve(sizeof(ifinfomsg))) reinterpret_cast<ifinfomsg*>(p)->ifi_family = AF_UNSPEC;
-  msg.AddString(IFLA_IFNAME, peer);
-  msg.EndNest(peer_info);
-  msg.EndNest(data);
-  msg.EndNest(linkinfo);
-  return NlTransact(&msg);
-}
-
 // ip link set <name> up
 int SetLinkUp(const char* name) {
   Fd sock(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -115,7 +98,7 @@ ProbeResult ProbeXdp(bool native) {
   if (native) {
     where = std::string(kVeth0) + " (veth, peer " + kVeth1 + ") in a private netns";
     dev = kVeth0;
-    if (int err = CreateVethPair(kVeth0, kVeth1))
+    if (int err = AddVethPair(VethEnd{kVeth0}, VethEnd{kVeth1}))
       return FailOp(Stage::Setup, err, "creating veth pair (RTM_NEWLINK)", where);
     if (int err = SetLinkUp(kVeth1)) return FailOp(Stage::Setup, err, std::string("bringing ") + kVeth1 + " up", where);
   }
