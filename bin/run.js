@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // Probes run on libuv's worker pool and mostly wait for the kernel: let them all run at once.
 process.env.UV_THREADPOOL_SIZE ??= '16'
+// a reader that stopped early (`ebpfperf doctor --json | head`) is not an error worth a stack trace
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error
+  process.exit(0)
+})
 
-// A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled into one file by
+// A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled by
 // the build): loading oclif costs about as long as doctor's own work. What the fast path does not take
 // (--help, --fix, --compare, bad options) falls through to the full CLI; EBPFPERF_FULL_CLI=1 always does.
 // (a build without the bundle, e.g. tsc alone, takes the full CLI too)

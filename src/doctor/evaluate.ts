@@ -1,6 +1,4 @@
 // Turns facts about a kernel into findings (status, evidence, fix) and findings into per-suite verdicts.
-import coerce from 'semver/functions/coerce.js'
-import gte from 'semver/functions/gte.js'
 import type {Check, Profile} from './profile.js'
 import type {Facts} from './facts.js'
 import {MOUNTS, SYSCTLS, findMount, hasCap, type MountKind} from '../kernel/runtime.js'
@@ -174,7 +172,7 @@ function runtimeEvidence(check: Check, f: Facts, fixes: Fix[]): Evidence[] {
     if (!f.live) out.push(offline('memlock', 'RLIMIT_MEMLOCK'))
     else {
       const limit = f.memlock
-      const memcg = gte(coerce(f.release) ?? '0.0.0', '5.11.0')
+      const memcg = releaseAtLeast(f.release, 5, 11)
       const ok = memcg || (limit !== undefined && limit >= check.memlock)
       const shown = limit === undefined ? 'unknown' : limit === Number.POSITIVE_INFINITY ? 'unlimited' : `${Math.round(limit / 1024)} KiB`
       out.push({kind: 'memlock', what: 'RLIMIT_MEMLOCK', status: ok ? 'pass' : 'warn', value: `${shown}${memcg ? ' (kernel ≥ 5.11 charges BPF memory to the cgroup, not memlock)' : ''}`, source: '/proc/self/limits'})
@@ -311,4 +309,11 @@ export function verdictFor(profile: Profile, findings: Finding[]): Verdict {
     return {profile: profile.name, suite: profile.suite, verdict: 'runs-with-skips', text: `${name} runs with these cases skipped: ${uniq.join(', ')}`, skipped, blockers}
   }
   return {profile: profile.name, suite: profile.suite, verdict: 'runs', text: `${name} runs: every case`, skipped, blockers}
+}
+
+/** Whether a kernel release ("6.1.0-18-amd64", "5.10.209") is major.minor or later; false when unreadable. */
+export function releaseAtLeast(release: string, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(release)
+  if (!m) return false
+  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor)
 }

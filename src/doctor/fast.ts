@@ -7,7 +7,6 @@ import {performance} from 'node:perf_hooks'
 import {parseArgs, type ParseArgsConfig} from 'node:util'
 import {DOCTOR_FLAGS, type FlagSpec} from './flags.js'
 import {runDoctor} from './index.js'
-import {renderReport} from './render.js'
 import {errorLine, exitCodeFor} from '../util/errors.js'
 import {span, timed, writeTiming} from './timing.js'
 
@@ -60,7 +59,9 @@ export async function doctorFast(argv: string[]): Promise<boolean> {
     const report = await runDoctor({profiles: flags.profile, kconfig: flags.kconfig, btf: flags.btf, live: flags.live})
     // as oclif's --json prints a command's result, and its log() a line
     // (a write to a pipe or file is synchronous on Linux: the phase includes it)
-    timed('output', () => process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report, {verbose: flags.verbose})}\n`))
+    // the terminal renderer (and chalk, which loads node:tty) only when it is used
+    const render = flags.json ? undefined : (await import('./render.js')).renderReport
+    timed('output', () => process.stdout.write(render ? `${render(report, {verbose: flags.verbose})}\n` : `${JSON.stringify(report, null, 2)}\n`))
     process.exitCode = report.exitCode
   } catch (error) {
     process.stderr.write(`${errorLine((error as Error).message)}\n`)

@@ -1,5 +1,5 @@
 // The user-space tools the suites drive, and their versions.
-import {realpathSync} from 'node:fs'
+import {readFileSync, realpathSync} from 'node:fs'
 import {run, which} from '../exec.js'
 import {readText} from './runtime.js'
 
@@ -48,9 +48,8 @@ const DPKG = '/var/lib/dpkg'
 export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: string; version: string} | undefined {
   const db = dpkgDb(root)
   if (!db) return undefined
-  const installed = db.names
-    .filter((n) => n === pkg || n.startsWith(`${pkg}-`))
-    .map((n) => ({n, stanza: stanzaOf(db.status, n)}))
+  const installed = packagesNamed(db, pkg)
+    .map((n) => ({n, stanza: stanzaOf(db, n)}))
     .filter((x): x is {n: string; stanza: string} => x.stanza !== undefined && /^Status: .* installed$/m.test(x.stanza))
   const listOf = (n: string, stanza: string): Set<string> => {
     const key = `${root}/${n}`
@@ -77,16 +76,37 @@ export function dpkgVersion(pkg: string, path: string, root = DPKG): {package: s
   return undefined
 }
 
-const dbs = new Map<string, {status: string; names: string[]} | null>()
+const dbs = new Map<string, string | null>()
 /** The files each package installed (info/NAME.list), by `${root}/${name}`: read once per process. */
 const lists = new Map<string, Set<string>>()
-/** dpkg's status file and its package names, read once per process. */
-function dpkgDb(root: string): {status: string; names: string[]} | undefined {
+/**
+ * dpkg's status file, read once per process, as one byte per character: the fields read here are ASCII,
+ * and decoding the whole file as UTF-8 (package descriptions, ~0.7 MB) took most of doctor's tools step.
+ */
+function dpkgDb(root: string): string | undefined {
   if (!dbs.has(root)) {
-    const status = readText(`${root}/status`)
-    dbs.set(root, status === undefined ? null : {status, names: [...status.matchAll(/^Package: (\S+)$/gm)].map((m) => m[1])})
+    let status: string | null = null
+    try {
+      status = readFileSync(`${root}/status`).toString('latin1')
+    } catch {
+      // no dpkg here
+    }
+    dbs.set(root, status)
   }
   return dbs.get(root) ?? undefined
+}
+
+/** The package names in `status` that are `pkg` or start with `pkg-`, in file order. */
+function packagesNamed(status: string, pkg: string): string[] {
+  const out: string[] = []
+  const field = `Package: ${pkg}`
+  for (let at = status.startsWith(field) ? 0 : status.indexOf(`\n${field}`); at >= 0; at = status.indexOf(`\n${field}`, at + 1)) {
+    const from = at === 0 && status.startsWith(field) ? field.length : at + 1 + field.length
+    const end = status.indexOf('\n', from)
+    const name = pkg + status.slice(from, end < 0 ? undefined : end)
+    if (name === pkg || name.startsWith(`${pkg}-`)) out.push(name)
+  }
+  return out
 }
 
 function stanzaOf(status: string, pkg: string): string | undefined {

@@ -307,6 +307,18 @@ describe('btf: hand-built minimal blob', () => {
     });
   }
 
+  it('findByName ignores words that only hold the number of a name\'s offset', () => {
+    const w = new BtfWriter();
+    const target = w.str('target');
+    w.type('int', K.INT, 0, 4, [(1 << 24) | 32]); // 1
+    w.type('holder', K.STRUCT, 1, target, [w.str('m'), 1, target]); // 2: size and member offset equal target's offset
+    w.type('target', K.TYPEDEF, 0, 1); // 3
+    w.type('target', K.STRUCT, 0, 0); // 4: same name, another kind
+    const btf = Btf.fromBuffer(w.build(), 'collide');
+    expect(btf.findByName('target')).to.deep.equal([3, 4]);
+    expect(btf.findByName('target', 'STRUCT')).to.deep.equal([4]);
+  });
+
   it('big-endian and little-endian parse to the same result', () => {
     const a = Btf.fromBuffer(minimalBlob(true), 'le');
     const b = Btf.fromBuffer(minimalBlob(false), 'be');

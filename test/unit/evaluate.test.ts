@@ -1,7 +1,7 @@
 // Findings and verdicts from fixture facts: a config file, recorded probe results, a described system.
 import {expect} from 'chai'
 import {Kconfig} from '../../src/kernel/kconfig.js'
-import {evaluateCheck, verdictFor} from '../../src/doctor/evaluate.js'
+import {evaluateCheck, releaseAtLeast, verdictFor} from '../../src/doctor/evaluate.js'
 import {buildReport} from '../../src/doctor/index.js'
 import {loadProfile, parseProfile, type Check} from '../../src/doctor/profile.js'
 import type {Facts} from '../../src/doctor/facts.js'
@@ -118,5 +118,16 @@ describe('doctor evaluation', () => {
     for (const o of ['BPF_SYSCALL', 'BPF_JIT', 'HAVE_BPF_JIT', 'HAVE_EBPF_JIT', 'HAVE_CBPF_JIT', 'MODULES', 'BPF', 'DEBUG_INFO_BTF', 'DEBUG_INFO_BTF_MODULES', 'BPF_UNPRIV_DEFAULT_OFF', 'CGROUP_BPF', 'BPFILTER', 'NET_CLS_BPF', 'NET_ACT_BPF', 'BPF_STREAM_PARSER', 'KPROBE_EVENTS', 'KPROBES', 'HAVE_KPROBES', 'HAVE_REGS_AND_STACK_ACCESS_API', 'FPROBE', 'BPF_KPROBE_OVERRIDE', 'TRACEPOINTS', 'HAVE_SYSCALL_TRACEPOINTS', 'BPF_LSM']) {
       expect(named, o).to.include(o)
     }
+  })
+})
+
+describe('doctor: kernel release comparison', () => {
+  it('compares major.minor of a release, distribution suffixes and all', () => {
+    expect(releaseAtLeast('5.11.0', 5, 11)).to.equal(true)
+    expect(releaseAtLeast('6.1.0-18-amd64', 5, 11)).to.equal(true)
+    expect(releaseAtLeast('5.10.209-1', 5, 11)).to.equal(false)
+    expect(releaseAtLeast('4.19.0', 5, 11)).to.equal(false)
+    expect(releaseAtLeast('5.9', 5, 11)).to.equal(false)
+    expect(releaseAtLeast('unknown', 5, 11)).to.equal(false)
   })
 })
