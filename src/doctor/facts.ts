@@ -145,8 +145,8 @@ function systemFacts(live: boolean): SystemFacts {
 // Probes that patch kernel text (kprobes, trampolines) go one at a time: run together they can stall a
 // small machine for minutes (seen as soft lockups in a 2-vCPU emulated guest); the others overlap.
 const PATCHES_TEXT = /^attach:(kprobe|kretprobe|kprobe\.multi|fentry|fexit|lsm)$/
-// Of those, the ones that need the vmlinux BTF (the addon parses it, ~30 ms, on the first) go first, so
-// that the parse overlaps this thread's own work instead of waiting for a turn.
+// Of those, the ones that need the vmlinux BTF (the addon maps and walks it on the first) go first, so
+// that the read overlaps this thread's own work instead of waiting for a turn.
 const NEEDS_BTF = /^attach:(lsm|fentry|fexit)$/
 
 /**

@@ -17,6 +17,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -204,18 +205,94 @@ ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string
 // ---------------------------------------------------------------------------
 // fentry / fexit / lsm
 
-// The running kernel's BTF parsed from a mapping of /sys/kernel/btf/vmlinux (kernels since 6.16 allow
-// it): one mmap instead of the ~1,350 4-KiB reads btf__load_vmlinux_btf() does. nullptr: cannot map.
-btf* MapVmlinuxBtf() {
-  Fd fd(open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
-  struct stat st;
-  if (!fd.valid() || fstat(fd.get(), &st) != 0 || st.st_size <= 0) return nullptr;
-  const size_t size = static_cast<size_t>(st.st_size);
-  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (p == MAP_FAILED) return nullptr;
-  btf* b = btf__new(p, static_cast<uint32_t>(size));  // copies what it keeps
-  munmap(p, size);
-  return libbpf_get_error(b) ? nullptr : b;
+// The running kernel's BTF, mapped once (kernels since 6.16 allow it; earlier ones are read into memory)
+// and kept for the process: the raw bytes are all a FUNC lookup needs. nullptr: none readable.
+struct RawBtf {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::vector<uint8_t> copy;  // when the file cannot be mapped
+};
+
+const RawBtf* VmlinuxRawBtf() {
+  static std::once_flag once;
+  static RawBtf raw;
+  std::call_once(once, [] {
+    Fd fd(open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
+    struct stat st;
+    if (!fd.valid() || fstat(fd.get(), &st) != 0 || st.st_size <= 0) return;
+    const size_t size = static_cast<size_t>(st.st_size);
+    void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+    if (p != MAP_FAILED) {
+      raw.data = static_cast<const uint8_t*>(p);
+      raw.size = size;
+      return;
+    }
+    raw.copy.resize(size);
+    size_t got = 0;
+    for (ssize_t n; got < size && (n = read(fd.get(), raw.copy.data() + got, size - got)) > 0;) got += n;
+    raw.copy.resize(got);
+    raw.data = raw.copy.data();
+    raw.size = got;
+  });
+  return raw.data ? &raw : nullptr;
+}
+
+// Bytes after struct btf_type for each kind (0..19), per vlen entry or fixed; -1: unknown kind.
+int BtfTrailer(uint32_t kind, uint32_t vlen) {
+  switch (kind) {
+    case BTF_KIND_INT:
+    case BTF_KIND_VAR:
+    case BTF_KIND_DECL_TAG: return 4;
+    case BTF_KIND_ARRAY: return 12;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION:
+    case BTF_KIND_DATASEC:
+    case 19 /* ENUM64 */: return 12 * vlen;
+    case BTF_KIND_ENUM:
+    case BTF_KIND_FUNC_PROTO: return 8 * vlen;
+    case BTF_KIND_PTR:
+    case BTF_KIND_FWD:
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_FUNC:
+    case BTF_KIND_FLOAT:
+    case BTF_KIND_TYPE_TAG: return 0;
+    default: return -1;
+  }
+}
+
+// The BTF id of each FUNC named in `names` (0: absent) by one walk over the raw types: building
+// libbpf's index of all ~130k types (btf__new) takes ~30 ms for these few lookups. false: unreadable.
+bool FindVmlinuxFuncs(const std::vector<std::string>& names, std::vector<int>* ids) {
+  ids->assign(names.size(), 0);
+  const RawBtf* raw = VmlinuxRawBtf();
+  if (!raw || raw->size < sizeof(btf_header)) return false;
+  btf_header h;
+  memcpy(&h, raw->data, sizeof h);
+  const uint64_t types = uint64_t(h.hdr_len) + h.type_off, strs = uint64_t(h.hdr_len) + h.str_off;
+  if (h.magic != BTF_MAGIC || types + h.type_len > raw->size || strs + h.str_len > raw->size) return false;
+  const char* str = reinterpret_cast<const char*>(raw->data + strs);
+  int id = 1;
+  for (uint64_t at = types; at + sizeof(btf_type) <= types + h.type_len; id++) {
+    btf_type t;
+    memcpy(&t, raw->data + at, sizeof t);
+    const int trailer = BtfTrailer(BTF_INFO_KIND(t.info), BTF_INFO_VLEN(t.info));
+    if (trailer < 0) return false;
+    if (BTF_INFO_KIND(t.info) == BTF_KIND_FUNC && t.name_off < h.str_len) {
+      const char* name = str + t.name_off;
+      const size_t room = h.str_len - t.name_off;  // the name and its NUL must fit in the section
+      for (size_t i = 0; i < names.size(); i++) {
+        const std::string& want = names[i];
+        if ((*ids)[i] == 0 && want.size() < room && memcmp(name, want.data(), want.size()) == 0 &&
+            name[want.size()] == 0)
+          (*ids)[i] = id;
+      }
+    }
+    at += sizeof t + trailer;
+  }
+  return true;
 }
 
 ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
@@ -224,24 +301,6 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   spec.prog_type = lsm ? BPF_PROG_TYPE_LSM : BPF_PROG_TYPE_TRACING;
   spec.expected_attach_type = lsm ? BPF_LSM_MAC : (kind == "fexit" ? BPF_TRACE_FEXIT : BPF_TRACE_FENTRY);
   spec.has_expected = true;
-
-  // Parsed once per process (several MB); libbpf only reads it afterwards, so
-  // concurrent probes may share it. It lives until the process exits.
-  static std::once_flag once;
-  static btf* shared_vmlinux = nullptr;
-  static int load_err = 0;
-  std::call_once(once, [] {
-    errno = 0;
-    shared_vmlinux = MapVmlinuxBtf();
-    if (!shared_vmlinux) shared_vmlinux = btf__load_vmlinux_btf();
-    if (!shared_vmlinux) load_err = errno ? errno : ENOENT;
-  });
-  const btf* vmlinux = shared_vmlinux;
-  if (!vmlinux) {
-    int err = load_err;
-    return FailOp(Stage::Setup, err, "loading vmlinux BTF (btf__load_vmlinux_btf)",
-                  "needs CONFIG_DEBUG_INFO_BTF (/sys/kernel/btf/vmlinux)");
-  }
 
   std::vector<std::string> candidates;
   if (!target.empty()) {
@@ -252,13 +311,14 @@ ProbeResult ProbeTracing(const std::string& kind, const std::string& target) {
   } else {
     candidates = {"bpf_fentry_test1", "do_getpgid"};
   }
+  std::vector<int> ids;
+  if (!FindVmlinuxFuncs(candidates, &ids))
+    return FailOp(Stage::Setup, ENOENT, "reading vmlinux BTF (/sys/kernel/btf/vmlinux)",
+                  "needs CONFIG_DEBUG_INFO_BTF (/sys/kernel/btf/vmlinux)");
   int btf_id = -1;
-  for (const auto& name : candidates) {
-    btf_id = btf__find_by_name_kind(vmlinux, name.c_str(), BTF_KIND_FUNC);
-    if (btf_id > 0) {
-      spec.target = name;
-      break;
-    }
+  for (size_t i = 0; i < candidates.size() && btf_id <= 0; i++) {
+    btf_id = ids[i];
+    spec.target = candidates[i];
   }
   if (btf_id <= 0) {
     std::string names;
