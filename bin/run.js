@@ -1,4 +1,9 @@
 #!/usr/bin/env node
+import {readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
+import {createRequire} from 'node:module'
+import {dirname} from 'node:path'
+import {Script} from 'node:vm'
+
 // Probes run on libuv's worker pool and mostly wait for the kernel: let them all run at once.
 process.env.UV_THREADPOOL_SIZE ??= '16'
 // a reader that stopped early (`ebpfperf doctor --json | head`) is not an error worth a stack trace
@@ -7,20 +12,61 @@ process.stdout.on('error', (error) => {
   process.exit(0)
 })
 
-// A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled by
-// the build): loading oclif costs about as long as doctor's own work. What the fast path does not take
-// (--help, --fix, --compare, bad options) falls through to the full CLI; EBPFPERF_FULL_CLI=1 always does.
+// A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled by the build):
+// loading oclif costs about as long as doctor's own work. What the fast path does not take (--help, --fix,
+// --compare, bad options) falls through to the full CLI; EBPFPERF_FULL_CLI=1 always does.
 // (a build without the bundle, e.g. tsc alone, takes the full CLI too)
 // `topology up|down` likewise (src/topology/fast.ts).
 const [cmd, ...rest] = process.argv.slice(2)
+let pendingCache // the code cache loadFast could not use, to write once the run is done
 const fastPaths = {
-  doctor: async () => (await import('../dist/doctor/fast.bundle.js').catch(() => undefined))?.doctorFast,
-  topology: async () => (['up', 'down'].includes(rest[0]) ? (await import('../dist/topology/fast.bundle.js').catch(() => undefined))?.topologyFast : undefined),
+  doctor: () => loadFast('doctor')?.doctorFast,
+  topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology')?.topologyFast : undefined),
 }
-const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? await fastPaths[cmd]() : undefined
-if (!fast || !(await fast(rest))) {
+const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
+if (fast && (await fast(rest))) saveCodeCache()
+else {
   const [{execute}, {fileURLToPath}] = await Promise.all([import('@oclif/core'), import('node:url')])
   // no user-installed oclif plugins (ebpfperf has none to install): oclif would otherwise read
   // ~/.local/share/ebpfperf/package.json and print a two-line warning where HOME is unreadable (setpriv, sudo -u)
   await execute({loadOptions: {root: fileURLToPath(new URL('.', import.meta.url)), userPlugins: false}})
+}
+
+/**
+ * The exports of dist/DIR/fast.bundle.cjs, compiled with the V8 code cache kept beside it (the functions a
+ * run compiled, written after the first run: ~20 ms of each later start-up). undefined: no bundle.
+ */
+function loadFast(dir) {
+  const file = new URL(`../dist/${dir}/fast.bundle.cjs`, import.meta.url).pathname
+  let source
+  try {
+    source = readFileSync(file, 'utf8')
+  } catch {
+    return undefined
+  }
+  const cacheFile = `${file.slice(0, -'.cjs'.length)}.${process.version}.cache`
+  let cachedData
+  try {
+    cachedData = readFileSync(cacheFile)
+  } catch {
+    // the first run makes it
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData})
+  const module = {exports: {}}
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
+  if (!cachedData || script.cachedDataRejected) pendingCache = {script, cacheFile}
+  return module.exports
+}
+
+/** Writes the code cache loadFast asked for (whole or not at all; never in the way of the run). */
+function saveCodeCache() {
+  if (!pendingCache) return
+  const {script, cacheFile} = pendingCache
+  const tmp = `${cacheFile}.${process.pid}`
+  try {
+    writeFileSync(tmp, script.createCachedData())
+    renameSync(tmp, cacheFile)
+  } catch {
+    rmSync(tmp, {force: true}) // a read-only install: run without the cache
+  }
 }

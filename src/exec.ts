@@ -1,5 +1,6 @@
 // Every external command ebpfperf runs goes through here (and this is the only caller of execa).
 import {accessSync, constants} from 'node:fs'
+import {createRequire} from 'node:module'
 import {delimiter, join} from 'node:path'
 
 export interface RunResult {
@@ -14,9 +15,9 @@ export interface RunResult {
  * Short commands (ip, tc, ethtool, ping) go through node:child_process directly: importing execa costs
  * ~100 ms, a tenth of the one-second budget of `topology up`/`down`. Long-running ones use start().
  */
-export async function run(file: string, args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
+export function run(file: string, args: string[], opts: {timeoutMs?: number; input?: string} = {}): Promise<RunResult> {
   // loaded on first use: a doctor run that starts no process does not pay for node:child_process (~10 ms)
-  const {spawn} = await import('node:child_process')
+  const {spawn} = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process')
   return new Promise((resolve) => {
     const child = spawn(file, args, {stdio: ['pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000})
     const out: Buffer[] = []
