@@ -24,8 +24,10 @@ const fastPaths = {
   topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology')?.topologyFast : undefined),
 }
 const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
-if (fast && (await fast(rest))) saveCodeCache()
-else {
+if (fast && (await fast(rest))) {
+  saveCodeCache()
+  process.exit()
+} else {
   const [{execute}, {fileURLToPath}] = await Promise.all([import('@oclif/core'), import('node:url')])
   // no user-installed oclif plugins (ebpfperf has none to install): oclif would otherwise read
   // ~/.local/share/ebpfperf/package.json and print a two-line warning where HOME is unreadable (setpriv, sudo -u)
