@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-import {readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {createRequire} from 'node:module'
-import {dirname} from 'node:path'
-import {Script} from 'node:vm'
+// CommonJS (bin/package.json): an ES module entry would start Node's ES module loader (~10 ms) before
+// the fast paths below, which need none of it; the full CLI (oclif) is imported as an ES module.
+const {readFileSync, renameSync, rmSync, writeFileSync} = require('node:fs')
+const {createRequire} = require('node:module')
+const {dirname, join} = require('node:path')
+const {Script} = require('node:vm')
 
 // Probes run on libuv's worker pool and mostly wait for the kernel: let them all run at once.
 process.env.UV_THREADPOOL_SIZE ??= '16'
@@ -12,26 +14,30 @@ process.stdout.on('error', (error) => {
   process.exit(0)
 })
 
+const root = join(__dirname, '..')
+let pendingCache // the code cache loadFast could not use, to write once the run is done
+
 // A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled by the build):
 // loading oclif costs about as long as doctor's own work. What the fast path does not take (--help, --fix,
 // --compare, bad options) falls through to the full CLI; EBPFPERF_FULL_CLI=1 always does.
 // (a build without the bundle, e.g. tsc alone, takes the full CLI too)
 // `topology up|down` likewise (src/topology/fast.ts).
-const [cmd, ...rest] = process.argv.slice(2)
-let pendingCache // the code cache loadFast could not use, to write once the run is done
-const fastPaths = {
-  doctor: () => loadFast('doctor')?.doctorFast,
-  topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology')?.topologyFast : undefined),
-}
-const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
-if (fast && (await fast(rest))) {
-  saveCodeCache()
-  process.exit()
-} else {
-  const [{execute}, {fileURLToPath}] = await Promise.all([import('@oclif/core'), import('node:url')])
+async function main() {
+  const [cmd, ...rest] = process.argv.slice(2)
+  const fastPaths = {
+    doctor: () => loadFast('doctor')?.doctorFast,
+    topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology')?.topologyFast : undefined),
+  }
+  const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
+  if (fast && (await fast(rest))) {
+    saveCodeCache()
+    // done: no heap teardown (what went to stdout is written; to a pipe, file or terminal synchronously)
+    process.exit()
+  }
+  const {execute} = await import('@oclif/core')
   // no user-installed oclif plugins (ebpfperf has none to install): oclif would otherwise read
   // ~/.local/share/ebpfperf/package.json and print a two-line warning where HOME is unreadable (setpriv, sudo -u)
-  await execute({loadOptions: {root: fileURLToPath(new URL('.', import.meta.url)), userPlugins: false}})
+  await execute({loadOptions: {root, userPlugins: false}})
 }
 
 /**
@@ -39,7 +45,7 @@ if (fast && (await fast(rest))) {
  * run compiled, written after the first run: ~20 ms of each later start-up). undefined: no bundle.
  */
 function loadFast(dir) {
-  const file = new URL(`../dist/${dir}/fast.bundle.cjs`, import.meta.url).pathname
+  const file = join(root, 'dist', dir, 'fast.bundle.cjs')
   let source
   try {
     source = readFileSync(file, 'utf8')
@@ -72,3 +78,5 @@ function saveCodeCache() {
     rmSync(tmp, {force: true}) // a read-only install: run without the cache
   }
 }
+
+main()

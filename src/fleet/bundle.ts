@@ -1,4 +1,4 @@
-// The self-contained doctor shipped to each host: node itself, bin/run.js, doctor's one-file bundle
+// The self-contained doctor shipped to each host: node itself, bin/run.js (and bin/package.json), doctor's one-file bundle
 // (dist/doctor/fast.bundle.cjs, no node_modules needed), the profiles (JSON copies with their YAML, mtimes
 // kept so the JSON is taken), package.json and the native addon; one tar made once per run, unpacked on
 // each host into a temporary folder that the same remote command removes on exit.
@@ -8,7 +8,7 @@ import {basename, dirname, join} from 'node:path'
 import {projectRoot} from '../util/paths.js'
 import {RequirementError} from '../util/errors.js'
 
-export const BUNDLE_FILES = ['bin/run.js', 'package.json', 'dist/doctor/fast.bundle.cjs', 'dist/profiles', 'profiles', 'native/build/Release/ebpfperf_native.node']
+export const BUNDLE_FILES = ['bin/run.js', 'bin/package.json', 'package.json', 'dist/doctor/fast.bundle.cjs', 'dist/profiles', 'profiles', 'native/build/Release/ebpfperf_native.node']
 
 /** The tar of the bundle (node is added as ./node); throws a RequirementError when the build is missing. */
 export function makeBundle(runDir: string, root = projectRoot()): Buffer {
