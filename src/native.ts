@@ -163,6 +163,8 @@ export interface Native {
    * only then (staged in stagingDir meanwhile). Throws an errno error; EEXIST: the name is taken.
    */
   netnsMake(stagingDir: string, name: string, mark: string, sysctls: Record<string, string>): void
+  /** `ip netns del`: the namespace's name (or a staged binding's absolute path) unbound and removed. Throws an errno error; ENOENT: no such name. */
+  netnsDelete(netns: string): void
   /** The links of a namespace (null: ours), names and aliases: what `ip link show` lists. */
   netnsLinks(netns: string | null): LinkName[]
   /** A veth pair whose ends go straight into their namespaces (null: ours), with these ifindexes (0: any) and queue counts. */

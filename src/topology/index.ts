@@ -8,7 +8,6 @@ import {
   FORWARDING,
   hostLinks,
   inNetns,
-  ipBatch,
   killAll,
   listNetns,
   netnsPidsOf,
@@ -16,6 +15,7 @@ import {
   readNode,
   readSysctls,
   clearStaged,
+  deleteNetns,
   ensureNetnsDir,
   makeMarkedNetns,
   writeSysctls,
@@ -257,7 +257,7 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   const made = timed('namespaces', () => makeMarkedNetns(
     namespaces.map((n) => ({netns: n.netns!, mark: mark(plan.name, n.name), sysctls: {...NO_DAD, ...(n.forwarding ? {[FORWARDING.v4]: '1', [FORWARDING.v6]: '1'} : {})}})),
   ))
-  for (const m of made) if (!m.error) undo.push({what: `ip netns del ${m.netns}`, run: () => deleteNetns(m.netns)})
+  for (const m of made) if (!m.error) undo.push({what: `ip netns del ${m.netns}`, run: async () => deleteNetns(m.netns)})
   const failed = made.find((m) => m.error)?.error
   if (failed) throw failed instanceof NetnsExistsError ? new CollisionError(`${failed.message}: another process made it; rename the topology or remove it yourself`) : failed
   checkAbort()
@@ -348,21 +348,6 @@ export interface DownResult {
   errors: string[]
 }
 
-async function deleteNetns(ns: string): Promise<void> {
-  const r = await run('ip', ['netns', 'del', ns])
-  if (r.failed && !/No such file|not found|Invalid argument/.test(r.stderr)) throw new Error(r.stderr.trim())
-}
-
-/** `ip netns del` of each, in one process; when that fails, one at a time so that each error names its namespace. */
-async function deleteNamespaces(names: string[], attempt: (what: string, fn: () => Promise<void>) => Promise<void>): Promise<void> {
-  if (names.length === 0) return
-  const all = await ipBatch(null, names.map((n) => `netns del ${n}`)).then(
-    () => true,
-    () => false,
-  )
-  await Promise.all(names.map((n) => attempt(`namespace ${n}`, all ? async () => {} : () => deleteNetns(n))))
-}
-
 async function deleteHostLink(ifname: string): Promise<void> {
   const r = await run('ip', ['link', 'del', ifname])
   if (r.failed && !/Cannot find device|does not exist/.test(r.stderr)) throw new Error(r.stderr.trim())
@@ -405,7 +390,7 @@ export async function down(opts: DownOptions): Promise<DownResult> {
     else if (!topo) res.leftAlone.push(`host link ${l.ifname} (${l.ifalias ? `alias ${l.ifalias}` : 'not marked by ebpfperf'})`)
   }
   const t1 = now()
-  await deleteNamespaces(doomed, attempt)
+  await Promise.all(doomed.map((ns) => attempt(`namespace ${ns}`, async () => deleteNetns(ns))))
   span('delete namespaces', t1)
   for (const n of await clearStaged(topo ? `${PREFIX}${topo}-` : PREFIX)) res.removed.push(`staged namespace ${n}`)
   const pins = topo ? join(PIN_DIR, topo) : PIN_DIR

@@ -1,6 +1,7 @@
-// Talking to the kernel about namespaces and links: iproute2 (JSON out, batches in), ethtool, sysctls.
+// Talking to the kernel about namespaces and links: the addon's system calls to make them (no process), iproute2's
+// JSON to read them back, ethtool, sysctls.
 // Everything here asks the kernel; nothing trusts a state file.
-import {mkdirSync, readFileSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {mkdirSync, readFileSync, readdirSync, statSync} from 'node:fs'
 import {join} from 'node:path'
 import {run, runChecked, type RunResult} from '../exec.js'
 import {MARK, PREFIX} from './model.js'
@@ -12,18 +13,6 @@ export function inNetns(netns: string | null, argv: string[], opts: {timeoutMs?:
 }
 
 export const nsArgs = (netns: string | null) => (netns === null ? [] : ['-n', netns])
-
-/** `ip [-n NS] -batch -`: one process for many commands; a failing line names itself. */
-export async function ipBatch(netns: string | null, lines: string[]): Promise<void> {
-  if (lines.length === 0) return
-  const r = await run('ip', [...nsArgs(netns), '-batch', '-'], {input: `${lines.join('\n')}\n`})
-  if (r.failed) {
-    const where = /Command failed -:(\d+)/.exec(r.stderr)
-    const line = where ? lines[Number(where[1]) - 1] : undefined
-    const why = r.stderr.split('\n').find((l) => l && !l.startsWith('Command failed')) ?? `exit ${r.exitCode}`
-    throw new Error(`ip${netns ? ` -n ${netns}` : ''}${line ? ` ${line}` : ' -batch'}: ${why}`)
-  }
-}
 
 export async function ipJson<T>(netns: string | null, args: string[]): Promise<T> {
   const r = await runChecked('ip', [...nsArgs(netns), '-j', ...args])
@@ -167,11 +156,17 @@ export async function clearStaged(prefix: string): Promise<string[]> {
   } catch {
     return []
   }
-  for (const n of names) {
-    await run('umount', [join(STAGING_DIR, n)])
-    rmSync(join(STAGING_DIR, n), {force: true})
-  }
+  for (const n of names) deleteNetns(join(STAGING_DIR, n))
   return names
+}
+
+/** `ip netns del` without the process: a name under /run/netns, or a staged binding's path. Already gone is fine. */
+export function deleteNetns(nameOrPath: string): void {
+  try {
+    loadNative().netnsDelete(nameOrPath)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+  }
 }
 
 /** The named namespaces: the entries of /run/netns, what `ip netns list` lists (read here without a process). */

@@ -379,6 +379,9 @@ export class FakeNative implements Native {
   netnsMake(): never {
     throw notHere('netnsMake')
   }
+  netnsDelete(): never {
+    throw notHere('netnsDelete')
+  }
   netnsLinks(): never {
     throw notHere('netnsLinks')
   }

@@ -34,7 +34,7 @@ bool RunInNetns(Napi::Env env, NsJob* job);
 
 // netnsIfindex, netnsXdpAttach, netnsTcxAttach, netnsTcAttach, netnsTcDetach, netnsMapUpdate.
 void RegisterNetnsAttachFunctions(Napi::Env env, Napi::Object exports);
-// netnsMake, netnsLinks, netnsVethAdd, netnsConfigure.
+// netnsMake, netnsDelete, netnsLinks, netnsVethAdd, netnsConfigure.
 void RegisterNetnsTopologyFunctions(Napi::Env env, Napi::Object exports);
 // netnsPingAsync.
 void RegisterNetnsPingFunctions(Napi::Env env, Napi::Object exports);

@@ -5,6 +5,8 @@
 // sysctls and its mark (lo up, lo's alias), and only then named /run/netns/name. A namespace with one of our
 // names and no mark was never ours. A name taken meanwhile fails with EEXIST; the staging binding is dropped
 // on every way out.
+// netnsDelete(netns): `ip netns del`: the name's binding dropped and its file removed (the kernel tears the
+// namespace down once nothing else holds it). A staged binding (an absolute path) goes the same way.
 // netnsLinks(netns) → [{ifindex, ifname, ifalias?}]: what `ip -n NETNS link show` lists, names and aliases only.
 // netnsVethAdd(a, b): a veth pair whose ends go straight into their namespaces, with the ifindexes asked for.
 // netnsConfigure(netns, links, routes): per link its alias, MTU, addresses (IPv6 without duplicate address
@@ -72,6 +74,12 @@ int Name(const std::string& staged, const std::string& name, std::string* what) 
   return err;
 }
 
+// Drops a namespace's binding (lazily: a process inside keeps the namespace, not the mount) and its file.
+int Unbind(const std::string& path) {
+  umount2(path.c_str(), MNT_DETACH);
+  return unlink(path.c_str()) == 0 ? 0 : errno;
+}
+
 // On the job's thread: unshare, bind to the staging file, set up, name; the staging binding goes either way.
 int Make(const std::string& staged, const std::string& name, const std::string& mark, const Sysctls& sysctls,
          std::string* what) {
@@ -86,8 +94,7 @@ int Make(const std::string& staged, const std::string& name, const std::string& 
   int err = WriteSysctls(sysctls, what);
   if (!err) err = MarkLo(mark, what);
   if (!err) err = Name(staged, name, what);
-  umount2(staged.c_str(), MNT_DETACH);
-  unlink(staged.c_str());
+  Unbind(staged);
   return err;
 }
 
@@ -114,6 +121,17 @@ Napi::Value NetnsMake(const Napi::CallbackInfo& info) {
   const std::string staged = dir + "/" + name;
   job.fn = [&](std::string* what) { return Make(staged, name, mark, sysctls, what); };
   RunInNetns(env, &job);
+  return env.Undefined();
+}
+
+// netnsDelete(netns); throws an errno error (ENOENT: no such namespace).
+Napi::Value NetnsDelete(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string netns;
+  if (!ArgNetns(info, 0, &netns)) return env.Undefined();
+  if (netns.empty()) return TypeErr(env, "netns must name a namespace");
+  const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
+  if (int err = Unbind(path)) ThrowErrno(env, err, "removing " + path);
   return env.Undefined();
 }
 
@@ -144,6 +162,8 @@ int DumpLinks(std::vector<LinkName>* out, std::string* what) {
   });
 }
 
+// netnsDelete(netns): `ip netns del`: the name's binding dropped and its file removed (the kernel tears the
+// namespace down once nothing else holds it). A staged binding (an absolute path) goes the same way.
 // netnsLinks(netns) → [{ifindex, ifname, ifalias?}]
 Napi::Value NetnsLinks(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -372,6 +392,7 @@ Napi::Value NetnsVethAdd(const Napi::CallbackInfo& info) {
 
 void RegisterNetnsTopologyFunctions(Napi::Env env, Napi::Object exports) {
   exports.Set("netnsMake", Napi::Function::New(env, NetnsMake, "netnsMake"));
+  exports.Set("netnsDelete", Napi::Function::New(env, NetnsDelete, "netnsDelete"));
   exports.Set("netnsLinks", Napi::Function::New(env, NetnsLinks, "netnsLinks"));
   exports.Set("netnsVethAdd", Napi::Function::New(env, NetnsVethAdd, "netnsVethAdd"));
   exports.Set("netnsConfigure", Napi::Function::New(env, NetnsConfigure, "netnsConfigure"));
