@@ -116,7 +116,8 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
     const child = spawn(process.execPath, [bin, 'topology', 'up'], {stdio: ['ignore', 'ignore', 'pipe']})
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
-    await waitFor(() => ours().length > 0)
+    // its namespaces are made once it names the links (a poll of `ip netns list` sees them too late: the rest of up takes tens of ms)
+    await waitFor(() => /^ {2}links /m.test(stderr))
     child.kill('SIGTERM')
     const code = await new Promise((r) => child.on('exit', r))
     expect(code).to.equal(143)
