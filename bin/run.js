@@ -25,13 +25,16 @@ let pendingCache // the code cache loadFast could not use, to write once the run
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2)
   const fastPaths = {
-    doctor: () => loadFast('doctor')?.doctorFast,
-    topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology')?.topologyFast : undefined),
+    doctor: () => withRun(loadFast('doctor'), 'doctorFast'),
+    topology: () => (['up', 'down'].includes(rest[0]) ? withRun(loadFast('topology'), 'topologyFast') : undefined),
   }
   const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
-  if (fast && (await fast(rest))) {
+  if (fast && (await fast.run(rest))) {
     saveCodeCache()
-    // done: no heap teardown (what went to stdout is written; to a pipe, file or terminal synchronously)
+    // done: once stdout and stderr are written out (to a pipe, a write can wait for its reader), the
+    // process ends without thread joins or heap teardown (through the addon when the run loaded it)
+    await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))))
+    fast.exitNowIfLoaded(process.exitCode ?? 0)
     process.exit()
   }
   const {execute} = await import('@oclif/core')
@@ -39,6 +42,9 @@ async function main() {
   // ~/.local/share/ebpfperf/package.json and print a two-line warning where HOME is unreadable (setpriv, sudo -u)
   await execute({loadOptions: {root, userPlugins: false}})
 }
+
+/** A fast path's entry point and exit, or undefined without the bundle. */
+const withRun = (mod, entry) => mod && {run: mod[entry], exitNowIfLoaded: mod.exitNowIfLoaded}
 
 /**
  * The exports of dist/DIR/fast.bundle.cjs, compiled with the V8 code cache kept beside it (the functions a

@@ -97,6 +97,8 @@ export interface Native {
   mapFile(path: string): Buffer | undefined
   /** flock(fd, LOCK_EX | LOCK_NB): true once this open file holds the lock, false while another does (closing the fd releases it). */
   tryLock(fd: number): boolean
+  /** Ends the process at once with `code` (_exit: no thread joins, no heap teardown); for a command that is done. */
+  exitNow(code: number): never
 
   // ---- objects, programs and maps for the suites (every failure throws a NativeError)
   objectOpen(path: string): number
@@ -522,7 +524,7 @@ export class NativeLoadError extends Error {
 }
 
 const ADDON_FILE = 'ebpfperf_native.node'
-const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes', 'mapFile', 'tryLock'] as const
+const EXPORTS = ['libbpfVersion', 'probeProgType', 'probeMapType', 'probeHelper', 'probeAttach', 'probeAsync', 'releaseProbes', 'mapFile', 'tryLock', 'exitNow'] as const
 
 /** Addon search order: $EBPFPERF_NATIVE, then native/build/Release, then native/build/Debug. Exported for tests. */
 export function _nativeCandidatePaths(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -594,6 +596,11 @@ let cached: Native | undefined
 export function loadNative(): Native {
   if (!cached) cached = _loadNativeFrom(_nativeCandidatePaths())
   return cached
+}
+
+/** Ends a finished command at once through the addon when this process loaded it; else returns. */
+export function exitNowIfLoaded(code: number): void {
+  cached?.exitNow(code)
 }
 
 /** For tests: what loadNative() returns from now on (a fake of Native; undefined: load the addon again). */

@@ -72,11 +72,20 @@ Napi::Value TryLock(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// exitNow(code) ends the process at once (_exit): no joining of the worker threads, no heap teardown, which
+// a finished command owes no one; what it wrote to stdout and stderr is written (synchronously, on Linux).
+Napi::Value ExitNow(const Napi::CallbackInfo& info) {
+  int64_t code;
+  if (!ebp::ArgInt(info, 0, "code", &code)) return info.Env().Undefined();
+  _exit(static_cast<int>(code));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ebp::InstallLibbpfPrint();
   exports.Set("libbpfVersion", Napi::Function::New(env, LibbpfVersion, "libbpfVersion"));
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("tryLock", Napi::Function::New(env, TryLock, "tryLock"));
+  exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
   ebp::RegisterProbeFunctions(env, exports);
   ebp::RegisterObjectFunctions(env, exports);
   ebp::RegisterTraceFunctions(env, exports);

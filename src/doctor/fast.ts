@@ -9,6 +9,8 @@ import {DOCTOR_FLAGS, type FlagSpec} from './flags.js'
 import {runDoctor} from './index.js'
 import {errorLine, exitCodeFor} from '../util/errors.js'
 import {span, timed, writeTiming} from './timing.js'
+// bin/run.js ends a finished fast command with it
+export {exitNowIfLoaded} from '../native.js'
 
 /** The parseArgs options for the fast path's flags (every --no-X form handled before parsing). */
 function parseOptions(): NonNullable<ParseArgsConfig['options']> {

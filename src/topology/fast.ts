@@ -12,6 +12,8 @@ import {preflight, requireTopologyPrivilege} from './preflight.js'
 import {renderStatus, topologyStatus, type TopologyStatus} from './status.js'
 import {makeChalk} from '../doctor/render.js'
 import {errorLine, exitCodeFor} from '../util/errors.js'
+// bin/run.js ends a finished fast command with it
+export {exitNowIfLoaded} from '../native.js'
 
 type Values = Record<string, string | boolean | undefined>
 

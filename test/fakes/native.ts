@@ -130,6 +130,10 @@ export class FakeNative implements Native {
     return true // the only process that asks, in a unit test
   }
 
+  exitNow(code: number): never {
+    throw new Error(`exitNow(${code}) in a unit test: a command under test must not end the test process`)
+  }
+
   // ---- objects
 
   objectOpen(path: string): number {

@@ -114,6 +114,15 @@ describe('ebpfperf doctor (built CLI)', function () {
     expect(unknown.stderr).to.equal('ebpfperf: Nonexistent flag: --no-such-flag (see: ebpfperf doctor --help)\n')
   })
 
+  it('a report larger than a pipe holds reaches a reader that starts late, whole; a reader that stops early ends the run quietly', () => {
+    // the fast path ends the process at once when done: only after stdout is written out
+    const late = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" doctor --json | (sleep 1; cat)`], {encoding: 'utf8', timeout: 120_000})
+    expect(late.stdout.length).to.be.greaterThan(65536)
+    expect(JSON.parse(late.stdout).schema).to.equal('ebpfperf/doctor/v1')
+    const early = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" doctor --json | head -c 10`], {encoding: 'utf8', timeout: 120_000})
+    expect(early.stderr).to.equal('')
+  })
+
   it("oclif's own parse errors are one line naming the flag, exit 2, on every command (no usage dump)", () => {
     const cases: [string[], RegExp][] = [
       [['suite', 'micro', '--target-ms', '0'], /^ebpfperf: --target-ms: Expected an integer greater than or equal to 1 but received: 0 \(see: ebpfperf suite micro --help\)$/],
