@@ -34,7 +34,7 @@ async function main() {
     // done: once stdout and stderr are written out (to a pipe, a write can wait for its reader), the
     // process ends without thread joins or heap teardown (through the addon when the run loaded it)
     await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))))
-    fast.exitNowIfLoaded(process.exitCode ?? 0)
+    await fast.exitNowIfLoaded(process.exitCode ?? 0)
     process.exit()
   }
   const {execute} = await import('@oclif/core')

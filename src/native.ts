@@ -92,7 +92,7 @@ export interface Native {
    * so that the caller need not wait for the kernel's grace periods. pid 0: nothing was pending, or the
    * hand-over failed (error) and they were detached here.
    */
-  releaseProbes(): {fds: number; pid: number; error?: string}
+  releaseProbes(): Promise<{fds: number; pid: number; error?: string}>
   /** A read-only Buffer over mmap(path) (undefined when it cannot be mapped): /sys/kernel/btf/vmlinux in one call instead of ~1,350 4-KiB reads. Never write to it. */
   mapFile(path: string): Buffer | undefined
   /** flock(fd, LOCK_EX | LOCK_NB): true once this open file holds the lock, false while another does (closing the fd releases it). */
@@ -585,7 +585,7 @@ function wrap(binding: Binding): Native {
           return binding.probeAsync('attach', spec.kind, spec.target, opts?.deferTeardown === true)
       }
     },
-    releaseProbes: () => binding.releaseProbes(),
+    releaseProbes: () => handingOff(binding.releaseProbes()),
     mapFile: (path: string) => binding.mapFile(path),
   })
 }
@@ -598,8 +598,17 @@ export function loadNative(): Native {
   return cached
 }
 
-/** Ends a finished command at once through the addon when this process loaded it; else returns. */
-export function exitNowIfLoaded(code: number): void {
+/** Teardown hand-offs in flight: ending the process before one forks would leave the slow detaches to its exit. */
+const handOffs = new Set<Promise<unknown>>()
+function handingOff<T>(p: Promise<T>): Promise<T> {
+  handOffs.add(p)
+  p.finally(() => handOffs.delete(p)).catch(() => {})
+  return p
+}
+
+/** Ends a finished command at once through the addon when this process loaded it (after any hand-off in flight); else returns. */
+export async function exitNowIfLoaded(code: number): Promise<void> {
+  await Promise.allSettled(handOffs)
   cached?.exitNow(code)
 }
 

@@ -66,8 +66,8 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   // Every probe the profiles name runs now, on the addon's worker pool, while this thread reads the
   // config, BTF and tools; evaluation then reads the results.
   const specs = [...new Set(profiles.flatMap((p) => p.checks.flatMap((c) => c.probe)))]
-  const {memo, probing} = native ? startProbes(native, specs, opts.deferTeardown === true) : {memo: new Map<string, ProbeResult>(), probing: undefined}
-  // every spec a profile names is in memo once `probing` settles (awaited below)
+  const {memo, answered, released} = native ? startProbes(native, specs, opts.deferTeardown === true) : {memo: new Map<string, ProbeResult>(), answered: undefined, released: undefined}
+  // every spec a profile names is in memo once `answered` settles (awaited below)
   const probe = (spec: string): ProbeResult | undefined => memo.get(spec)
 
   const env = opts.env ?? process.env
@@ -90,7 +90,7 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
     span('btf', btfFrom)
     await probesTurn()
   } catch (error) {
-    await probing // bad input: let the probes finish their own clean-up before the process exits
+    await released // bad input: let the probes finish their own clean-up before the process exits
     throw error
   }
   // Offline, the kernel under test is the one the config describes, not this machine's.
@@ -103,7 +103,7 @@ export async function gatherFacts(opts: FactsOptions, profiles: Profile[]): Prom
   span('tools', toolsFrom)
 
   const waitFrom = now()
-  await probing
+  await answered
   span('probes: main thread waits', waitFrom)
   return {
     release,
@@ -150,12 +150,12 @@ const PATCHES_TEXT = /^attach:(kprobe|kretprobe|kprobe\.multi|fentry|fexit|lsm)$
 const NEEDS_BTF = /^attach:(lsm|fentry|fexit)$/
 
 /**
- * Starts every probe; `probing` settles once all have answered (each answer is in `memo` by then) and
- * the deferred teardowns are handed off. With deferTeardown, attachments whose detach waits for RCU
+ * Starts every probe; `answered` settles once all have answered (each answer is in `memo` by then),
+ * `released` once the deferred teardowns are handed off. With deferTeardown, attachments whose detach waits for RCU
  * grace periods (a uprobe: 120-150 ms here, one after another) stay attached until every probe has
  * answered, then go to a teardown process together.
  */
-function startProbes(native: Native, specs: string[], deferTeardown: boolean): {memo: Map<string, ProbeResult>; probing: Promise<unknown>} {
+function startProbes(native: Native, specs: string[], deferTeardown: boolean): {memo: Map<string, ProbeResult>; answered: Promise<unknown>; released: Promise<unknown>} {
   const memo = new Map<string, ProbeResult>()
   const probeOne = async (s: string) => {
     memo.set(s, await native.probeAsync(parseProbeSpec(s), {deferTeardown}))
@@ -168,8 +168,14 @@ function startProbes(native: Native, specs: string[], deferTeardown: boolean): {
     span('probes: one at a time', from)
   })()
   const parallel = Promise.all(specs.filter((s) => !PATCHES_TEXT.test(s)).map(probeOne)).then(() => span('probes: parallel', from))
-  const probing = Promise.all([parallel, oneAtATime]).finally(() => timed('probes: teardown hand-off', () => native.releaseProbes()))
-  return {memo, probing}
+  const answered = Promise.all([parallel, oneAtATime])
+  // the hand-off forks on the worker pool while this thread evaluates
+  const released = answered.finally(() => {
+    const at = now()
+    return native.releaseProbes().finally(() => span('probes: teardown hand-off', at))
+  })
+  released.catch(() => {}) // awaited only on bad input; the addon's exit waits for it (native.ts exitNowIfLoaded)
+  return {memo, answered, released}
 }
 
 /** "prog:xdp", "map:ringbuf", "helper:xdp:bpf_fib_lookup", "attach:fentry" → the addon's probe. */

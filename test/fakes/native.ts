@@ -118,7 +118,7 @@ export class FakeNative implements Native {
     return this.probe(spec)
   }
 
-  releaseProbes(): {fds: number; pid: number} {
+  async releaseProbes(): Promise<{fds: number; pid: number}> {
     return {fds: 0, pid: 0}
   }
 

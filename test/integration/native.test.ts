@@ -311,14 +311,14 @@ describe('native addon (src/native.ts) against the running kernel', function () 
       const r = await native.probeAsync({op: 'attach', kind: 'uprobe.multi'}, {deferTeardown: true})
       expectOk(r)
       expect(bpfLinks(), 'still attached after the probe answered').to.equal(before + 1)
-      const rel = native.releaseProbes()
+      const rel = await native.releaseProbes()
       expect(rel.error).to.equal(undefined)
       expect(rel.fds).to.equal(2) // the link and its program
       expect(rel.pid).to.be.greaterThan(0)
       const deadline = Date.now() + 10_000
       while (bpfLinks() > before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
       expect(bpfLinks(), 'detached by the teardown process').to.equal(before)
-      expect(native.releaseProbes()).to.deep.equal({fds: 0, pid: 0})
+      expect(await native.releaseProbes()).to.deep.equal({fds: 0, pid: 0})
     })
 
     it('mapFile maps the sysfs BTF read-only (the same bytes as reading it) and gives undefined for what it cannot map', function () {
