@@ -1,7 +1,7 @@
 // Requirement profiles: YAML files naming what a suite (or a user's program) needs and which evidence proves it.
-import {existsSync, readFileSync, readdirSync, statSync} from 'node:fs'
-import {basename, dirname, join} from 'node:path'
-import {readYaml} from '../util/input.js'
+import {existsSync, readdirSync} from 'node:fs'
+import {basename, join} from 'node:path'
+import {readYaml, shippedJson} from '../util/input.js'
 import {HELPERS, MAP_TYPES, PROG_TYPES} from '../kernel/uapi.js'
 import {CAPS, MOUNTS, SYSCTLS, type CapName, type MountKind} from '../kernel/runtime.js'
 import {ATTACH_KINDS} from '../native.js'
@@ -76,20 +76,9 @@ export function resolveProfile(nameOrFile: string): string {
 
 export function loadProfile(nameOrFile: string): Profile {
   const file = resolveProfile(nameOrFile)
-  const doc = builtinJson(file) ?? readYaml(file, (reason) => new ProfileError(file, reason))
+  // a shipped profile from the build's JSON copy (dist/profiles/) while it is newer than the YAML
+  const doc = shippedJson(file, 'profiles') ?? readYaml(file, (reason) => new ProfileError(file, reason))
   return parseProfile(doc, file)
-}
-
-/** A shipped profile's JSON copy from the build (dist/profiles/, scripts/profiles-json.js), while it is newer than the YAML. Exported for tests. */
-export function builtinJson(file: string): unknown {
-  if (dirname(file) !== BUILTIN_PROFILE_DIR()) return undefined
-  const json = join(projectRoot(), 'dist/profiles', `${basename(file, '.yml')}.json`)
-  try {
-    if (statSync(json).mtimeMs < statSync(file).mtimeMs) return undefined
-    return JSON.parse(readFileSync(json, 'utf8'))
-  } catch {
-    return undefined
-  }
 }
 
 const PROBE = /^(prog|map|attach|helper):(.+)$/

@@ -82,10 +82,10 @@ describe('doctor flags: one table for the oclif command and the fast path', () =
   it('the shipped profiles read from the build\'s JSON copies equal their YAML', async () => {
     const yaml = (await import('js-yaml')).default
     const {readFileSync} = await import('node:fs')
-    const {builtinJson} = await import('../../src/doctor/profile.js')
+    const {shippedJson} = await import('../../src/util/input.js')
     for (const name of listBuiltinProfiles()) {
       const file = resolveProfile(name)
-      const json = builtinJson(file)
+      const json = shippedJson(file, 'profiles')
       expect(json, `${name}: dist/profiles/ has a current JSON copy (npm run build:ts)`).to.not.equal(undefined)
       expect(parseProfile(json, file), name).to.deep.equal(parseProfile(yaml.load(readFileSync(file, 'utf8')), file))
       expect(loadProfile(name), name).to.deep.equal(parseProfile(json, file))
