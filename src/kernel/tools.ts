@@ -81,7 +81,7 @@ const dbs = new Map<string, string | null>()
 const lists = new Map<string, Set<string>>()
 /**
  * dpkg's status file, read once per process, as one byte per character: the fields read here are ASCII,
- * and decoding the whole file as UTF-8 (package descriptions, ~0.7 MB) took most of doctor's tools step.
+ * and decoding the whole file as UTF-8 (package descriptions, ~0.7 MB) would take most of doctor's tools step.
  */
 function dpkgDb(root: string): string | undefined {
   if (!dbs.has(root)) {
