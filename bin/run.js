@@ -15,7 +15,6 @@ process.stdout.on('error', (error) => {
 })
 
 const root = join(__dirname, '..')
-let pendingCache // the code cache loadFast could not use, to write once the run is done
 
 // A plain `ebpfperf doctor …` goes straight to the library (src/doctor/fast.ts, bundled by the build):
 // loading oclif costs about as long as doctor's own work. What the fast path does not take (--help, --fix,
@@ -25,12 +24,12 @@ let pendingCache // the code cache loadFast could not use, to write once the run
 async function main() {
   const [cmd, ...rest] = process.argv.slice(2)
   const fastPaths = {
-    doctor: () => withRun(loadFast('doctor'), 'doctorFast'),
-    topology: () => (['up', 'down'].includes(rest[0]) ? withRun(loadFast('topology'), 'topologyFast') : undefined),
+    doctor: () => loadFast('doctor', 'doctorFast'),
+    topology: () => (['up', 'down'].includes(rest[0]) ? loadFast('topology', 'topologyFast') : undefined),
   }
   const fast = !process.env.EBPFPERF_FULL_CLI && Object.hasOwn(fastPaths, cmd) ? fastPaths[cmd]() : undefined
   if (fast && (await fast.run(rest))) {
-    saveCodeCache()
+    fast.saveCodeCache()
     // done: once stdout and stderr are written out (to a pipe, a write can wait for its reader), the
     // process ends without thread joins or heap teardown (through the addon when the run loaded it)
     await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))))
@@ -43,14 +42,12 @@ async function main() {
   await execute({loadOptions: {root, userPlugins: false}})
 }
 
-/** A fast path's entry point and exit, or undefined without the bundle. */
-const withRun = (mod, entry) => mod && {run: mod[entry], exitNowIfLoaded: mod.exitNowIfLoaded}
-
 /**
- * The exports of dist/DIR/fast.bundle.cjs, compiled with the V8 code cache kept beside it (the functions a
- * run compiled, written after the first run: ~20 ms of each later start-up). undefined: no bundle.
+ * The fast path of dist/DIR/fast.bundle.cjs (its `entry`, its exit, and saveCodeCache), compiled with the V8
+ * code cache kept beside it (the functions a run compiled, written after the first run: ~20 ms of each later
+ * start-up). undefined: no bundle.
  */
-function loadFast(dir) {
+function loadFast(dir, entry) {
   const file = join(root, 'dist', dir, 'fast.bundle.cjs')
   let source
   try {
@@ -68,14 +65,13 @@ function loadFast(dir) {
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {filename: file, cachedData})
   const module = {exports: {}}
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file))
-  if (!cachedData || script.cachedDataRejected) pendingCache = {script, cacheFile}
-  return module.exports
+  const stale = !cachedData || script.cachedDataRejected
+  const {[entry]: run, exitNowIfLoaded} = module.exports
+  return {run, exitNowIfLoaded, saveCodeCache: () => stale && saveCodeCache(script, cacheFile)}
 }
 
-/** Writes the code cache loadFast asked for (whole or not at all; never in the way of the run). */
-function saveCodeCache() {
-  if (!pendingCache) return
-  const {script, cacheFile} = pendingCache
+/** Writes a script's code cache (whole or not at all; never in the way of the run). */
+function saveCodeCache(script, cacheFile) {
   const tmp = `${cacheFile}.${process.pid}`
   try {
     writeFileSync(tmp, script.createCachedData())

@@ -19,6 +19,7 @@
 #include "core/js_errors.h"
 #include "core/libbpf_log.h"
 #include "core/object.h"
+#include "core/proc.h"
 #include "net/netns.h"
 #include "probe/probes.h"
 #include "suite/suites.h"
@@ -40,19 +41,11 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) return TypeErr(env, "path must be a string");
   const std::string path = info[0].As<Napi::String>().Utf8Value();
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return env.Undefined();
-  struct stat st;
-  void* p = MAP_FAILED;
   size_t size = 0;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-    size = static_cast<size_t>(st.st_size);
-    p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-  }
-  close(fd);
-  if (p == MAP_FAILED) return env.Undefined();
+  uint8_t* p = const_cast<uint8_t*>(ebp::MapReadOnly(path, &size));  // the Buffer is documented read-only
+  if (!p) return env.Undefined();
   return Napi::Buffer<uint8_t>::New(
-      env, static_cast<uint8_t*>(p), size,
+      env, p, size,
       [](Napi::Env, uint8_t* data, size_t* len) {
         munmap(data, *len);
         delete len;

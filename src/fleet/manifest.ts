@@ -9,7 +9,7 @@ export interface ManifestOptions {
   profiles?: string[]
 }
 
-export const MANIFEST_NAME = 'ebpfperf-doctor'
+const MANIFEST_NAME = 'ebpfperf-doctor'
 
 /** Host folders doctor reads, mounted read-only; /proc and the rest of /sys are the container's own views of the same kernel. */
 const HOST_DIRS: [string, string][] = [
@@ -26,7 +26,7 @@ export function manifestCommand(profiles: string[] = []): string {
   return `ebpfperf doctor --json${args} 2>/tmp/doctor.stderr; touch /tmp/doctor.done; while :; do sleep 3600; done`
 }
 
-export function daemonSet(opts: ManifestOptions): Record<string, unknown> {
+function daemonSet(opts: ManifestOptions): Record<string, unknown> {
   const labels = {'app.kubernetes.io/name': MANIFEST_NAME}
   return {
     apiVersion: 'apps/v1',

@@ -3,6 +3,7 @@
 import {readFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {loadResult, writeAtomic} from '../results/store.js'
+import {isCommitId} from '../results/validate.js'
 import {BadInputError} from '../util/errors.js'
 import {addToTree, Repo} from './git.js'
 import {historyPath, MARKER, MARKER_TEXT} from './layout.js'
@@ -45,7 +46,7 @@ export async function localTip(repo: Repo, branch: string): Promise<string | und
 export async function measuredCommit(repo: Repo, rev: string | undefined): Promise<string> {
   const sha = await repo.revParse(rev ?? 'HEAD')
   if (sha) return sha
-  if (rev && /^[0-9a-f]{7,64}$/i.test(rev)) return rev.toLowerCase()
+  if (rev && isCommitId(rev)) return rev.toLowerCase()
   throw new BadInputError(rev ? `--commit ${rev}: not a commit of this repository nor a commit id` : 'this repository has no commit yet: give --commit SHA (the commit the results were measured at)')
 }
 

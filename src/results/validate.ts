@@ -73,8 +73,11 @@ const ENVIRONMENT = fields({
   versions: mapOf(optional(str), 'version strings'),
 })
 
-/** A commit id (hex): it names a file in the results branch, so nothing else may pass. */
-const commitId: Rule = (v, at) => (typeof v === 'string' && /^[0-9a-f]{7,64}$/.test(v) ? undefined : expected('a commit id (7 to 64 hex digits)', v, at))
+/** A commit id as git prints it, full or abbreviated (7 to 64 hex digits, either case). */
+export const isCommitId = (s: string): boolean => /^[0-9a-f]{7,64}$/i.test(s)
+
+/** A commit id (lower-case hex): it names a file in the results branch, so nothing else may pass. */
+const commitId: Rule = (v, at) => (typeof v === 'string' && isCommitId(v) && v === v.toLowerCase() ? undefined : expected('a commit id (7 to 64 hex digits)', v, at))
 const AB_SIDE = fields({from: str, commit: optional(commitId)})
 
 const RUN = fields({

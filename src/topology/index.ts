@@ -271,11 +271,9 @@ async function create(plan: Plan, undo: Undo[], step: (s: string) => void, check
   step(`links ${plan.links.map((l) => `${l.ends[0].ifname}↔${l.ends[1].ifname}`).join(', ')}`)
   for (const ifname of hostLinksPlanned) undo.push({what: `ip link del ${ifname}`, run: () => deleteHostLink(ifname)})
   timed('links', () => plan.links.forEach((l, i) => native.netnsVethAdd(end(l.ends[0], 100 + 2 * i, l.queues), end(l.ends[1], 101 + 2 * i, l.queues))))
-  checkAbort()
 
   // per node: mark links, mtu, addresses, up, then routes (system calls on a thread inside the node)
   timed('addresses and routes', () => plan.nodes.forEach((n) => configureNode(plan, n)))
-  checkAbort()
 
   if (saved) {
     undo.push({what: `restore host ${Object.keys(saved).join(', ')}`, run: () => writeSysctls(null, saved)})

@@ -189,6 +189,9 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
       expect(sh('stat -L -c %i /run/netns/ebp-mk-taken').stdout, 'the same namespace, not a new one').to.equal(inode)
       expect(sh('grep -c " /run/ebpfperf/staging/" /proc/self/mountinfo').stdout.trim(), 'nothing staged left').to.equal('0')
       expect(existsSync('/run/ebpfperf/staging/ebp-mk-taken')).to.equal(false)
+      // the host's ebp- links as the addon reads them and as `ip` lists them: one made for the purpose
+      loadNative().netnsVethAdd({netns: null, ifname: 'ebp-mk-h0', index: 0}, {netns: 'ebp-mk-new', ifname: 'ebp-mk-h1', index: 202})
+      expect(hostEbpLinks()).to.include('ebp-mk-h0')
       expect((await hostLinks()).map((l) => l.ifname)).to.deep.equal(hostEbpLinks())
       // links, addresses and routes, by the addon as by `ip`
       const native = loadNative()
@@ -204,7 +207,7 @@ describe('ebpfperf topology (real namespaces and veths)', function () {
       expect(JSON.parse(sh('ip -n ebp-mk-new -6 -j route show default').stdout)[0]).to.deep.include({dst: 'default', gateway: '2001:2:0:9::2', dev: 'ebp-mk0'})
       expect(() => native.netnsConfigure('ebp-mk-new', [{ifname: 'ebp-nope', alias: 'x', addresses: []}], [])).to.throw(/^link set ebp-nope alias x: No such device \(ENODEV\)$/)
     } finally {
-      sh('ip netns del ebp-mk-new; ip netns del ebp-mk-taken')
+      sh('ip link del ebp-mk-h0; ip netns del ebp-mk-new; ip netns del ebp-mk-taken')
     }
   })
 

@@ -25,7 +25,8 @@ describe('fleet manifest (YAML only: no cluster here)', () => {
     expect(docs).to.have.length(1)
     const ds = docs[0]
     expect([ds.apiVersion, ds.kind, ds.metadata.namespace]).to.deep.equal(['apps/v1', 'DaemonSet', 'ops'])
-    expect(ds.spec.selector.matchLabels).to.deep.equal(ds.spec.template.metadata.labels)
+    const labels = {'app.kubernetes.io/name': 'ebpfperf-doctor'}
+    expect([ds.spec.selector.matchLabels, ds.spec.template.metadata.labels]).to.deep.equal([labels, labels])
     const pod = ds.spec.template.spec
     expect([pod.hostPID, pod.hostNetwork]).to.deep.equal([true, true])
     expect(pod.tolerations).to.deep.equal([{operator: 'Exists'}])
@@ -45,7 +46,14 @@ describe('fleet manifest (YAML only: no cluster here)', () => {
     const mounts = pod.containers[0].volumeMounts
     expect(mounts.map((m) => m.mountPath)).to.include.members(['/sys/kernel/btf', '/sys/fs/bpf', '/lib/modules', '/boot'])
     expect(mounts.every((m) => m.readOnly)).to.equal(true)
-    for (const m of mounts) expect(pod.volumes.find((v) => v.name === m.name)?.hostPath.path).to.equal(m.mountPath)
+    const hostPathOf = (m: {name: string}) => pod.volumes.find((v) => v.name === m.name)?.hostPath.path
+    expect(Object.fromEntries(mounts.map((m) => [m.mountPath, hostPathOf(m)]))).to.deep.equal({
+      '/sys/kernel/btf': '/sys/kernel/btf',
+      '/sys/fs/bpf': '/sys/fs/bpf',
+      '/sys/kernel/tracing': '/sys/kernel/tracing',
+      '/lib/modules': '/lib/modules',
+      '/boot': '/boot',
+    })
   })
 
   it('says how to gather the logs into matrix and how to make it a Job, as comments', () => {

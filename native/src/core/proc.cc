@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -19,6 +21,16 @@ uint32_t RunningKernelVersionCode() {
   if (sscanf(u.release, "%u.%u.%u", &major, &minor, &patch) < 2) return 0;
   if (patch > 255) patch = 255;
   return (major << 16) + (minor << 8) + patch;
+}
+
+const uint8_t* MapReadOnly(const std::string& path, size_t* size) {
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) return nullptr;
+  void* p = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (p == MAP_FAILED) return nullptr;
+  *size = static_cast<size_t>(st.st_size);
+  return static_cast<const uint8_t*>(p);
 }
 
 int ReadFile(const std::string& path, std::string* out) {

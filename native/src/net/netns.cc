@@ -13,17 +13,28 @@
 
 namespace ebp {
 
+bool PlainNetnsName(const std::string& s) {
+  return !s.empty() && s.find('/') == std::string::npos && s.find('\0') == std::string::npos && s != "." && s != "..";
+}
+
+std::string NetnsPath(const std::string& netns) { return netns[0] == '/' ? netns : "/run/netns/" + netns; }
+
+int OpenNetns(const std::string& netns, Fd* ns, std::string* what) {
+  const std::string path = NetnsPath(netns);
+  ns->reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (ns->valid()) return 0;
+  *what = "opening network namespace " + path;
+  return errno;
+}
+
 int EnterNetns(const std::string& netns, std::string* what) {
   if (netns.empty()) return 0;
-  const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
-  Fd ns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns.valid()) {
-    *what = "opening network namespace " + path;
-    return errno;
-  }
+  Fd ns;
+  if (int err = OpenNetns(netns, &ns, what)) return err;
   if (setns(ns.get(), CLONE_NEWNET) != 0) {
-    *what = "setns(" + path + ", CLONE_NEWNET)";
-    return errno;
+    int err = errno;
+    *what = "setns(" + NetnsPath(netns) + ", CLONE_NEWNET)";
+    return err;
   }
   return 0;
 }
@@ -34,8 +45,7 @@ bool ArgNetns(const Napi::CallbackInfo& info, size_t i, std::string* out) {
     return true;
   }
   if (!ArgString(info, i, "netns", out)) return false;
-  bool ok = out->find('\0') == std::string::npos &&
-            ((*out)[0] == '/' || (out->find('/') == std::string::npos && *out != "." && *out != ".."));
+  bool ok = PlainNetnsName(*out) || ((*out)[0] == '/' && out->find('\0') == std::string::npos);
   if (!ok && !out->empty()) {
     Napi::TypeError::New(info.Env(), "netns must be a name under /run/netns or an absolute path")
         .ThrowAsJavaScriptException();

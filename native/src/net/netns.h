@@ -13,6 +13,15 @@
 
 namespace ebp {
 
+class Fd;
+
+// A name that can stand under /run/netns: not empty, no '/', no NUL, not "." or "..". (netns.cc)
+bool PlainNetnsName(const std::string& s);
+// The file of a namespace: a name under /run/netns, or an absolute path as it is. (netns.cc)
+std::string NetnsPath(const std::string& netns);
+// Opens a namespace (NetnsPath) into *ns: 0 or errno (*what: the step). (netns.cc)
+int OpenNetns(const std::string& netns, Fd* ns, std::string* what);
+
 // Moves the calling thread into a network namespace: a name under /run/netns, an absolute path, or ""
 // (stay). 0 or errno (*what: the step). (netns.cc)
 int EnterNetns(const std::string& netns, std::string* what);

@@ -46,24 +46,33 @@ int WriteSysctls(const Sysctls& sysctls, std::string* what) {
   return 0;
 }
 
-// ip link set lo up alias <mark>
-int MarkLo(const std::string& mark, std::string* what) {
-  *what = "setting lo up with alias " + mark;
+// ip link set IFNAME [alias ALIAS] [mtu MTU] [up]
+int SetLink(const std::string& ifname, const std::string& alias, int mtu, bool up) {
   NlMessage msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
   if (char* p = msg.Reserve(sizeof(ifinfomsg))) {
     ifinfomsg* ifi = reinterpret_cast<ifinfomsg*>(p);
     ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_flags = IFF_UP;
-    ifi->ifi_change = IFF_UP;
+    ifi->ifi_flags = up ? IFF_UP : 0;
+    ifi->ifi_change = up ? IFF_UP : 0;
   }
-  msg.AddString(IFLA_IFNAME, "lo");
-  msg.AddAttr(IFLA_IFALIAS, mark.data(), mark.size());
+  msg.AddString(IFLA_IFNAME, ifname.c_str());
+  if (!alias.empty()) msg.AddAttr(IFLA_IFALIAS, alias.data(), alias.size());
+  if (mtu > 0) {
+    uint32_t m = static_cast<uint32_t>(mtu);
+    msg.AddAttr(IFLA_MTU, &m, sizeof(m));
+  }
   return NlTransact(&msg);
+}
+
+// ip link set lo up alias <mark>
+int MarkLo(const std::string& mark, std::string* what) {
+  *what = "setting lo up with alias " + mark;
+  return SetLink("lo", mark, 0, true);
 }
 
 // /run/netns/<name>, made only if it does not exist, bound to the staged namespace.
 int Name(const std::string& staged, const std::string& name, std::string* what) {
-  const std::string path = "/run/netns/" + name;
+  const std::string path = NetnsPath(name);
   *what = "namespace " + name + " exists";
   Fd f(open(path.c_str(), O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0));
   if (!f.valid()) return errno;
@@ -98,8 +107,6 @@ int Make(const std::string& staged, const std::string& name, const std::string& 
   return err;
 }
 
-bool PlainName(const std::string& s) { return !s.empty() && s.find('/') == std::string::npos && s != "." && s != ".."; }
-
 // netnsMake(stagingDir, name, mark, sysctls) → undefined; throws an errno error (EEXIST: the name is taken).
 Napi::Value NetnsMake(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -107,7 +114,7 @@ Napi::Value NetnsMake(const Napi::CallbackInfo& info) {
   if (!ArgString(info, 0, "stagingDir", &dir) || !ArgString(info, 1, "name", &name) ||
       !ArgString(info, 2, "mark", &mark))
     return env.Undefined();
-  if (!PlainName(name)) return TypeErr(env, "name must be a plain file name");
+  if (!PlainNetnsName(name)) return TypeErr(env, "name must be a plain file name");
   if (info.Length() < 4 || !info[3].IsObject()) return TypeErr(env, "sysctls must be an object");
   Sysctls sysctls;
   Napi::Object o = info[3].As<Napi::Object>();
@@ -130,7 +137,7 @@ Napi::Value NetnsDelete(const Napi::CallbackInfo& info) {
   std::string netns;
   if (!ArgNetns(info, 0, &netns)) return env.Undefined();
   if (netns.empty()) return TypeErr(env, "netns must name a namespace");
-  const std::string path = netns[0] == '/' ? netns : "/run/netns/" + netns;
+  const std::string path = NetnsPath(netns);
   if (int err = Unbind(path)) ThrowErrno(env, err, "removing " + path);
   return env.Undefined();
 }
@@ -203,24 +210,6 @@ bool ParseCidr(const std::string& text, Cidr* out) {
 }
 
 size_t AddrLen(const Cidr& c) { return c.family == AF_INET ? 4 : 16; }
-
-// ip link set IFNAME [alias ALIAS] [mtu MTU] [up]
-int SetLink(const std::string& ifname, const std::string& alias, int mtu, bool up) {
-  NlMessage msg(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  if (char* p = msg.Reserve(sizeof(ifinfomsg))) {
-    ifinfomsg* ifi = reinterpret_cast<ifinfomsg*>(p);
-    ifi->ifi_family = AF_UNSPEC;
-    ifi->ifi_flags = up ? IFF_UP : 0;
-    ifi->ifi_change = up ? IFF_UP : 0;
-  }
-  msg.AddString(IFLA_IFNAME, ifname.c_str());
-  if (!alias.empty()) msg.AddAttr(IFLA_IFALIAS, alias.data(), alias.size());
-  if (mtu > 0) {
-    uint32_t m = static_cast<uint32_t>(mtu);
-    msg.AddAttr(IFLA_MTU, &m, sizeof(m));
-  }
-  return NlTransact(&msg);
-}
 
 // ip addr add CIDR dev IFNAME [nodad]
 int AddAddress(const std::string& ifname, const Cidr& c) {
@@ -363,10 +352,14 @@ bool ArgVethEnd(const Napi::CallbackInfo& info, size_t i, std::string* ifname, F
   *ifname = o.Get("ifname").ToString().Utf8Value();
   Napi::Value netns = o.Get("netns");
   if (netns.IsString()) {
-    const std::string path = "/run/netns/" + netns.As<Napi::String>().Utf8Value();
-    ns->reset(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns->valid()) {
-      ThrowErrno(info.Env(), errno, "opening network namespace " + path);
+    const std::string name = netns.As<Napi::String>().Utf8Value();
+    if (!PlainNetnsName(name)) {
+      TypeErr(info.Env(), "a veth end's netns must be a name under /run/netns");
+      return false;
+    }
+    std::string what;
+    if (int err = OpenNetns(name, ns, &what)) {
+      ThrowErrno(info.Env(), err, what);
       return false;
     }
   }

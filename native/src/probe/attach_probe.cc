@@ -210,29 +210,18 @@ ProbeResult OpenAndAttachPerf(perf_event_attr* attr, int prog, const std::string
 struct RawBtf {
   const uint8_t* data = nullptr;
   size_t size = 0;
-  std::vector<uint8_t> copy;  // when the file cannot be mapped
+  std::string copy;  // when the file cannot be mapped
 };
 
 const RawBtf* VmlinuxRawBtf() {
   static std::once_flag once;
   static RawBtf raw;
   std::call_once(once, [] {
-    Fd fd(open("/sys/kernel/btf/vmlinux", O_RDONLY | O_CLOEXEC));
-    struct stat st;
-    if (!fd.valid() || fstat(fd.get(), &st) != 0 || st.st_size <= 0) return;
-    const size_t size = static_cast<size_t>(st.st_size);
-    void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-    if (p != MAP_FAILED) {
-      raw.data = static_cast<const uint8_t*>(p);
-      raw.size = size;
-      return;
-    }
-    raw.copy.resize(size);
-    size_t got = 0;
-    for (ssize_t n; got < size && (n = read(fd.get(), raw.copy.data() + got, size - got)) > 0;) got += n;
-    raw.copy.resize(got);
-    raw.data = raw.copy.data();
-    raw.size = got;
+    raw.data = MapReadOnly("/sys/kernel/btf/vmlinux", &raw.size);
+    if (raw.data) return;
+    if (ReadFile("/sys/kernel/btf/vmlinux", &raw.copy) != 0) return;  // kernels before 6.16: read it
+    raw.data = reinterpret_cast<const uint8_t*>(raw.copy.data());
+    raw.size = raw.copy.size();
   });
   return raw.data ? &raw : nullptr;
 }

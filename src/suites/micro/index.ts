@@ -7,6 +7,7 @@ import type {AbSide, RunResult} from '../../results/store.js'
 import {loadNative, type Native} from '../../native.js'
 import {compareAb, parsePercent, type Comparison} from '../../results/compare.js'
 import {renderComparison} from '../../results/compare-render.js'
+import {isCommitId} from '../../results/validate.js'
 import {BadInputError} from '../../util/errors.js'
 import type {Gate} from '../common.js'
 import {runSteps} from '../progress.js'
@@ -167,7 +168,7 @@ function abFromFlags(flags: MicroFlags): AbState {
 
 /** --ab-commit: a commit id as git prints it (it becomes part of a path in the results branch). */
 function abCommit(sha: string | undefined): string | undefined {
-  if (sha !== undefined && !/^[0-9a-f]{7,64}$/i.test(sha)) throw new BadInputError(`--ab-commit ${sha}: expected a commit id (7 to 64 hex digits, e.g. from git rev-parse)`)
+  if (sha !== undefined && !isCommitId(sha)) throw new BadInputError(`--ab-commit ${sha}: expected a commit id (7 to 64 hex digits, e.g. from git rev-parse)`)
   return sha?.toLowerCase()
 }
 
